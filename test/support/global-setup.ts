@@ -1,0 +1,22 @@
+import { execFileSync } from 'node:child_process';
+import type { TestProject } from 'vitest/node';
+import { resolveServices } from './resolve-services.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    redisUrl: string;
+  }
+}
+
+/**
+ * Runs once before all test files: finds PostgreSQL and Redis (DESIGN decision 10) and
+ * compiles the package, because pino loads transports as JavaScript in worker threads.
+ */
+export default async function setup(project: TestProject) {
+  const services = await resolveServices();
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  project.provide('databaseUrl', services.databaseUrl);
+  project.provide('redisUrl', services.redisUrl);
+  return services.stop;
+}
