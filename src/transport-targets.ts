@@ -1,0 +1,39 @@
+import type { TransportTargetOptions } from 'pino';
+import { packageRoot } from './package-root.js';
+import type { BufferRules } from './config.js';
+import type { LogLevel } from './types.js';
+
+export interface PostgresTransportOptions extends Partial<BufferRules> {
+  /** A PostgreSQL connection string; its search_path selects the schema. */
+  connectionString: string;
+}
+
+export interface RedisStreamTransportOptions extends Partial<BufferRules> {
+  url: string;
+  /** Default `platform:logs:stream`. */
+  streamKey?: string;
+  /** Default `platform:logs:events`. */
+  channel?: string;
+  /** Approximate stream length kept (XADD MAXLEN ~). Default 10,000. */
+  maxLen?: number;
+}
+
+export interface PlatformTransportOptions {
+  postgres?: PostgresTransportOptions;
+  redis?: RedisStreamTransportOptions;
+  /** Lowest level the transports receive. */
+  level?: LogLevel;
+}
+
+/** The compiled transport module that a pino worker thread loads. */
+export function transportModulePath(name: 'postgres' | 'redis-stream'): string {
+  return new URL(`dist/transports/${name}.js`, packageRoot).pathname;
+}
+
+/** pino transport targets for the platform stores that are configured. */
+export function platformTransportTargets(options: PlatformTransportOptions): TransportTargetOptions[] {
+  const targets: TransportTargetOptions[] = [];
+  if (options.postgres) targets.push({ target: transportModulePath('postgres'), options: options.postgres, level: options.level });
+  if (options.redis) targets.push({ target: transportModulePath('redis-stream'), options: options.redis, level: options.level });
+  return targets;
+}
