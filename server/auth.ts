@@ -1,0 +1,150 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { Environment } from '../src/types.js';
+
+/** Who a key speaks for: the whole platform, or one tenant. */
+export type Principal = { scope: 'platform' } | { scope: 'tenant'; tenantId: string };
+
+export interface ApiKey {
+  key: string;
+  principal: Principal;
+}
+
+/** Hono environment of the routes behind `requireKey`: `c.get('principal')`. */
+export interface AuthEnv {
+  Variables: { principal: Principal };
+}
+
+export interface Ticket {
+  ticket: string;
+  expiresAt: string;
+}
+
+export const TICKET_TTL_MS = 30_000;
+
+export class ApiKeyConfigError extends Error {
+  override name = 'ApiKeyConfigError';
+}
+
+/** Parses `LOG_API_KEYS`: comma-separated `<key>:platform` or `<key>:tenant:<tenantId>`. */
+export function parseApiKeys(value: string): ApiKey[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+    .map((item, index) => {
+      const [key, scope, tenantId, ...rest] = item.split(':');
+      const where = `LOG_API_KEYS entry ${index + 1}`;
+      if (!key || key.length < 16) throw new ApiKeyConfigError(`${where}: the key must be at least 16 characters`);
+      if (scope === 'platform' && tenantId === undefined) return { key, principal: { scope: 'platform' } };
+      if (scope === 'tenant' && tenantId && rest.length === 0) return { key, principal: { scope: 'tenant', tenantId } };
+      throw new ApiKeyConfigError(`${where}: expected <key>:platform or <key>:tenant:<tenantId>`);
+    });
+}
+
+export interface LoadedApiKeys {
+  keys: ApiKey[];
+  /** Set when no keys were configured in development and one was made for this run. */
+  generatedKey?: string;
+}
+
+/**
+ * The keys from `LOG_API_KEYS`. With none in development, a platform key is made for this
+ * run (the caller prints it); anywhere else, no keys is a configuration error.
+ */
+export function loadApiKeys(value: string | undefined, environment: Environment): LoadedApiKeys {
+  const keys = parseApiKeys(value ?? '');
+  if (keys.length > 0) return { keys };
+  if (environment !== 'development') {
+    throw new ApiKeyConfigError(
+      `LOG_API_KEYS is empty: set it to comma-separated <key>:platform or <key>:tenant:<tenantId> entries (a development key is made only when NODE_ENV is development).`,
+    );
+  }
+  const generatedKey = `dev_${randomBytes(24).toString('base64url')}`;
+  return { keys: [{ key: generatedKey, principal: { scope: 'platform' } }], generatedKey };
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** The key in an `Authorization: Bearer <key>` header value, or null. */
+function bearerKey(header: string | null | undefined): string | null {
+  const match = header?.match(/^Bearer[ \t]+(\S+)[ \t]*$/i);
+  return match ? match[1] : null;
+}
+
+export interface Auth {
+  /** The principal of an `Authorization` header value, or null when it holds no valid key. */
+  resolveKey(header: string | null | undefined): Principal | null;
+  /** A single-use ticket for the principal, valid for 30 seconds. */
+  issueTicket(principal: Principal): Ticket;
+  /** The principal a ticket was issued to; null when unknown, used or expired. */
+  redeemTicket(ticket: string | null | undefined): Principal | null;
+  /** Hono middleware: 401 without a valid key, otherwise sets `principal`. */
+  requireKey: MiddlewareHandler<AuthEnv>;
+}
+
+/**
+ * Key and ticket checks for the given keys. Keys are compared as SHA-256 digests with
+ * timingSafeEqual against every configured key, so neither the comparison nor the number
+ * of keys tried reveals how much of a guess was right.
+ */
+export function createAuth(keys: ApiKey[], now: () => number = Date.now): Auth {
+  const known = keys.map(({ key, principal }) => ({ digest: digest(key), principal }));
+  const tickets = new Map<string, { principal: Principal; expiresAt: number }>();
+
+  const resolveKey = (header: string | null | undefined): Principal | null => {
+    const key = bearerKey(header);
+    if (key === null) return null;
+    const presented = digest(key);
+    let found: Principal | null = null;
+    for (const candidate of known) {
+      if (timingSafeEqual(candidate.digest, presented) && found === null) found = candidate.principal;
+    }
+    return found;
+  };
+
+  const dropExpired = () => {
+    const at = now();
+    for (const [ticket, held] of tickets) if (held.expiresAt <= at) tickets.delete(ticket);
+  };
+
+  return {
+    resolveKey,
+    issueTicket(principal) {
+      dropExpired();
+      const ticket = randomBytes(32).toString('base64url');
+      const expiresAt = now() + TICKET_TTL_MS;
+      tickets.set(ticket, { principal, expiresAt });
+      return { ticket, expiresAt: new Date(expiresAt).toISOString() };
+    },
+    redeemTicket(ticket) {
+      if (!ticket) return null;
+      const held = tickets.get(ticket);
+      if (!held) return null;
+      tickets.delete(ticket);
+      return held.expiresAt > now() ? held.principal : null;
+    },
+    requireKey: async (c, next) => {
+      const principal = resolveKey(c.req.header('authorization'));
+      if (!principal) {
+        return c.json({ error: 'a valid key is required: Authorization: Bearer <key>' }, 401, {
+          'WWW-Authenticate': 'Bearer',
+        });
+      }
+      c.set('principal', principal);
+      await next();
+    },
+  };
+}
+
+/**
+ * The filters narrowed to what the principal may see: a tenant key only ever sees its
+ * tenant. Null when the filters ask for another tenant, so nothing matches.
+ */
+export function confineToPrincipal<F extends { tenantId?: string }>(principal: Principal, filters: F): F | null {
+  if (principal.scope === 'platform') return filters;
+  if (filters.tenantId !== undefined && filters.tenantId !== principal.tenantId) return null;
+  return { ...filters, tenantId: principal.tenantId };
+}
