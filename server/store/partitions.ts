@@ -10,14 +10,14 @@ function utcDay(date: Date): string {
  * Creates every partition needed from the day before `now` to the end of the month after it,
  * so that an insert never finds no partition. Returns the names of those it created.
  */
-export async function ensurePartitionsAhead(pool: pg.Pool, now = new Date()): Promise<string[]> {
+export async function ensurePartitionsAhead(pool: pg.Pool | pg.PoolClient, now = new Date()): Promise<string[]> {
   const from = new Date(now.getTime() - DAY_MS);
   const endOfNextMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 2, 1));
   return ensurePartitions(pool, from, endOfNextMonth);
 }
 
 /** Creates every partition needed for the days in [from, to). */
-export async function ensurePartitions(pool: pg.Pool, from: Date, to: Date): Promise<string[]> {
+export async function ensurePartitions(pool: pg.Pool | pg.PoolClient, from: Date, to: Date): Promise<string[]> {
   const { rows } = await pool.query<{ name: string }>(
     'SELECT platform_logs_ensure_partitions($1::date, $2::date) AS name',
     [utcDay(from), utcDay(to)],
