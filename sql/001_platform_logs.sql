@@ -48,13 +48,24 @@ CREATE TABLE platform_logs_info  PARTITION OF platform_logs FOR VALUES IN ('info
 CREATE TABLE platform_logs_warn  PARTITION OF platform_logs FOR VALUES IN ('warn')  PARTITION BY RANGE ("timestamp");
 CREATE TABLE platform_logs_error PARTITION OF platform_logs FOR VALUES IN ('error') PARTITION BY RANGE ("timestamp");
 
--- Entries keyed by tenant, newest first: the tenant's timeline (keyset on timestamp, id).
+-- A safety net per level: an entry whose time has no partition (clock skew, a replay of old
+-- entries) lands here instead of failing its whole batch. platform_logs_ensure_partitions
+-- moves such rows into the partition it creates for their time.
+CREATE TABLE platform_logs_debug_default PARTITION OF platform_logs_debug DEFAULT;
+CREATE TABLE platform_logs_info_default  PARTITION OF platform_logs_info  DEFAULT;
+CREATE TABLE platform_logs_warn_default  PARTITION OF platform_logs_warn  DEFAULT;
+CREATE TABLE platform_logs_error_default PARTITION OF platform_logs_error DEFAULT;
+
+-- Each index serves a query of docs/schema.md. Level is the partition key, so every index
+-- below is, in effect, one index per level: "recent errors" is this same set of indexes on
+-- the error partitions of the last days, found by partition pruning.
+-- A tenant's timeline, newest first (keyset on timestamp, id).
 CREATE INDEX platform_logs_tenant_time_idx ON platform_logs (tenant_id, "timestamp" DESC, id DESC);
--- All tenants, newest first; level is the partition key, so this also serves level + time.
+-- All tenants, newest first; with level pruning this also serves level + time.
 CREATE INDEX platform_logs_time_idx ON platform_logs ("timestamp" DESC, id DESC);
 CREATE INDEX platform_logs_service_time_idx ON platform_logs (service, "timestamp" DESC, id DESC);
-CREATE INDEX platform_logs_request_idx ON platform_logs (request_id) WHERE request_id IS NOT NULL;
-CREATE INDEX platform_logs_trace_idx ON platform_logs (trace_id) WHERE trace_id IS NOT NULL;
+CREATE INDEX platform_logs_request_idx ON platform_logs (request_id, "timestamp" DESC) WHERE request_id IS NOT NULL;
+CREATE INDEX platform_logs_trace_idx ON platform_logs (trace_id, "timestamp" DESC) WHERE trace_id IS NOT NULL;
 CREATE INDEX platform_logs_signature_time_idx ON platform_logs (error_signature, "timestamp" DESC)
   WHERE error_signature IS NOT NULL;
 CREATE INDEX platform_logs_search_idx ON platform_logs USING gin (search);
@@ -79,35 +90,61 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Creates every partition needed for days in [p_from, p_to), for every level.
+-- Rows already in the level's default partition for a new partition's range are moved into
+-- it (PostgreSQL refuses to create a partition whose rows sit in the default one).
 -- Returns the names of the partitions it created. Safe to run concurrently and repeatedly.
 CREATE FUNCTION platform_logs_ensure_partitions(p_from date, p_to date)
 RETURNS SETOF text
 LANGUAGE plpgsql AS $$
 DECLARE
-  lvl   text;
-  d     date;
-  b     record;
-  name  text;
+  lvl      text;
+  d        date;
+  b        record;
+  name     text;
+  lower_ts timestamptz;
+  upper_ts timestamptz;
+  columns  text;
+  waiting  boolean;
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext(current_schema() || '.platform_logs_partitions'));
+  -- every stored column (the generated search column is computed again on insert)
+  SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO columns
+  FROM pg_attribute
+  WHERE attrelid = format('%I.platform_logs', current_schema())::regclass
+    AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
   FOR lvl IN SELECT level FROM platform_log_partition_widths ORDER BY level LOOP
     d := p_from;
     WHILE d < p_to LOOP
       SELECT * INTO b FROM platform_logs_partition_bounds(lvl, d);
       name := format('platform_logs_%s_%s', lvl, to_char(b.lower_bound, 'YYYYMMDD'));
+      lower_ts := b.lower_bound::timestamp AT TIME ZONE 'UTC';
+      upper_ts := b.upper_bound::timestamp AT TIME ZONE 'UTC';
       IF NOT EXISTS (
            -- a partition made under another width may already cover part of this range
            SELECT 1 FROM platform_log_partitions p
-           WHERE p.level = lvl
-             AND p.lower_bound < (b.upper_bound::timestamp AT TIME ZONE 'UTC')
-             AND p.upper_bound > (b.lower_bound::timestamp AT TIME ZONE 'UTC')
+           WHERE p.level = lvl AND p.lower_bound < upper_ts AND p.upper_bound > lower_ts
          ) THEN
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I WHERE "timestamp" >= $1 AND "timestamp" < $2)',
+                       current_schema(), 'platform_logs_' || lvl || '_default')
+          INTO waiting USING lower_ts, upper_ts;
+        IF waiting THEN
+          EXECUTE format('CREATE TEMP TABLE platform_logs_moving (LIKE %I.platform_logs)', current_schema());
+          EXECUTE format(
+            'WITH moved AS (DELETE FROM %I.%I WHERE "timestamp" >= $1 AND "timestamp" < $2 RETURNING %s)
+             INSERT INTO platform_logs_moving (%s) SELECT %s FROM moved',
+            current_schema(), 'platform_logs_' || lvl || '_default', columns, columns, columns)
+            USING lower_ts, upper_ts;
+        END IF;
         EXECUTE format(
           'CREATE TABLE %I.%I PARTITION OF %I.%I FOR VALUES FROM (%L) TO (%L)',
-          current_schema(), name, current_schema(), 'platform_logs_' || lvl,
-          (b.lower_bound::timestamp AT TIME ZONE 'UTC'), (b.upper_bound::timestamp AT TIME ZONE 'UTC'));
+          current_schema(), name, current_schema(), 'platform_logs_' || lvl, lower_ts, upper_ts);
         INSERT INTO platform_log_partitions (name, level, lower_bound, upper_bound)
-        VALUES (name, lvl, b.lower_bound::timestamp AT TIME ZONE 'UTC', b.upper_bound::timestamp AT TIME ZONE 'UTC');
+        VALUES (name, lvl, lower_ts, upper_ts);
+        IF waiting THEN
+          EXECUTE format('INSERT INTO %I.platform_logs (%s) SELECT %s FROM platform_logs_moving',
+                         current_schema(), columns, columns);
+          DROP TABLE platform_logs_moving;
+        END IF;
         RETURN NEXT name;
       END IF;
       d := b.upper_bound;
