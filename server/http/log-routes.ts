@@ -1,0 +1,147 @@
+import { Hono } from 'hono';
+import type pg from 'pg';
+import { confineToPrincipal, type Auth, type AuthEnv } from '../auth.js';
+import { rateLimit } from '../rate-limit.js';
+import { EXPORT_FORMATS, emptyExport, exportChunks } from '../store/export.js';
+import { emptyHistogram, getHistogram } from '../store/histogram.js';
+import { InvalidCursorError, decodeCursor, getLogById, isUuid, queryLogs, type Keyset } from '../store/query.js';
+import type { RedisClient } from '../stores.js';
+import { HttpError, badParameter } from './errors.js';
+import { openApiDocument } from './openapi.js';
+import { FILTER_PARAMETERS, QueryParams, parseChoice, parseFilters, parseIntParam } from './params.js';
+
+export interface LogRoutesOptions {
+  pool: pg.Pool;
+  redis?: RedisClient;
+  auth: Auth;
+  /** Most rows one export may hold (LOG_EXPORT_MAX_ROWS). */
+  exportMaxRows: number;
+  /** Requests per minute per key (LOG_RATE_LIMIT_PER_MINUTE). */
+  rateLimitPerMinute: number;
+  /** The live stream's routes, mounted at /stream behind the key check. */
+  stream?: Hono<AuthEnv>;
+  now?: () => Date;
+}
+
+const HEALTH_TIMEOUT_MS = 3_000;
+
+async function answers(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), HEALTH_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([check(), timeout]);
+    return 'ok';
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function readCursor(cursor: string): Keyset {
+  try {
+    return decodeCursor(cursor);
+  } catch (error) {
+    if (error instanceof InvalidCursorError) throw badParameter('cursor', error.message);
+    throw error;
+  }
+}
+
+/** The HTTP API under /api/platform/logs (docs/api.md). */
+export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
+  const { pool, redis, auth } = options;
+  const now = options.now ?? (() => new Date());
+  const app = new Hono<AuthEnv>();
+
+  app.get('/healthz', async (c) => {
+    const postgres = await answers(() => pool.query('SELECT 1'));
+    const redisHealth = redis ? await answers(() => redis.ping()) : 'not configured';
+    const healthy = postgres === 'ok' && redisHealth !== 'down';
+    return c.json({ postgres, redis: redisHealth }, healthy ? 200 : 503);
+  });
+
+  const openApi = openApiDocument({ exportMaxRows: options.exportMaxRows });
+  app.get('/openapi.json', (c) => c.json(openApi));
+
+  app.use('*', auth.requireKey, rateLimit({ perMinute: options.rateLimitPerMinute }));
+
+  app.get('/whoami', (c) => {
+    new QueryParams(c.req.url, []);
+    return c.json(c.get('principal'));
+  });
+
+  app.post('/stream/ticket', (c) => c.json(auth.issueTicket(c.get('principal'))));
+  if (options.stream) app.route('/stream', options.stream);
+
+  app.get('/', async (c) => {
+    const params = new QueryParams(c.req.url, [...FILTER_PARAMETERS, 'limit', 'cursor']);
+    const filters = confineToPrincipal(c.get('principal'), parseFilters(params, now()));
+    const limit = parseIntParam(params, 'limit', 1, 1000, 100);
+    const cursor = params.one('cursor');
+    if (!filters) {
+      if (cursor !== undefined) readCursor(cursor);
+      return c.json({ entries: [], nextCursor: null });
+    }
+    return c.json(await queryLogs(pool, filters, { limit, after: cursor === undefined ? undefined : readCursor(cursor) }));
+  });
+
+  app.get('/histogram', async (c) => {
+    const params = new QueryParams(c.req.url, [...FILTER_PARAMETERS, 'buckets']);
+    const at = now();
+    const parsed = parseFilters(params, at);
+    const buckets = parseIntParam(params, 'buckets', 1, 500, 60);
+    const filters = confineToPrincipal(c.get('principal'), parsed);
+    const range = { from: parsed.from!, to: parsed.to ?? at };
+    return c.json(filters ? await getHistogram(pool, { ...filters, ...range }, buckets) : emptyHistogram(range.from, range.to, buckets));
+  });
+
+  app.get('/export', async (c) => {
+    const params = new QueryParams(c.req.url, [...FILTER_PARAMETERS, 'format', 'limit']);
+    const filters = confineToPrincipal(c.get('principal'), parseFilters(params, now()));
+    const format = parseChoice(params, 'format', EXPORT_FORMATS, 'ndjson');
+    const maxRows = parseIntParam(params, 'limit', 1, options.exportMaxRows, options.exportMaxRows);
+    const chunks = filters ? exportChunks(pool, filters, { format, maxRows }) : emptyExport(format);
+    // The first batch is read before answering, so a store fault is a 503, not a cut download.
+    const first = await chunks.next();
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start(controller) {
+          if (first.done) controller.close();
+          else controller.enqueue(encoder.encode(first.value));
+        },
+        async pull(controller) {
+          const next = await chunks.next();
+          if (next.done) controller.close();
+          else controller.enqueue(encoder.encode(next.value));
+        },
+        async cancel() {
+          await chunks.return(undefined);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const stamp = now().toISOString().replace(/[:.]/g, '-');
+    return new Response(body, {
+      headers: {
+        'Content-Type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+        'Content-Disposition': `attachment; filename="platform-logs-${stamp}.${format}"`,
+        'Cache-Control': 'no-store',
+      },
+    });
+  });
+
+  app.get('/:id', async (c) => {
+    new QueryParams(c.req.url, []);
+    const id = c.req.param('id');
+    if (!isUuid(id)) throw new HttpError(404, 'no entry with this id');
+    const principal = c.get('principal');
+    const entry = await getLogById(pool, id, principal.scope === 'tenant' ? principal.tenantId : undefined);
+    if (!entry) throw new HttpError(404, 'no entry with this id');
+    return c.json(entry);
+  });
+
+  return app;
+}

@@ -1,0 +1,275 @@
+import { LOG_ENTRY_FIELDS, LOG_LEVELS } from '../../src/types.js';
+import { EXPORT_FORMATS } from '../store/export.js';
+import { MAX_SEARCH_LENGTH } from './params.js';
+
+const string = { type: 'string' } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+
+const filterParameters = [
+  {
+    name: 'level',
+    in: 'query',
+    description: 'One or several levels, comma-separated or repeated.',
+    schema: { type: 'array', items: { type: 'string', enum: LOG_LEVELS } },
+    style: 'form',
+    explode: true,
+  },
+  {
+    name: 'service',
+    in: 'query',
+    description: 'One or several service names, comma-separated or repeated.',
+    schema: { type: 'array', items: string },
+    style: 'form',
+    explode: true,
+  },
+  ...['tenantId', 'tenantSlug', 'userId', 'requestId', 'traceId', 'errorSignature'].map((name) => ({
+    name,
+    in: 'query',
+    description: 'Exact match.',
+    schema: string,
+  })),
+  {
+    name: 'from',
+    in: 'query',
+    description: 'ISO-8601 time (UTC when no zone is given) or relative to now (15m, 24h, 7d). Default 24h.',
+    schema: string,
+  },
+  { name: 'to', in: 'query', description: 'ISO-8601 time or relative to now; exclusive.', schema: string },
+  {
+    name: 'q',
+    in: 'query',
+    description: `Full-text search over the message (websearch_to_tsquery('simple')): words, "a phrase", -excluded, or. At most ${MAX_SEARCH_LENGTH} characters.`,
+    schema: { type: 'string', maxLength: MAX_SEARCH_LENGTH },
+  },
+];
+
+const entryProperties: Record<string, unknown> = Object.fromEntries(LOG_ENTRY_FIELDS.map((field) => [field, nullableString]));
+Object.assign(entryProperties, {
+  id: { type: 'string', format: 'uuid' },
+  timestamp: { type: 'string', format: 'date-time' },
+  level: { type: 'string', enum: LOG_LEVELS },
+  tenantId: string,
+  service: string,
+  message: string,
+  environment: string,
+  line: { type: ['integer', 'null'] },
+  data: { type: ['object', 'null'] },
+  errorSignature: nullableString,
+  messageTemplate: nullableString,
+});
+
+const error = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+const standardErrors = {
+  '400': { ...error, description: 'An invalid parameter, named in `parameter`.' },
+  '401': { ...error, description: 'No valid key.' },
+  '414': { ...error, description: 'Query string over 8 KB.' },
+  '429': { ...error, description: 'Rate limit exceeded; see Retry-After.' },
+  '503': { ...error, description: 'A store is unavailable.' },
+};
+const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+const limit = (max: number, fallback: number) => ({
+  name: 'limit',
+  in: 'query',
+  schema: { type: 'integer', minimum: 1, maximum: max, default: fallback },
+});
+const cursor = { name: 'cursor', in: 'query', description: 'Opaque; the nextCursor of the previous page.', schema: string };
+
+/** The OpenAPI 3.1 description of the HTTP API. */
+export function openApiDocument(options: { exportMaxRows: number }) {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Platform logs API', version: '1.0.0', description: 'Query, search, aggregate, export and stream platform log entries.' },
+    servers: [{ url: '/api/platform/logs' }],
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A key from LOG_API_KEYS.' } },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: { error: string, parameter: { type: 'string', description: 'The parameter at fault.' } },
+        },
+        StoredLogEntry: { type: 'object', required: Object.keys(entryProperties), properties: entryProperties },
+        Health: {
+          type: 'object',
+          properties: {
+            postgres: { type: 'string', enum: ['ok', 'down'] },
+            redis: { type: 'string', enum: ['ok', 'down', 'not configured'] },
+          },
+        },
+        Principal: {
+          oneOf: [
+            { type: 'object', required: ['scope'], properties: { scope: { const: 'platform' } } },
+            { type: 'object', required: ['scope', 'tenantId'], properties: { scope: { const: 'tenant' }, tenantId: string } },
+          ],
+        },
+        ErrorGroup: {
+          type: 'object',
+          properties: {
+            signature: string,
+            level: { type: 'string', enum: LOG_LEVELS },
+            count: { type: 'integer' },
+            firstSeen: { type: 'string', format: 'date-time' },
+            lastSeen: { type: 'string', format: 'date-time' },
+            template: nullableString,
+            errorType: nullableString,
+            errorCode: nullableString,
+            services: { type: 'array', items: string },
+            tenants: { type: 'integer' },
+            users: { type: 'integer' },
+            sample: { $ref: '#/components/schemas/StoredLogEntry' },
+            trend: { type: 'array', items: { type: 'object', properties: { start: string, count: { type: 'integer' } } } },
+          },
+        },
+      },
+    },
+    paths: {
+      '/': {
+        get: {
+          summary: 'Entries matching the filters, newest first, in keyset pages.',
+          parameters: [...filterParameters, limit(1000, 100), cursor],
+          responses: {
+            '200': {
+              description: 'A page',
+              ...json({
+                type: 'object',
+                required: ['entries', 'nextCursor'],
+                properties: { entries: { type: 'array', items: { $ref: '#/components/schemas/StoredLogEntry' } }, nextCursor: nullableString },
+              }),
+            },
+            ...standardErrors,
+          },
+        },
+      },
+      '/{id}': {
+        get: {
+          summary: "One entry; 404 when absent or another tenant's.",
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+          responses: {
+            '200': { description: 'The entry', ...json({ $ref: '#/components/schemas/StoredLogEntry' }) },
+            '404': { ...error, description: 'Not found' },
+            ...standardErrors,
+          },
+        },
+      },
+      '/histogram': {
+        get: {
+          summary: 'Counts per level in time buckets.',
+          parameters: [...filterParameters, { name: 'buckets', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 60 } }],
+          responses: {
+            '200': {
+              description: 'The histogram, oldest bucket first',
+              ...json({
+                type: 'object',
+                properties: {
+                  bucketSeconds: { type: 'integer' },
+                  buckets: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        start: { type: 'string', format: 'date-time' },
+                        counts: { type: 'object', properties: Object.fromEntries(LOG_LEVELS.map((l) => [l, { type: 'integer' }])) },
+                      },
+                    },
+                  },
+                },
+              }),
+            },
+            ...standardErrors,
+          },
+        },
+      },
+      '/aggregates': {
+        get: {
+          summary: 'Warn and error entries grouped by signature.',
+          parameters: [
+            ...filterParameters,
+            { name: 'sort', in: 'query', schema: { type: 'string', enum: ['count', 'lastSeen'], default: 'count' } },
+            limit(200, 50),
+            cursor,
+          ],
+          responses: {
+            '200': {
+              description: 'Groups',
+              ...json({
+                type: 'object',
+                properties: { groups: { type: 'array', items: { $ref: '#/components/schemas/ErrorGroup' } }, nextCursor: nullableString },
+              }),
+            },
+            ...standardErrors,
+          },
+        },
+      },
+      '/export': {
+        get: {
+          summary: 'Every matching entry as a streamed attachment, newest first.',
+          parameters: [
+            ...filterParameters,
+            { name: 'format', in: 'query', schema: { type: 'string', enum: EXPORT_FORMATS, default: 'ndjson' } },
+            limit(options.exportMaxRows, options.exportMaxRows),
+          ],
+          responses: {
+            '200': {
+              description: 'NDJSON (one StoredLogEntry per line) or CSV (RFC 4180, a header row, data as JSON text)',
+              content: { 'application/x-ndjson': { schema: string }, 'text/csv': { schema: string } },
+            },
+            ...standardErrors,
+          },
+        },
+      },
+      '/whoami': {
+        get: {
+          summary: 'The scope of the key.',
+          responses: { '200': { description: 'The principal', ...json({ $ref: '#/components/schemas/Principal' }) }, ...standardErrors },
+        },
+      },
+      '/stream/ticket': {
+        post: {
+          summary: 'A single-use ticket (30 s) to open the live stream from a browser.',
+          responses: {
+            '200': {
+              description: 'The ticket',
+              ...json({ type: 'object', properties: { ticket: string, expiresAt: { type: 'string', format: 'date-time' } } }),
+            },
+            ...standardErrors,
+          },
+        },
+      },
+      '/stream': {
+        get: {
+          summary: 'Live stream over WebSocket (see docs/api.md for the protocol). Authenticate with ?ticket= or the Bearer header.',
+          parameters: [{ name: 'ticket', in: 'query', schema: string }],
+          responses: { '101': { description: 'Switching to WebSocket' }, '401': error },
+        },
+      },
+      '/stream/sse': {
+        get: {
+          summary: 'Live stream as Server-Sent Events; same filters as the WebSocket subscription.',
+          parameters: [
+            { name: 'ticket', in: 'query', schema: string },
+            { name: 'level', in: 'query', schema: string },
+            { name: 'tenantId', in: 'query', schema: string },
+            { name: 'service', in: 'query', schema: string },
+            { name: 'q', in: 'query', schema: string },
+            { name: 'resumeFrom', in: 'query', schema: string },
+          ],
+          responses: { '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: string } } }, '401': error },
+        },
+      },
+      '/healthz': {
+        get: {
+          summary: 'Whether the stores answer. No key needed.',
+          security: [],
+          responses: {
+            '200': { description: 'Healthy', ...json({ $ref: '#/components/schemas/Health' }) },
+            '503': { description: 'A configured store is down', ...json({ $ref: '#/components/schemas/Health' }) },
+          },
+        },
+      },
+      '/openapi.json': {
+        get: { summary: 'This document. No key needed.', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } },
+      },
+    },
+  };
+}

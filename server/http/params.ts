@@ -1,0 +1,129 @@
+import { LOG_LEVELS, isLogLevel, type LogLevel } from '../../src/types.js';
+import type { LogFilters } from '../store/filters.js';
+import { HttpError, badParameter } from './errors.js';
+
+export const MAX_QUERY_STRING_BYTES = 8 * 1024;
+export const MAX_SEARCH_LENGTH = 500;
+export const DEFAULT_FROM = '24h';
+
+/** The query parameters every filtered route accepts. */
+export const FILTER_PARAMETERS = [
+  'level',
+  'service',
+  'tenantId',
+  'tenantSlug',
+  'userId',
+  'requestId',
+  'traceId',
+  'errorSignature',
+  'from',
+  'to',
+  'q',
+] as const;
+
+const EXACT_FILTERS = ['tenantId', 'tenantSlug', 'userId', 'requestId', 'traceId', 'errorSignature'] as const;
+
+/**
+ * The request's query parameters, checked: not over 8 KB, only the names the route knows
+ * (a typo is an error rather than a silently ignored filter), no NUL characters (PostgreSQL
+ * text cannot hold them). Empty values count as absent.
+ */
+export class QueryParams {
+  private readonly params: URLSearchParams;
+
+  constructor(url: string, allowed: readonly string[]) {
+    const search = new URL(url).search.slice(1);
+    if (Buffer.byteLength(search) > MAX_QUERY_STRING_BYTES) {
+      throw new HttpError(414, `the query string is longer than ${MAX_QUERY_STRING_BYTES} bytes`);
+    }
+    this.params = new URLSearchParams(search);
+    for (const [name, value] of this.params) {
+      if (!allowed.includes(name)) throw badParameter(name, `unknown parameter; this route accepts: ${allowed.join(', ') || 'none'}`);
+      if (value.includes('\u0000')) throw badParameter(name, 'must not contain NUL characters');
+    }
+  }
+
+  /** A parameter given at most once. */
+  one(name: string): string | undefined {
+    const values = this.params.getAll(name).filter((value) => value !== '');
+    if (values.length > 1) throw badParameter(name, 'must be given once');
+    return values[0];
+  }
+
+  /** A parameter given as a comma-separated list, repeated, or both. */
+  list(name: string): string[] {
+    return this.params
+      .getAll(name)
+      .flatMap((value) => value.split(','))
+      .map((value) => value.trim())
+      .filter((value) => value !== '');
+  }
+}
+
+const RELATIVE_TIME = /^(\d{1,6})(s|m|h|d|w)$/;
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31);
+
+/** An ISO-8601 time (UTC when it names no zone) or a time relative to now: 15m, 24h, 7d. */
+export function parseTime(parameter: string, value: string, now: Date): Date {
+  const relative = RELATIVE_TIME.exec(value);
+  if (relative) return new Date(now.getTime() - Number(relative[1]) * UNIT_MS[relative[2]]);
+  const iso = ISO_TIME.exec(value);
+  if (!iso) throw badParameter(parameter, 'must be an ISO-8601 time (2024-05-01T12:00:00Z) or relative to now (15m, 24h, 7d)');
+  const hasTime = value.length > 10;
+  const text = hasTime && !iso[1] ? `${value.replace(' ', 'T')}Z` : value.replace(' ', 'T');
+  const time = Date.parse(text);
+  if (Number.isNaN(time)) throw badParameter(parameter, 'is not a valid date or time');
+  if (time < EARLIEST || time > LATEST) throw badParameter(parameter, 'must be between 1970 and 9999');
+  return new Date(time);
+}
+
+/** A whole number within [min, max], or the default when absent. */
+export function parseIntParam(params: QueryParams, name: string, min: number, max: number, fallback: number): number {
+  const value = params.one(name);
+  if (value === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw badParameter(name, `must be a whole number from ${min} to ${max}`);
+  }
+  return Number(value);
+}
+
+/** One of the given choices, or the default when absent. */
+export function parseChoice<T extends string>(params: QueryParams, name: string, choices: readonly T[], fallback: T): T {
+  const value = params.one(name);
+  if (value === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(value)) throw badParameter(name, `must be one of ${choices.join(', ')}`);
+  return value as T;
+}
+
+/** The shared filters; `from` defaults to 24 hours ago. */
+export function parseFilters(params: QueryParams, now: Date): LogFilters {
+  const filters: LogFilters = {};
+
+  const levels = params.list('level').map((level) => level.toLowerCase());
+  const unknown = levels.find((level) => !isLogLevel(level));
+  if (unknown !== undefined) throw badParameter('level', `unknown level "${unknown}"; expected ${LOG_LEVELS.join(', ')}`);
+  if (levels.length) filters.levels = [...new Set(levels)] as LogLevel[];
+
+  const services = params.list('service');
+  if (services.length) filters.services = [...new Set(services)];
+
+  for (const name of EXACT_FILTERS) {
+    const value = params.one(name);
+    if (value !== undefined) filters[name] = value;
+  }
+
+  filters.from = parseTime('from', params.one('from') ?? DEFAULT_FROM, now);
+  const to = params.one('to');
+  if (to !== undefined) filters.to = parseTime('to', to, now);
+  if (filters.to && filters.from > filters.to) throw badParameter('from', 'must not be after to');
+
+  const q = params.one('q');
+  if (q !== undefined) {
+    if (q.length > MAX_SEARCH_LENGTH) throw badParameter('q', `must be at most ${MAX_SEARCH_LENGTH} characters`);
+    if (q.trim() !== '') filters.q = q;
+  }
+  return filters;
+}

@@ -1,0 +1,53 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono, type MiddlewareHandler } from 'hono';
+
+/** The UI talks only to its own origin, over HTTP and WebSocket. */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self' ws: wss:",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const securityHeaders: MiddlewareHandler = async (c, next) => {
+  await next();
+  c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+  c.header('X-Content-Type-Options', 'nosniff');
+  c.header('X-Frame-Options', 'DENY');
+  c.header('Referrer-Policy', 'no-referrer');
+};
+
+const NOT_BUILT_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Platform logs</title></head>
+<body><h1>Platform logs</h1><p>The web UI is not built. Run <code>npm run build</code>, then restart the server.
+The API is at <a href="/api/platform/logs/openapi.json">/api/platform/logs</a>.</p></body></html>`;
+
+/**
+ * The operators' UI: static files from `uiDir`, and index.html for any other GET, so that
+ * a reload of a client-side route (/aggregates?level=error) opens the app there.
+ */
+export function createUiRoutes(uiDir: string): Hono {
+  const app = new Hono();
+  app.use('*', securityHeaders);
+  const indexFile = join(uiDir, 'index.html');
+  if (!existsSync(indexFile)) {
+    app.get('*', (c) => c.html(NOT_BUILT_PAGE));
+    return app;
+  }
+  app.use('*', serveStatic({ root: relative(process.cwd(), uiDir) || '.' }));
+  app.get('*', async (c) => {
+    // A missing asset is a 404, not the app's page served as script or style.
+    if (/\.[a-z0-9]+$/i.test(c.req.path)) return c.text('not found', 404);
+    return c.html(await readFile(indexFile, 'utf8'));
+  });
+  return app;
+}

@@ -1,0 +1,79 @@
+import pg from 'pg';
+import { createClient } from 'redis';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+
+export type RedisClient = ReturnType<typeof createClient>;
+
+export interface Stores {
+  pool: pg.Pool;
+  /** The connection string transports and other processes use. */
+  databaseUrl: string;
+  redis?: RedisClient;
+  redisUrl?: string;
+  /** One line saying which stores are in use, passwords hidden. */
+  description: string;
+  close(): Promise<void>;
+}
+
+export interface StoresOptions {
+  databaseUrl?: string;
+  redisUrl?: string;
+  /** Where the embedded PostgreSQL keeps its data when there is no databaseUrl. */
+  dataDir: string;
+  onRedisError?: (error: Error) => void;
+  onEmbeddedLog?: (line: string) => void;
+}
+
+/** A URL with its password replaced by `***`. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/**
+ * PostgreSQL from `databaseUrl`, or an embedded PostgreSQL in `dataDir` when there is none
+ * (DESIGN decision 9); Redis from `redisUrl` when set. Without Redis the live stream runs
+ * through PostgreSQL.
+ */
+export async function openStores(options: StoresOptions): Promise<Stores> {
+  const embedded = options.databaseUrl
+    ? undefined
+    : await startEmbeddedPostgres({ dataDir: options.dataDir, onLog: options.onEmbeddedLog });
+  const databaseUrl = options.databaseUrl ?? embedded!.connectionString;
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5_000 });
+  pool.on('error', () => {}); // an idle client losing its connection is replaced on next use
+
+  let redis: RedisClient | undefined;
+  if (options.redisUrl) {
+    redis = createClient({ url: options.redisUrl });
+    redis.on('error', (error: Error) => options.onRedisError?.(error));
+    try {
+      await redis.connect();
+    } catch (error) {
+      await pool.end();
+      await embedded?.stop();
+      throw new Error(`Redis at ${redactUrl(options.redisUrl)} does not answer: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  const postgresLine = embedded ? `embedded PostgreSQL at ${embedded.dataDir}` : `PostgreSQL ${redactUrl(databaseUrl)}`;
+  const redisLine = options.redisUrl ? `Redis ${redactUrl(options.redisUrl)}` : 'no Redis: live stream through PostgreSQL';
+
+  return {
+    pool,
+    databaseUrl,
+    redis,
+    redisUrl: options.redisUrl,
+    description: `stores: ${postgresLine}, ${redisLine}`,
+    async close() {
+      await redis?.quit().catch(() => redis?.destroy());
+      await pool.end();
+      await embedded?.stop();
+    },
+  };
+}
