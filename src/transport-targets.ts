@@ -3,12 +3,18 @@ import { packageRoot } from './package-root.js';
 import type { BufferRules } from './config.js';
 import type { LogLevel } from './types.js';
 
-export interface PostgresTransportOptions extends Partial<BufferRules> {
+/** Batching options shared by both transports; unset ones come from loadConfig() (env). */
+export interface BatchingOptions extends Partial<BufferRules> {
+  /** How long closing keeps trying to write what is buffered. Default 8,000 ms (thread-stream ends a worker after 10 s). */
+  closeTimeoutMs?: number;
+}
+
+export interface PostgresTransportOptions extends BatchingOptions {
   /** A PostgreSQL connection string; its search_path selects the schema. */
   connectionString: string;
 }
 
-export interface RedisStreamTransportOptions extends Partial<BufferRules> {
+export interface RedisStreamTransportOptions extends BatchingOptions {
   url: string;
   /** Default `platform:logs:stream`. */
   streamKey?: string;

@@ -1,0 +1,145 @@
+import { v7 as uuidv7, validate as isUuid } from 'uuid';
+import { computeErrorSignature, generalizeMessage } from '../src/error-aggregation.js';
+import { LOG_ENTRY_FIELDS, PLATFORM_TENANT_ID, isLogLevel, type LogLevel, type StoredLogEntry } from '../src/types.js';
+
+const KNOWN_KEYS = new Set<string>([...LOG_ENTRY_FIELDS, 'msg', 'time', 'pid', 'hostname']);
+const TEXT_FIELDS = [
+  'tenantSlug',
+  'userId',
+  'sessionId',
+  'impersonatorId',
+  'requestId',
+  'traceId',
+  'spanId',
+  'action',
+  'file',
+  'function',
+  'errorType',
+  'errorCode',
+  'errorStack',
+  'version',
+  'region',
+] as const;
+const INT32_MAX = 2_147_483_647;
+/** PostgreSQL's timestamptz range ends in year 294276; JavaScript's Date ends earlier anyway. */
+const MIN_TIME_MS = Date.UTC(-4712, 0, 1);
+
+/** pino's numeric levels: 10 trace and 20 debug are debug, 60 fatal is error. */
+function levelOf(value: unknown): LogLevel {
+  if (typeof value === 'string') {
+    const name = value.toLowerCase();
+    if (isLogLevel(name)) return name;
+    if (name === 'trace') return 'debug';
+    if (name === 'fatal') return 'error';
+    const n = Number(name);
+    if (name !== '' && Number.isFinite(n)) return levelOf(n);
+    return 'info';
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) return 'info';
+  if (value < 30) return 'debug';
+  if (value < 40) return 'info';
+  if (value < 50) return 'warn';
+  return 'error';
+}
+
+/** PostgreSQL text and jsonb refuse the NUL character; it becomes U+FFFD. */
+function cleanText(value: string): string {
+  return value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
+}
+
+function textOrNull(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  return cleanText(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value));
+}
+
+function timestampOf(raw: Record<string, unknown>): string | null {
+  const value = raw.timestamp ?? raw.time;
+  if (value === undefined || value === null) return new Date().toISOString();
+  const date = typeof value === 'number' || typeof value === 'string' ? new Date(value) : null;
+  if (!date || Number.isNaN(date.getTime()) || date.getTime() < MIN_TIME_MS) return null;
+  return date.toISOString();
+}
+
+/** JSON-safe copy of a value, without NUL characters, or undefined when it cannot be serialized. */
+function jsonSafe(value: unknown): unknown {
+  try {
+    const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? cleanText(v) : typeof v === 'bigint' ? v.toString() : v));
+    return text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    return String(value);
+  }
+}
+
+/**
+ * Turns one parsed line into the entry both stores keep. Accepts the wire format (every
+ * LogEntry key) and plain pino lines (msg, numeric level, time in ms); what is missing gets a
+ * sensible value, what is unknown goes into data, and what a store would refuse (invalid ids,
+ * times, NUL characters) is replaced, the original kept in data, so that one bad entry never
+ * fails its batch. Warn and error entries get their error signature and message template.
+ */
+export function normalizeEntry(raw: Record<string, unknown>): StoredLogEntry {
+  const extra: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) if (!KNOWN_KEYS.has(key) && value !== undefined) extra[key] = value;
+
+  let id = typeof raw.id === 'string' && isUuid(raw.id) ? raw.id.toLowerCase() : null;
+  if (id === null) {
+    if (raw.id !== undefined && raw.id !== null) extra.id = raw.id;
+    id = uuidv7();
+  }
+  let timestamp = timestampOf(raw);
+  if (timestamp === null) {
+    extra.timestamp = raw.timestamp ?? raw.time;
+    timestamp = new Date().toISOString();
+  }
+  let line: number | null = null;
+  if (typeof raw.line === 'number' && Number.isInteger(raw.line) && Math.abs(raw.line) <= INT32_MAX) line = raw.line;
+  else if (raw.line !== undefined && raw.line !== null) extra.line = raw.line;
+
+  const given = raw.data;
+  const data = (given !== null && typeof given === 'object' && !Array.isArray(given) ? { ...given } : {}) as Record<string, unknown>;
+  if (given !== undefined && given !== null && (typeof given !== 'object' || Array.isArray(given))) data.value = given;
+  Object.assign(data, extra);
+
+  const level = levelOf(raw.level);
+  const entry: StoredLogEntry = {
+    id,
+    timestamp,
+    level,
+    tenantId: textOrNull(raw.tenantId) || PLATFORM_TENANT_ID,
+    tenantSlug: null,
+    userId: null,
+    sessionId: null,
+    impersonatorId: null,
+    requestId: null,
+    traceId: null,
+    spanId: null,
+    service: textOrNull(raw.service) || 'unknown',
+    action: null,
+    file: null,
+    line,
+    function: null,
+    message: textOrNull(raw.message ?? raw.msg) ?? '',
+    data: Object.keys(data).length > 0 ? (jsonSafe(data) as Record<string, unknown>) : null,
+    errorType: null,
+    errorCode: null,
+    errorStack: null,
+    environment: textOrNull(raw.environment) || 'unknown',
+    version: null,
+    region: null,
+    errorSignature: null,
+    messageTemplate: null,
+  };
+  for (const field of TEXT_FIELDS) entry[field] = textOrNull(raw[field]);
+  // plain pino serializes an error under `err` ({ type, message, stack, code })
+  if (raw.err !== null && typeof raw.err === 'object') {
+    const err = raw.err as Record<string, unknown>;
+    entry.errorType ??= textOrNull(err.type);
+    entry.errorCode ??= textOrNull(err.code);
+    entry.errorStack ??= textOrNull(err.stack);
+  }
+  if (level === 'warn' || level === 'error') {
+    entry.messageTemplate = generalizeMessage(entry.message);
+    entry.errorSignature = computeErrorSignature(entry);
+  }
+  return entry;
+}

@@ -1,0 +1,101 @@
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { StoredLogEntry } from '../src/types.js';
+
+type Field = keyof StoredLogEntry;
+
+/** platform_logs' stored columns (all but the generated `search`), the entry field each holds, and its SQL type. */
+const COLUMNS: readonly [column: string, field: Field, type: string][] = [
+  ['id', 'id', 'uuid'],
+  ['"timestamp"', 'timestamp', 'timestamptz'],
+  ['level', 'level', 'text'],
+  ['tenant_id', 'tenantId', 'text'],
+  ['tenant_slug', 'tenantSlug', 'text'],
+  ['user_id', 'userId', 'text'],
+  ['session_id', 'sessionId', 'text'],
+  ['impersonator_id', 'impersonatorId', 'text'],
+  ['request_id', 'requestId', 'text'],
+  ['trace_id', 'traceId', 'text'],
+  ['span_id', 'spanId', 'text'],
+  ['service', 'service', 'text'],
+  ['action', 'action', 'text'],
+  ['file', 'file', 'text'],
+  ['line', 'line', 'integer'],
+  ['function', 'function', 'text'],
+  ['message', 'message', 'text'],
+  ['data', 'data', 'jsonb'],
+  ['error_type', 'errorType', 'text'],
+  ['error_code', 'errorCode', 'text'],
+  ['error_stack', 'errorStack', 'text'],
+  ['environment', 'environment', 'text'],
+  ['version', 'version', 'text'],
+  ['region', 'region', 'text'],
+  ['error_signature', 'errorSignature', 'text'],
+  ['message_template', 'messageTemplate', 'text'],
+];
+
+const COLUMN_LIST = COLUMNS.map(([column]) => column).join(', ');
+
+/** The value stored for a field: data as JSON text, everything else as is. */
+function columnValue(entry: StoredLogEntry, field: Field): string | number | null {
+  const value = entry[field];
+  if (value === null || value === undefined) return null;
+  return field === 'data' ? JSON.stringify(value) : (value as string | number);
+}
+
+const INSERT_UNNEST_SQL = `INSERT INTO platform_logs (${COLUMN_LIST})
+SELECT * FROM unnest(${COLUMNS.map(([, , type], i) => `$${i + 1}::${type}[]`).join(', ')})
+ON CONFLICT DO NOTHING`;
+
+/**
+ * One multi-row INSERT whose rows are column arrays (one parameter per column, whatever
+ * the batch size); an id already stored is skipped. The statement is prepared once per connection.
+ */
+export async function insertUnnest(client: pg.Pool | pg.ClientBase, entries: StoredLogEntry[]): Promise<void> {
+  const values = COLUMNS.map(([, field]) => entries.map((entry) => columnValue(entry, field)));
+  await client.query({ name: 'platform_logs_insert_unnest', text: INSERT_UNNEST_SQL, values });
+}
+
+/** COPY text format: backslash escapes for the characters it gives meaning to, \N for null. */
+function copyField(value: string | number | null): string {
+  if (value === null) return '\\N';
+  if (typeof value === 'number') return String(value);
+  return value.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
+}
+
+function copyText(entries: StoredLogEntry[]): string {
+  let text = '';
+  for (const entry of entries) text += COLUMNS.map(([, field]) => copyField(columnValue(entry, field))).join('\t') + '\n';
+  return text;
+}
+
+async function copyInto(client: pg.ClientBase, table: string, entries: StoredLogEntry[]): Promise<void> {
+  const stream = client.query(copyFrom(`COPY ${table} (${COLUMN_LIST}) FROM STDIN`));
+  await new Promise<void>((resolve, reject) => {
+    stream.on('finish', resolve);
+    stream.on('error', reject);
+    stream.end(copyText(entries));
+  });
+}
+
+/**
+ * COPY into a session-local staging table, then one INSERT … ON CONFLICT DO NOTHING from
+ * it, in one transaction (four round trips). Measured against insertUnnest by bench/ingest.ts.
+ */
+export async function insertViaCopy(client: pg.ClientBase, entries: StoredLogEntry[]): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query('CREATE TEMP TABLE IF NOT EXISTS platform_logs_staging (LIKE platform_logs) ON COMMIT DELETE ROWS');
+    await copyInto(client, 'platform_logs_staging', entries);
+    await client.query(`INSERT INTO platform_logs (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM platform_logs_staging ON CONFLICT DO NOTHING`);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
+/** A plain COPY into platform_logs, without duplicate handling: the ingest limit the benchmark compares with. */
+export function copyRaw(client: pg.ClientBase, entries: StoredLogEntry[]): Promise<void> {
+  return copyInto(client, 'platform_logs', entries);
+}
