@@ -1,0 +1,50 @@
+export type { LogLevel, StoredLogEntry } from '../../../src/types.js';
+export { LOG_ENTRY_FIELDS, LOG_LEVELS, SERVICE_NAMES } from '../../../src/types.js';
+import type { StoredLogEntry } from '../../../src/types.js';
+
+/** Who the signed-in key is: GET /api/platform/logs/whoami. */
+export type Principal = { scope: 'platform' } | { scope: 'tenant'; tenantId: string };
+
+export interface LogPage {
+  entries: StoredLogEntry[];
+  nextCursor: string | null;
+}
+
+export interface HistogramBucket {
+  start: string;
+  counts: Record<'debug' | 'info' | 'warn' | 'error', number>;
+}
+
+export interface Histogram {
+  bucketSeconds: number;
+  buckets: HistogramBucket[];
+}
+
+export interface ErrorGroup {
+  signature: string;
+  level: string;
+  count: number;
+  firstSeen: string;
+  lastSeen: string;
+  template: string;
+  errorType: string | null;
+  errorCode: string | null;
+  services: string[];
+  tenants: number;
+  users: number;
+  sample: StoredLogEntry;
+  trend: { start: string; count: number }[];
+}
+
+export interface ErrorGroupPage {
+  groups: ErrorGroup[];
+  nextCursor: string | null;
+}
+
+/** Messages the live stream sends (docs/api.md, "Live stream protocol"). */
+export type StreamMessage =
+  | { type: 'subscribed'; streamId: string | null }
+  | { type: 'entry'; streamId: string; entry: StoredLogEntry }
+  | { type: 'gap'; reason: string; missed?: number }
+  | { type: 'heartbeat'; at: string }
+  | { type: 'error'; error: string };

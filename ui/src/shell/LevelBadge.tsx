@@ -1,0 +1,3 @@
+export function LevelBadge({ level }: { level: string }) {
+  return <span className={`level level-${level}`}>{level.toUpperCase()}</span>;
+}
