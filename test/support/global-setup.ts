@@ -11,11 +11,13 @@ declare module 'vitest' {
 
 /**
  * Runs once before all test files: finds PostgreSQL and Redis (DESIGN decision 10) and
- * compiles the package, because pino loads transports as JavaScript in worker threads.
+ * compiles the package, because pino loads transports as JavaScript in worker threads,
+ * and builds the web UI that the browser tests open.
  */
 export default async function setup(project: TestProject) {
   const services = await resolveServices();
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  execFileSync('npx', ['vite', 'build', '--config', 'ui/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
   project.provide('databaseUrl', services.databaseUrl);
   project.provide('redisUrl', services.redisUrl);
   return services.stop;
