@@ -1,0 +1,22 @@
+import type { StreamLimits } from './hub.js';
+
+const VARIABLES: Record<string, keyof StreamLimits> = {
+  LOG_STREAM_MAX_CLIENTS: 'maxClients',
+  LOG_STREAM_MAX_CLIENTS_PER_KEY: 'maxClientsPerKey',
+  LOG_STREAM_HEARTBEAT_MS: 'heartbeatMs',
+  LOG_STREAM_SLOW_CLIENT_BYTES: 'maxBufferedBytes',
+  LOG_STREAM_SLOW_CLIENT_TIMEOUT_MS: 'slowClientTimeoutMs',
+};
+
+/** The stream limits set in the environment; unset ones keep their defaults. */
+export function streamLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<StreamLimits> {
+  const limits: Partial<StreamLimits> = {};
+  for (const [name, limit] of Object.entries(VARIABLES)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number, got "${value}"`);
+    limits[limit] = n;
+  }
+  return limits;
+}

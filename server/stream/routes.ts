@@ -1,0 +1,182 @@
+import type { NodeWebSocket } from '@hono/node-ws';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { WebSocket } from 'ws';
+import type { Auth, AuthEnv } from '../auth.js';
+import type { StreamHub } from './hub.js';
+import type { ClientSink, StreamClient } from './stream-client.js';
+import { SubscribeError, parseSubscribe } from './subscription.js';
+
+export interface StreamRoutesOptions {
+  hub: StreamHub;
+  upgradeWebSocket: NodeWebSocket['upgradeWebSocket'];
+  auth: Pick<Auth, 'resolveKey' | 'redeemTicket'>;
+}
+
+const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
+const SSE_PARAMETERS = ['ticket', 'level', 'service', 'tenantId', 'q', 'resumeFrom'];
+
+function errorJson(c: Context, status: 400 | 401 | 426 | 429, error: string, parameter?: string): Response {
+  const headers: Record<string, string> =
+    status === 401 ? { 'WWW-Authenticate': 'Bearer' } : status === 429 ? { 'Retry-After': '10' } : {};
+  return c.json(parameter === undefined ? { error } : { error, parameter }, status, headers);
+}
+
+/** `?ticket=` (single-use, for browsers) or `Authorization: Bearer <key>`; 401 before any upgrade. */
+function authenticate(auth: StreamRoutesOptions['auth']): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const ticket = c.req.query('ticket');
+    const principal = ticket !== undefined ? auth.redeemTicket(ticket) : auth.resolveKey(c.req.header('authorization'));
+    if (!principal) {
+      const error = ticket !== undefined ? 'the ticket is unknown, used or expired: ask POST /stream/ticket for a new one' : 'a ticket (?ticket=) or a key (Authorization: Bearer) is required';
+      return errorJson(c, 401, error);
+    }
+    c.set('principal', principal);
+    await next();
+  };
+}
+
+function admit(hub: StreamHub): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const admission = hub.admit(c.get('principal'));
+    if (!admission.ok) return errorJson(c, 429, admission.error);
+    await next();
+  };
+}
+
+function webSocketSink(socket: WebSocket): ClientSink {
+  return {
+    send(message) {
+      if (socket.readyState === WebSocket.OPEN) socket.send(message);
+    },
+    pendingBytes: () => socket.bufferedAmount,
+    terminate: () => socket.terminate(),
+  };
+}
+
+function sseStream(): { body: ReadableStream<Uint8Array>; sink: ClientSink; onCancel(listener: () => void): void } {
+  const encoder = new TextEncoder();
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let cancelled = () => {};
+  // highWaterMark 0: the queue holds only what the response could not write yet.
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start: (c) => void (controller = c),
+      cancel: () => cancelled(),
+    },
+    { highWaterMark: 0, size: (chunk) => chunk.byteLength },
+  );
+  const sink: ClientSink = {
+    send(message, streamId) {
+      try {
+        controller.enqueue(encoder.encode(`${streamId ? `id: ${streamId}\n` : ''}data: ${message}\n\n`));
+      } catch {
+        // the response is already closed; its cancel handler disconnects the client
+      }
+    },
+    pendingBytes: () => -(controller.desiredSize ?? 0),
+    terminate(reason) {
+      try {
+        controller.error(new Error(reason));
+      } catch {
+        // already closed
+      }
+    },
+  };
+  return { body, sink, onCancel: (listener) => void (cancelled = listener) };
+}
+
+/**
+ * The live stream, mounted at /api/platform/logs/stream: GET / upgraded to a WebSocket,
+ * GET /sse as Server-Sent Events (docs/api.md, "Live stream protocol"). Each route does
+ * its own authentication, since browsers bring a ticket rather than a key.
+ */
+export function createStreamRoutes({ hub, upgradeWebSocket, auth }: StreamRoutesOptions): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+
+  app.get(
+    '/',
+    authenticate(auth),
+    admit(hub),
+    upgradeWebSocket((c) => {
+      const principal = c.get('principal');
+      let client: StreamClient | null = null;
+      return {
+        onOpen(_event, ws) {
+          client = hub.connect(principal, webSocketSink(ws.raw as WebSocket));
+          if (client) return;
+          ws.send(JSON.stringify({ type: 'error', error: 'too many stream clients; try again later' }));
+          ws.close(1013, 'too many stream clients');
+        },
+        onMessage(event) {
+          if (!client) return;
+          const data = typeof event.data === 'string' ? event.data : '';
+          if (data === '' || Buffer.byteLength(data) > MAX_CLIENT_MESSAGE_BYTES) {
+            client.sendError(`messages must be JSON text of at most ${MAX_CLIENT_MESSAGE_BYTES} bytes`);
+            return;
+          }
+          let message: unknown;
+          try {
+            message = JSON.parse(data);
+          } catch {
+            client.sendError('the message is not valid JSON');
+            return;
+          }
+          try {
+            void client.subscribe(parseSubscribe(message, hub.isStreamId), hub.position());
+          } catch (error) {
+            if (!(error instanceof SubscribeError)) throw error;
+            client.sendError(error.message);
+          }
+        },
+        onClose() {
+          if (client) hub.disconnect(client);
+        },
+      };
+    }),
+    (c) => errorJson(c, 426, 'this route is a WebSocket: open it with an Upgrade: websocket request'),
+  );
+
+  app.get('/sse', authenticate(auth), async (c) => {
+    const url = new URL(c.req.url);
+    const unknown = [...url.searchParams.keys()].find((name) => !SSE_PARAMETERS.includes(name));
+    if (unknown !== undefined) return errorJson(c, 400, `unknown parameter; this route accepts: ${SSE_PARAMETERS.join(', ')}`, unknown);
+    const list = (name: string) => {
+      const values = url.searchParams.getAll(name).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+      return values.length ? values : undefined;
+    };
+    let request;
+    try {
+      request = parseSubscribe(
+        {
+          type: 'subscribe',
+          filters: {
+            level: list('level')?.map((level) => level.toLowerCase()),
+            service: list('service'),
+            tenantId: url.searchParams.get('tenantId') || undefined,
+            q: url.searchParams.get('q') || undefined,
+          },
+          resumeFrom: url.searchParams.get('resumeFrom') || c.req.header('last-event-id') || undefined,
+        },
+        hub.isStreamId,
+      );
+    } catch (error) {
+      if (!(error instanceof SubscribeError)) throw error;
+      return errorJson(c, 400, error.message, error.parameter === 'level' || error.parameter === 'service' ? error.parameter : error.parameter?.split('.')[0]);
+    }
+
+    const { body, sink, onCancel } = sseStream();
+    const client = hub.connect(c.get('principal'), sink);
+    if (!client) return errorJson(c, 429, 'too many stream clients; try again later');
+    onCancel(() => hub.disconnect(client));
+    void client.subscribe(request, hub.position());
+    return new Response(body, {
+      headers: {
+        'Content-Type': 'text/event-stream; charset=utf-8',
+        'Cache-Control': 'no-cache, no-transform',
+        'X-Accel-Buffering': 'no',
+      },
+    });
+  });
+
+  return app;
+}

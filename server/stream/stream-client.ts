@@ -1,0 +1,169 @@
+import type { Principal } from '../auth.js';
+import { sleep, type StreamItem, type StreamSource } from './source.js';
+import { EntryFilter, type SubscribeRequest } from './subscription.js';
+
+/** The connection a client is reached through (a WebSocket, an SSE response). */
+export interface ClientSink {
+  /** Queues one protocol message; never waits. `streamId` is set on entries. */
+  send(message: string, streamId?: string): void;
+  /** Bytes queued for the client that it has not read yet. */
+  pendingBytes(): number;
+  /** Ends the connection at once. */
+  terminate(reason: string): void;
+}
+
+export interface ClientLimits {
+  /** Past this many unread bytes, live entries for the client are dropped and counted. */
+  maxBufferedBytes: number;
+  /** Live entries held while a resume replays; past it they are dropped and counted. */
+  maxQueuedEntries: number;
+  /** A client over the byte bound this long is disconnected. */
+  slowClientTimeoutMs: number;
+}
+
+export type ServerMessage =
+  | { type: 'subscribed'; streamId: string | null }
+  | { type: 'gap'; reason: 'trimmed' | 'slow-client' | 'store-unavailable'; missed?: number }
+  | { type: 'heartbeat'; at: string }
+  | { type: 'error'; error: string };
+
+const REPLAY_PAGE = 500;
+const DRAIN_CHECK_MS = 20;
+
+export function entryMessage(item: StreamItem): string {
+  return JSON.stringify({ type: 'entry', streamId: item.streamId, entry: item.entry });
+}
+
+/**
+ * One connected client: its subscription, and what it is sent. The hub offers it every new
+ * entry; nothing here ever waits for the client, except its own replay.
+ */
+export class StreamClient {
+  private filter: EntryFilter | null = null;
+  /** Bumped by every subscribe, so that a replay that was replaced stops. */
+  private generation = 0;
+  /** Live entries that arrived while a replay runs; null when not replaying. */
+  private held: { streamId: string; message: string }[] | null = null;
+  private missed = 0;
+  private overBoundSince: number | null = null;
+  private closed = false;
+
+  constructor(
+    readonly principal: Principal,
+    readonly limitKey: string,
+    private readonly sink: ClientSink,
+    private readonly source: StreamSource,
+    private readonly limits: ClientLimits,
+  ) {}
+
+  wants(item: StreamItem): boolean {
+    return this.filter !== null && this.filter.matches(item.entry);
+  }
+
+  /** A new live entry that `wants` accepted, with its serialized message. */
+  offer(streamId: string, message: string): void {
+    if (this.held === null) this.sendLive(streamId, message);
+    else if (this.held.length < this.limits.maxQueuedEntries) this.held.push({ streamId, message });
+    else this.missed++;
+  }
+
+  /** A notice for every subscribed client, kept in order with held entries. */
+  notify(message: ServerMessage): void {
+    if (this.filter === null) return;
+    this.send(message);
+  }
+
+  heartbeat(at: Date): void {
+    if (this.sink.pendingBytes() <= this.limits.maxBufferedBytes) this.send({ type: 'heartbeat', at: at.toISOString() });
+  }
+
+  /** Called every second: sends the slow-client notice once drained; false when stuck too long. */
+  checkSlow(now: number): boolean {
+    if (this.sink.pendingBytes() > this.limits.maxBufferedBytes) {
+      this.overBoundSince ??= now;
+      return now - this.overBoundSince <= this.limits.slowClientTimeoutMs;
+    }
+    this.overBoundSince = null;
+    if (this.held === null) this.sendMissedNotice();
+    return true;
+  }
+
+  /** Replaces the subscription; with `resumeFrom`, first replays what the client missed. */
+  async subscribe(request: SubscribeRequest, livePosition: string | null): Promise<void> {
+    const generation = ++this.generation;
+    this.filter = new EntryFilter(request.filters, this.principal);
+    if (request.resumeFrom === undefined) {
+      this.held = null;
+      this.send({ type: 'subscribed', streamId: livePosition });
+      return;
+    }
+    this.held = [];
+    this.send({ type: 'subscribed', streamId: request.resumeFrom });
+    const replayed = new Set<string>();
+    try {
+      const start = await this.source.replayStart(request.resumeFrom);
+      if (generation !== this.generation) return;
+      if (start.trimmed) this.send({ type: 'gap', reason: 'trimmed' });
+      let after = start.after;
+      for (;;) {
+        const page = await this.source.readAfter(after, REPLAY_PAGE);
+        if (generation !== this.generation || this.closed) return;
+        for (const item of page) {
+          replayed.add(item.streamId);
+          if (this.wants(item)) this.sink.send(entryMessage(item), item.streamId);
+        }
+        if (page.length < REPLAY_PAGE) break;
+        after = page[page.length - 1].streamId;
+        await this.waitForRoom(generation);
+      }
+    } catch {
+      if (generation !== this.generation) return;
+      this.send({ type: 'gap', reason: 'store-unavailable' });
+    }
+    // Live entries read during the replay: those the replay already sent are skipped.
+    const held = this.held ?? [];
+    this.held = null;
+    for (const { streamId, message } of held) if (!replayed.has(streamId)) this.sendLive(streamId, message);
+  }
+
+  sendError(error: string): void {
+    this.send({ type: 'error', error });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.generation++;
+    this.filter = null;
+    this.held = null;
+  }
+
+  terminate(reason: string): void {
+    this.close();
+    this.sink.terminate(reason);
+  }
+
+  private sendLive(streamId: string, message: string): void {
+    if (this.sink.pendingBytes() > this.limits.maxBufferedBytes) {
+      this.missed++;
+      return;
+    }
+    this.sendMissedNotice();
+    this.sink.send(message, streamId);
+  }
+
+  private sendMissedNotice(): void {
+    if (this.missed === 0) return;
+    this.send({ type: 'gap', reason: 'slow-client', missed: this.missed });
+    this.missed = 0;
+  }
+
+  private send(message: ServerMessage): void {
+    this.sink.send(JSON.stringify(message));
+  }
+
+  private async waitForRoom(generation: number): Promise<void> {
+    while (this.sink.pendingBytes() > this.limits.maxBufferedBytes && generation === this.generation && !this.closed) {
+      await sleep(DRAIN_CHECK_MS);
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { LOG_LEVELS, type LogLevel, type StoredLogEntry } from '../../src/types.js';
+import type { Principal } from '../auth.js';
+import { MAX_SEARCH_LENGTH } from '../http/params.js';
+import { messageMatches, parseMessageQuery, type MessageQuery } from './message-match.js';
+
+/** What a client asks for: the filters of the protocol's `subscribe` message. */
+export interface StreamFilters {
+  levels?: LogLevel[];
+  tenantId?: string;
+  services?: string[];
+  q?: string;
+}
+
+export interface SubscribeRequest {
+  filters: StreamFilters;
+  resumeFrom?: string;
+}
+
+const text = z.string().min(1).max(200);
+
+const subscribeMessage = z.strictObject({
+  type: z.literal('subscribe'),
+  filters: z
+    .strictObject({
+      level: z.array(z.enum(LOG_LEVELS)).max(LOG_LEVELS.length).optional(),
+      tenantId: text.optional(),
+      service: z.array(text).max(50).optional(),
+      q: z.string().max(MAX_SEARCH_LENGTH).optional(),
+    })
+    .default({}),
+  resumeFrom: z.string().min(1).max(100).nullish(),
+});
+
+export class SubscribeError extends Error {
+  override name = 'SubscribeError';
+  constructor(
+    message: string,
+    readonly parameter?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A subscribe message (parsed JSON, or the SSE query turned into the same shape), checked.
+ * `isStreamId` says whether resumeFrom is an id of the stream in use.
+ */
+export function parseSubscribe(input: unknown, isStreamId: (id: string) => boolean): SubscribeRequest {
+  const parsed = subscribeMessage.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.filter((part) => part !== 'filters').join('.');
+    throw new SubscribeError(where ? `${where}: ${issue.message}` : issue.message, where || undefined);
+  }
+  const { filters, resumeFrom } = parsed.data;
+  if (resumeFrom && !isStreamId(resumeFrom)) throw new SubscribeError('resumeFrom: not a stream id of this server', 'resumeFrom');
+  const request: SubscribeRequest = { filters: {} };
+  if (filters.level?.length) request.filters.levels = [...new Set(filters.level)];
+  if (filters.service?.length) request.filters.services = [...new Set(filters.service)];
+  if (filters.tenantId !== undefined) request.filters.tenantId = filters.tenantId;
+  if (filters.q?.trim()) request.filters.q = filters.q;
+  if (resumeFrom) request.resumeFrom = resumeFrom;
+  return request;
+}
+
+/** A subscription's filters as the fan-out applies them, narrowed to what the principal may see. */
+export class EntryFilter {
+  private readonly levels: ReadonlySet<string> | null;
+  private readonly services: ReadonlySet<string> | null;
+  private readonly tenantId: string | undefined;
+  private readonly query: MessageQuery;
+
+  constructor(filters: StreamFilters, principal: Principal) {
+    this.levels = filters.levels ? new Set(filters.levels) : null;
+    this.services = filters.services ? new Set(filters.services) : null;
+    // A tenant key sees its own tenant, whatever tenant the client asks for.
+    this.tenantId = principal.scope === 'tenant' ? principal.tenantId : filters.tenantId;
+    this.query = parseMessageQuery(filters.q ?? '');
+  }
+
+  matches(entry: StoredLogEntry): boolean {
+    return (
+      (this.levels === null || this.levels.has(entry.level)) &&
+      (this.tenantId === undefined || entry.tenantId === this.tenantId) &&
+      (this.services === null || this.services.has(entry.service)) &&
+      messageMatches(this.query, entry.message)
+    );
+  }
+}
