@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { createClient } from 'redis';
+import { createApp } from '../server/app.js';
+import { createAuth, type ApiKey } from '../server/auth.js';
+import type { StoredLogEntry } from '../src/types.js';
+
+export const PLATFORM_KEY = 'platform-key-0123456789';
+export const TENANT_A_KEY = 'tenant-a-key-0123456789';
+export const TENANT_B_KEY = 'tenant-b-key-0123456789';
+export const TEST_KEYS: ApiKey[] = [
+  { key: PLATFORM_KEY, principal: { scope: 'platform' } },
+  { key: TENANT_A_KEY, principal: { scope: 'tenant', tenantId: 'tenant-a' } },
+  { key: TENANT_B_KEY, principal: { scope: 'tenant', tenantId: 'tenant-b' } },
+];
+
+export function bearer(key: string): { headers: { authorization: string } } {
+  return { headers: { authorization: `Bearer ${key}` } };
+}
+
+/** An entry with every field set to something plausible, then the overrides. */
+export function makeEntry(overrides: Partial<StoredLogEntry> = {}): StoredLogEntry {
+  return {
+    id: randomUUID(),
+    timestamp: new Date(Date.now() - 60_000).toISOString(),
+    level: 'info',
+    tenantId: 'tenant-a',
+    tenantSlug: 'acme',
+    userId: 'user-1',
+    sessionId: 'session-1',
+    impersonatorId: null,
+    requestId: 'req-1',
+    traceId: 'trace-1',
+    spanId: 'span-1',
+    service: 'storefront',
+    action: 'checkout.start',
+    file: 'src/checkout.ts',
+    line: 42,
+    function: 'startCheckout',
+    message: 'checkout started',
+    data: { cart: { items: 2 }, note: 'a "quoted", comma\nnewline' },
+    errorType: null,
+    errorCode: null,
+    errorStack: null,
+    environment: 'test',
+    version: '1.2.3',
+    region: 'eu-west-1',
+    errorSignature: null,
+    messageTemplate: null,
+    ...overrides,
+  };
+}
+
+const COLUMNS: [keyof StoredLogEntry, string, string][] = [
+  ['id', 'id', 'uuid'],
+  ['timestamp', '"timestamp"', 'timestamptz'],
+  ['level', 'level', 'text'],
+  ['tenantId', 'tenant_id', 'text'],
+  ['tenantSlug', 'tenant_slug', 'text'],
+  ['userId', 'user_id', 'text'],
+  ['sessionId', 'session_id', 'text'],
+  ['impersonatorId', 'impersonator_id', 'text'],
+  ['requestId', 'request_id', 'text'],
+  ['traceId', 'trace_id', 'text'],
+  ['spanId', 'span_id', 'text'],
+  ['service', 'service', 'text'],
+  ['action', 'action', 'text'],
+  ['file', 'file', 'text'],
+  ['line', 'line', 'integer'],
+  ['function', 'function', 'text'],
+  ['message', 'message', 'text'],
+  ['data', 'data', 'jsonb'],
+  ['errorType', 'error_type', 'text'],
+  ['errorCode', 'error_code', 'text'],
+  ['errorStack', 'error_stack', 'text'],
+  ['environment', 'environment', 'text'],
+  ['version', 'version', 'text'],
+  ['region', 'region', 'text'],
+  ['errorSignature', 'error_signature', 'text'],
+  ['messageTemplate', 'message_template', 'text'],
+];
+
+/** Inserts the entries as the postgres transport would store them. */
+export async function insertEntries(pool: pg.Pool, entries: StoredLogEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await pool.query(
+    `INSERT INTO platform_logs (${COLUMNS.map(([, column]) => column).join(', ')})
+     SELECT ${COLUMNS.map(([field, , type]) => `(e->>'${field}')::${type}`).join(', ')}
+     FROM jsonb_array_elements($1::jsonb) AS e`,
+    [JSON.stringify(entries)],
+  );
+}
+
+/** The app as `npm start` builds it, on the test file's stores. */
+export async function createTestApp(
+  stores: { pool: pg.Pool; redisUrl: string },
+  overrides: { rateLimitPerMinute?: number; exportMaxRows?: number; uiDir?: string } = {},
+) {
+  const redis = createClient({ url: stores.redisUrl });
+  await redis.connect();
+  const app = createApp({
+    pool: stores.pool,
+    redis,
+    auth: createAuth(TEST_KEYS),
+    exportMaxRows: overrides.exportMaxRows ?? 100_000,
+    rateLimitPerMinute: overrides.rateLimitPerMinute ?? 100_000,
+    uiDir: overrides.uiDir ?? '/nonexistent-ui',
+  });
+  return { app, close: () => redis.quit() };
+}
