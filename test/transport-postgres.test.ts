@@ -1,0 +1,128 @@
+import pino from 'pino';
+import { describe, expect, test } from 'vitest';
+import { transportModulePath } from '../src/transport-targets.js';
+import { closeTransport, openTransport, send, wireEntry } from './fixtures/transport-harness.js';
+import { useTestStores } from './support/stores.js';
+
+const stores = useTestStores();
+
+async function rowsFor(tenantId: string) {
+  const { rows } = await stores.pool.query(
+    `SELECT *, "timestamp" AS ts, tableoid::regclass::text AS partition FROM platform_logs WHERE tenant_id = $1 ORDER BY "timestamp", id`,
+    [tenantId],
+  );
+  return rows;
+}
+
+describe('postgres transport', () => {
+  test('stores every field of wire entries, with signature and template on warn and error only', async () => {
+    const info = wireEntry({ tenantId: 'fields', level: 'info', traceId: 'trace-9', spanId: 'span-1', action: 'cart.add' });
+    const error = wireEntry({
+      tenantId: 'fields',
+      level: 'error',
+      message: 'payment 123 failed',
+      errorType: 'PaymentError',
+      errorCode: 'E_DECLINED',
+      errorStack: 'PaymentError: payment 123 failed\n    at pay (src/pay.ts:10:5)',
+      timestamp: new Date(Date.now() + 1).toISOString(),
+    });
+    const stream = openTransport({ postgres: { connectionString: stores.databaseUrl } });
+    send(stream, [info, error]);
+    await closeTransport(stream);
+
+    const rows = await rowsFor('fields');
+    expect(rows).toHaveLength(2);
+    const [storedInfo, storedError] = rows;
+    expect(storedInfo).toMatchObject({
+      id: info.id,
+      level: 'info',
+      tenant_slug: 'acme',
+      user_id: 'user-1',
+      request_id: 'req-1',
+      trace_id: 'trace-9',
+      span_id: 'span-1',
+      service: 'storefront',
+      action: 'cart.add',
+      file: 'src/cart.ts',
+      line: 42,
+      function: 'addItem',
+      message: 'item added to cart',
+      data: { sku: 'A-1', quantity: 2 },
+      environment: 'test',
+      version: '1.2.3',
+      region: 'eu-west-1',
+      error_signature: null,
+      message_template: null,
+    });
+    expect(storedInfo.ts.toISOString()).toBe(info.timestamp);
+    expect(storedError).toMatchObject({ id: error.id, error_type: 'PaymentError', error_code: 'E_DECLINED', error_stack: error.errorStack });
+    expect(storedError.error_signature).toMatch(/^[0-9a-f]{16}$/);
+    expect(typeof storedError.message_template).toBe('string');
+  });
+
+  test('an entry id is stored once, however often it is sent', async () => {
+    const entry = wireEntry({ tenantId: 'dedupe' });
+    const first = openTransport({ postgres: { connectionString: stores.databaseUrl } });
+    send(first, [entry, entry]);
+    await closeTransport(first);
+    const second = openTransport({ postgres: { connectionString: stores.databaseUrl } });
+    send(second, [entry]);
+    await closeTransport(second);
+    expect(await rowsFor('dedupe')).toHaveLength(1);
+  });
+
+  test('plain pino lines are stored sensibly', async () => {
+    const transport = pino.transport({ target: transportModulePath('postgres'), options: { connectionString: stores.databaseUrl } });
+    const logger = pino(transport);
+    logger.info({ tenantId: 'plain', service: 'admin', orderId: 7 }, 'order placed');
+    logger.debug({ tenantId: 'plain' }, 'not at default level');
+    logger.warn({ tenantId: 'plain' }, 'stock low');
+    logger.fatal({ tenantId: 'plain', err: Object.assign(new TypeError('boom'), { code: 'E_BOOM' }) }, 'crashed');
+    await closeTransport(transport);
+
+    const rows = await rowsFor('plain');
+    expect(rows.map((r) => [r.level, r.message])).toEqual([
+      ['info', 'order placed'],
+      ['warn', 'stock low'],
+      ['error', 'crashed'],
+    ]);
+    const [placed, , crashed] = rows;
+    expect(placed).toMatchObject({ service: 'admin', environment: 'unknown', data: { orderId: 7 } });
+    expect(placed.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+    expect(Math.abs(placed.ts.getTime() - Date.now())).toBeLessThan(60_000);
+    expect(crashed).toMatchObject({ error_type: 'TypeError', error_code: 'E_BOOM' });
+    expect(crashed.error_stack).toContain('TypeError: boom');
+    expect(crashed.error_signature).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  test('bad input is stored, never lost: invalid id and time, NUL characters, lines that are not JSON', async () => {
+    const stream = openTransport({ postgres: { connectionString: stores.databaseUrl } });
+    const good = wireEntry({ tenantId: 'bad-input' });
+    stream.write(JSON.stringify({ ...wireEntry({ tenantId: 'bad-input' }), id: 'not-a-uuid', timestamp: 'yesterday', line: 1e12 }) + '\n');
+    stream.write(JSON.stringify(wireEntry({ tenantId: 'bad-input', message: 'nul\u0000here', data: { k: 'v\u0000' } })) + '\n');
+    stream.write('this is not json\n');
+    send(stream, [good]);
+    await closeTransport(stream);
+
+    const rows = await rowsFor('bad-input');
+    expect(rows).toHaveLength(3);
+    const invalid = rows.find((r) => r.data?.id === 'not-a-uuid');
+    expect(invalid.data).toMatchObject({ id: 'not-a-uuid', timestamp: 'yesterday', line: 1e12 });
+    expect(invalid.line).toBeNull();
+    expect(rows.find((r) => r.message.startsWith('nul'))).toMatchObject({ message: 'nul\uFFFDhere', data: { k: 'v\uFFFD' } });
+    expect(rows.find((r) => r.id === good.id)).toBeDefined();
+    const { rows: platform } = await stores.pool.query(`SELECT message FROM platform_logs WHERE tenant_id = '_platform' AND message = 'this is not json'`);
+    expect(platform).toHaveLength(1);
+  });
+
+  test('an entry whose time has no partition yet lands in the default partition', async () => {
+    const old = wireEntry({ tenantId: 'replayed', timestamp: '2001-02-03T04:05:06.789Z' });
+    const stream = openTransport({ postgres: { connectionString: stores.databaseUrl } });
+    send(stream, [old]);
+    await closeTransport(stream);
+    const [row] = await rowsFor('replayed');
+    expect(row.partition).toBe('platform_logs_info_default');
+    expect(row.ts.toISOString()).toBe(old.timestamp);
+  });
+});
+

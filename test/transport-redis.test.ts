@@ -1,0 +1,73 @@
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { StoredLogEntry } from '../src/types.js';
+import type { StreamNotice } from '../transports/redis-stream.js';
+import { closeTransport, openTransport, send, waitFor, wireEntry } from './fixtures/transport-harness.js';
+import { useTestStores } from './support/stores.js';
+
+const stores = useTestStores({ migrate: false });
+let redis: ReturnType<typeof createClient>;
+let subscriber: ReturnType<typeof createClient>;
+
+beforeAll(async () => {
+  redis = createClient({ url: stores.redisUrl });
+  subscriber = redis.duplicate();
+  await Promise.all([redis.connect(), subscriber.connect()]);
+});
+afterAll(async () => {
+  await Promise.all([redis.quit(), subscriber.quit()]);
+});
+
+async function streamEntries(key: string): Promise<{ id: string; entry: StoredLogEntry }[]> {
+  const messages = await redis.xRange(key, '-', '+');
+  return messages.map((m) => ({ id: m.id, entry: JSON.parse(m.message.entry) }));
+}
+
+describe('redis-stream transport', () => {
+  test('an entry reaches the stream and its notice the channel within the flush bound', async () => {
+    const streamKey = `${stores.redisPrefix}delivery:stream`;
+    const channel = `${stores.redisPrefix}delivery:events`;
+    const notices: StreamNotice[] = [];
+    await subscriber.subscribe(channel, (message) => notices.push(JSON.parse(message)));
+    const stream = openTransport({ redis: { url: stores.redisUrl, streamKey, channel, flushIntervalMs: 1_000 } });
+    try {
+      const entry = wireEntry({ level: 'warn', message: 'disk 91% full' });
+      const sentAt = Date.now();
+      send(stream, [entry]);
+      await waitFor(async () => notices.length, (n) => n > 0, 5_000);
+      expect(Date.now() - sentAt).toBeLessThan(1_000 + 1_500);
+
+      const stored = await streamEntries(streamKey);
+      expect(stored).toHaveLength(1);
+      expect(stored[0].entry).toMatchObject({ ...entry, messageTemplate: expect.any(String) });
+      expect(stored[0].entry.errorSignature).toMatch(/^[0-9a-f]{16}$/);
+      expect(notices).toEqual([{ count: 1, lastStreamId: stored[0].id }]);
+    } finally {
+      await closeTransport(stream);
+      await subscriber.unsubscribe(channel);
+    }
+  });
+
+  test('one notice per batch, and the stream is trimmed near maxLen', async () => {
+    const streamKey = `${stores.redisPrefix}trim:stream`;
+    const channel = `${stores.redisPrefix}trim:events`;
+    const notices: StreamNotice[] = [];
+    await subscriber.subscribe(channel, (message) => notices.push(JSON.parse(message)));
+    const stream = openTransport({ redis: { url: stores.redisUrl, streamKey, channel, maxLen: 100, batchSize: 50 } });
+    const entries = Array.from({ length: 500 }, (_, i) => wireEntry({ message: `entry ${i}` }));
+    send(stream, entries);
+    await closeTransport(stream);
+    await waitFor(async () => notices.reduce((sum, n) => sum + n.count, 0), (n) => n === 500, 3_000);
+    await subscriber.unsubscribe(channel);
+
+    expect(notices.reduce((sum, n) => sum + n.count, 0)).toBe(500);
+    const length = await redis.xLen(streamKey);
+    // MAXLEN ~ trims whole stream nodes (100 entries each by default), never below maxLen
+    expect(length).toBeGreaterThanOrEqual(100);
+    expect(length).toBeLessThanOrEqual(200);
+    const stored = await streamEntries(streamKey);
+    expect(stored[stored.length - 1].entry.id).toBe(entries[499].id);
+    expect(stored[stored.length - 1].id).toBe(notices[notices.length - 1].lastStreamId);
+  });
+
+});
