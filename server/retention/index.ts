@@ -1,0 +1,2 @@
+export { runRetention, type RetentionLogger, type RunRetentionOptions } from './run-retention.js';
+export { formatReport, type DroppedPartition, type CleanedDefaultPartition, type RetentionReport } from './report.js';

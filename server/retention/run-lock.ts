@@ -1,0 +1,30 @@
+import type pg from 'pg';
+
+const LOCK_KEY = `hashtext(current_schema() || '.platform_logs_retention')`;
+
+export type LockedRun<T> = { acquired: true; value: T } | { acquired: false };
+
+/**
+ * Runs `work` on a dedicated connection that holds the schema's retention advisory lock, so
+ * two runners (servers, cron, CLI) never overlap. When another session holds the lock, `work`
+ * does not run: the other run is doing the same job, and waiting would only repeat it.
+ * The lock belongs to the session, so it is released even if the process dies mid-run.
+ */
+export async function withRetentionLock<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<LockedRun<T>> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    const { rows } = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${LOCK_KEY}) AS locked`);
+    if (!rows[0].locked) return { acquired: false };
+    try {
+      return { acquired: true, value: await work(client) };
+    } finally {
+      // a connection that cannot unlock is destroyed below, which releases the lock too
+      await client.query(`SELECT pg_advisory_unlock(${LOCK_KEY})`).catch(() => {
+        broken = true;
+      });
+    }
+  } finally {
+    client.release(broken);
+  }
+}
