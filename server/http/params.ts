@@ -66,6 +66,13 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(
 const EARLIEST = Date.UTC(1970, 0, 1);
 const LATEST = Date.UTC(9999, 11, 31);
 
+/** Whether YYYY-MM-DD names a day that exists (Date.parse takes 2024-02-30 for March 1). */
+function isCalendarDate(day: string): boolean {
+  const [year, month, date] = day.split('-').map(Number);
+  const parsed = new Date(Date.UTC(year, month - 1, date));
+  return parsed.getUTCFullYear() === year && parsed.getUTCMonth() === month - 1 && parsed.getUTCDate() === date;
+}
+
 /** An ISO-8601 time (UTC when it names no zone) or a time relative to now: 15m, 24h, 7d. */
 export function parseTime(parameter: string, value: string, now: Date): Date {
   const relative = RELATIVE_TIME.exec(value);
@@ -75,7 +82,7 @@ export function parseTime(parameter: string, value: string, now: Date): Date {
   const hasTime = value.length > 10;
   const text = hasTime && !iso[1] ? `${value.replace(' ', 'T')}Z` : value.replace(' ', 'T');
   const time = Date.parse(text);
-  if (Number.isNaN(time)) throw badParameter(parameter, 'is not a valid date or time');
+  if (Number.isNaN(time) || !isCalendarDate(value.slice(0, 10))) throw badParameter(parameter, 'is not a valid date or time');
   if (time < EARLIEST || time > LATEST) throw badParameter(parameter, 'must be between 1970 and 9999');
   return new Date(time);
 }
