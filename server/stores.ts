@@ -2,7 +2,12 @@ import pg from 'pg';
 import { createClient } from 'redis';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 
-export type RedisClient = ReturnType<typeof createClient>;
+function connectRedis(url: string) {
+  return createClient({ url });
+}
+
+/** A Redis client as this package opens it (RESP3, no modules). */
+export type RedisClient = ReturnType<typeof connectRedis>;
 
 export interface Stores {
   pool: pg.Pool;
@@ -50,7 +55,7 @@ export async function openStores(options: StoresOptions): Promise<Stores> {
 
   let redis: RedisClient | undefined;
   if (options.redisUrl) {
-    redis = createClient({ url: options.redisUrl });
+    redis = connectRedis(options.redisUrl);
     redis.on('error', (error: Error) => options.onRedisError?.(error));
     try {
       await redis.connect();

@@ -33,7 +33,7 @@ describe('keys', () => {
       const response = await app.request(path, init);
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe('Bearer');
-      expect((await response.json()).error).toMatch(/key/);
+      expect((await (response.json() as Promise<any>)).error).toMatch(/key/);
     }
     expect((await app.request(path, bearer(PLATFORM_KEY))).status).toBe(200);
   });
@@ -41,7 +41,7 @@ describe('keys', () => {
   test('a ticket is issued for a key, redeemed once, and expires after 30 s', async () => {
     const response = await app.request('/api/platform/logs/stream/ticket', { method: 'POST', ...bearer(TENANT_A_KEY) });
     expect(response.status).toBe(200);
-    const { ticket, expiresAt } = await response.json();
+    const { ticket, expiresAt } = await (response.json() as Promise<any>);
     expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now());
 
     let now = 1_000_000;
@@ -75,11 +75,11 @@ describe('a tenant key sees only its tenant', () => {
 
   test('query, whatever filter it sends', async () => {
     for (const query of ['', '?tenantId=tenant-b', '?tenantSlug=bolt', '?q=secret', '?errorSignature=shared-sig']) {
-      const body = await (await asA(`/api/platform/logs${query}`)).json();
+      const body = await ((await asA(`/api/platform/logs${query}`)).json() as Promise<any>);
       expect(body.entries.every((entry: { tenantId: string }) => entry.tenantId === 'tenant-a')).toBe(true);
       expect(JSON.stringify(body)).not.toContain('tenant b secret');
     }
-    const own = await (await asA('/api/platform/logs?errorSignature=shared-sig')).json();
+    const own = await ((await asA('/api/platform/logs?errorSignature=shared-sig')).json() as Promise<any>);
     expect(own.entries.map((e: { id: string }) => e.id)).toEqual([ofA.id]);
   });
 
@@ -101,7 +101,7 @@ describe('a tenant key sees only its tenant', () => {
 
   test('histogram', async () => {
     const count = async (response: Response) => {
-      const body = await response.json();
+      const body = await (response.json() as Promise<any>);
       return body.buckets.reduce((sum: number, b: { counts: Record<string, number> }) => sum + b.counts.error, 0);
     };
     expect(await count(await asA('/api/platform/logs/histogram?tenantId=tenant-b'))).toBe(0);
@@ -118,7 +118,7 @@ describe('rate limit', () => {
       const refused = await limited.app.request('/api/platform/logs/whoami', bearer(PLATFORM_KEY));
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect((await refused.json()).error).toMatch(/rate limit/);
+      expect((await (refused.json() as Promise<any>)).error).toMatch(/rate limit/);
       expect((await limited.app.request('/api/platform/logs/whoami', bearer(TENANT_A_KEY))).status).toBe(200);
     } finally {
       await limited.close();
@@ -134,13 +134,13 @@ describe('store faults', () => {
       for (const path of ['/api/platform/logs', '/api/platform/logs/export', '/api/platform/logs/histogram']) {
         const response = await down.request(path, bearer(PLATFORM_KEY));
         expect(response.status).toBe(503);
-        const body = await response.json();
+        const body = await (response.json() as Promise<any>);
         expect(body.error).toMatch(/unavailable/);
         expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|at /);
       }
       const health = await down.request('/api/platform/logs/healthz');
       expect(health.status).toBe(503);
-      expect(await health.json()).toEqual({ postgres: 'down', redis: 'not configured' });
+      expect(await (health.json() as Promise<any>)).toEqual({ postgres: 'down', redis: 'not configured' });
     } finally {
       await deadPool.end();
     }

@@ -43,7 +43,7 @@ describe('invalid parameters are a 400 naming the parameter', () => {
   ])('GET /api/platform/logs%s', async (query, parameter) => {
     const response = await request(`/api/platform/logs${query}`);
     expect(response.status).toBe(400);
-    const body = await response.json();
+    const body = await (response.json() as Promise<any>);
     expect(body.parameter).toBe(parameter);
     expect(body.error.length).toBeGreaterThan(5);
   });
@@ -58,13 +58,13 @@ describe('invalid parameters are a 400 naming the parameter', () => {
   ])('%s', async (path, parameter) => {
     const response = await request(path);
     expect(response.status).toBe(400);
-    expect((await response.json()).parameter).toBe(parameter);
+    expect((await (response.json() as Promise<any>)).parameter).toBe(parameter);
   });
 
   test('a query string over 8 KB is refused with 414', async () => {
     const response = await request(`/api/platform/logs?userId=${'u'.repeat(9000)}`);
     expect(response.status).toBe(414);
-    expect((await response.json()).error).toMatch(/8192 bytes/);
+    expect((await (response.json() as Promise<any>)).error).toMatch(/8192 bytes/);
   });
 });
 
@@ -83,7 +83,7 @@ describe('any text is a valid search', () => {
   ])('q=%s answers 200', async (q) => {
     const response = await request(`/api/platform/logs?q=${encodeURIComponent(q)}`);
     expect(response.status).toBe(200);
-    expect(Array.isArray((await response.json()).entries)).toBe(true);
+    expect(Array.isArray((await (response.json() as Promise<any>)).entries)).toBe(true);
   });
 
   test.each(['%ED%A0%80', '%FF%FE', '%C0%AF', '%E2%82'])('q with invalid UTF-8 bytes (%s, e.g. a lone surrogate) answers 200', async (raw) => {
@@ -93,7 +93,7 @@ describe('any text is a valid search', () => {
 
   test('right-to-left words are found', async () => {
     for (const q of ['عميل', 'rtl', 'launch -missing']) {
-      const body = await (await request(`/api/platform/logs?q=${encodeURIComponent(q)}`)).json();
+      const body = await ((await request(`/api/platform/logs?q=${encodeURIComponent(q)}`)).json() as Promise<any>);
       expect(body.entries.map((e: { id: string }) => e.id)).toEqual([odd.id]);
     }
     const table = await stores.pool.query(`SELECT count(*)::int AS n FROM platform_logs`);
@@ -104,7 +104,7 @@ describe('any text is a valid search', () => {
     for (const value of [`'; DROP TABLE x; --`, '🚀', '\u202E', 'x'.repeat(3000)]) {
       const response = await request(`/api/platform/logs?tenantId=${encodeURIComponent(value)}&requestId=${encodeURIComponent(value)}`);
       expect(response.status).toBe(200);
-      expect((await response.json()).entries).toEqual([]);
+      expect((await (response.json() as Promise<any>)).entries).toEqual([]);
     }
   });
 });
