@@ -39,6 +39,7 @@ const HEX_PREFIXED = /^0x[0-9a-f]+$/i;
 const HEX_PATTERN = /^[0-9a-f]+$/i;
 const PATH_START = /^(?:\/.|~\/|\.\.?\/|[A-Za-z]:\\|\\\\)/;
 const KEY_VALUE = /^([A-Za-z_][\w.-]*)=(.*)$/s;
+const KEY_BEFORE_QUOTE = /^[A-Za-z_][\w.-]*=(?=["'`])/;
 const HOST_LABEL = /^[a-z0-9-]+$/i;
 /** Characters that separate the parts of a compound token such as `onExtend:1514038530000`. */
 const TOKEN_DELIMITERS = /([:,;|#()[\]{}<>/=@.]+)/;
@@ -72,14 +73,20 @@ function numericPlaceholder(token: string): string {
   return 'NUM';
 }
 
+/** `db.example.com`, `localhost:5432`, `msra-sa-41:9000`, `10-1-2-3.dsl.example.co.uk`. */
 function isHostName(token: string): boolean {
   const colon = token.lastIndexOf(':');
-  const name = colon > 0 && /^\d{1,5}$/.test(token.slice(colon + 1)) ? token.slice(0, colon) : token;
+  const port = colon > 0 && /^\d{1,5}$/.test(token.slice(colon + 1));
+  const name = port ? token.slice(0, colon) : token;
   if (name === 'localhost') return true;
   const labels = name.split('.');
-  if (labels.length < 2 || !labels.every((label) => HOST_LABEL.test(label))) return false;
+  if (!labels.every((label) => HOST_LABEL.test(label))) return false;
+  // a machine name with a port: `minint-fnanli5:8030` (but not `step:12`)
+  if (port && (labels.length > 1 || HAS_DIGIT.test(name))) return true;
   const tld = labels[labels.length - 1];
-  return tld === tld.toLowerCase() && TOP_LEVEL_DOMAINS.has(tld);
+  if (labels.length < 2 || tld !== tld.toLowerCase()) return false;
+  // two-letter country domains only with three labels, so that `index.js` stays a file
+  return TOP_LEVEL_DOMAINS.has(tld) || (labels.length >= 3 && /^[a-z]{2}$/.test(tld));
 }
 
 function isIpv6(token: string): boolean {
@@ -93,8 +100,8 @@ function wholeTokenPlaceholder(token: string): string | null {
   if (URL_PATTERN.test(token)) return 'URL';
   if (token.includes('@')) return EMAIL_PATTERN.test(token) ? 'EMAIL' : null;
   if (UUID_PATTERN.test(token)) return 'UUID';
-  if (IPV4_PATTERN.test(token)) return 'IP';
-  if (PATH_START.test(token)) return 'PATH';
+  if (IPV4_PATTERN.test(token)) return 'HOST';
+  if (PATH_START.test(token) || (token.includes('/') && token.includes('.') && !NUMERIC_PATTERN.test(token))) return 'PATH';
   if (HAS_DIGIT.test(token)) {
     if (NUMERIC_PATTERN.test(token)) return numericPlaceholder(token);
     if (DURATION_PATTERN.test(token)) return 'DURATION';
@@ -102,14 +109,30 @@ function wholeTokenPlaceholder(token: string): string | null {
     if (HEX_PREFIXED.test(token)) return 'HEX';
     if (token.length >= 8 && HEX_PATTERN.test(token)) return 'HEX';
   }
-  if (isIpv6(token)) return 'IP';
-  if (isHostName(token)) return 'HOST';
+  if (isIpv6(token) || isHostName(token)) return 'HOST';
   return null;
 }
 
 /** A token with digits that no rule recognized: an id (`blk_-1608`, `user-42`, `R20-M1-N0`). */
 function idPlaceholder(token: string): string {
   return token.length >= 8 && HEX_PATTERN.test(token) ? 'HEX' : 'ID';
+}
+
+const CLOSING_BRACKETS: Record<string, string> = { ')': '(', ']': '[', '}': '{', '>': '<' };
+
+function count(text: string, char: string, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) if (text[i] === char) n++;
+  return n;
+}
+
+/** Whether the last character of token[start, end) is punctuation around the token rather than part of it. */
+function isTrailingPunctuation(token: string, start: number, end: number): boolean {
+  const char = token[end - 1];
+  if (!TRAILING_PUNCTUATION.has(char)) return false;
+  const opening = CLOSING_BRACKETS[char];
+  // `ws=WorkSource{10113}` keeps its brace; `(uid=0)` loses its parenthesis
+  return opening === undefined || count(token, char, start, end) > count(token, opening, start, end);
 }
 
 class TemplateBuilder {
@@ -125,11 +148,11 @@ class TemplateBuilder {
 
   /** One whitespace-free token, its surrounding punctuation kept. */
   token(token: string): void {
-    if (token[0] === '[' && isIpv6(token)) return this.placeholder('IP');
+    if (token[0] === '[' && isIpv6(token)) return this.placeholder('HOST');
     let start = 0;
     let end = token.length;
     while (start < end && LEADING_PUNCTUATION.has(token[start])) start++;
-    while (end > start && TRAILING_PUNCTUATION.has(token[end - 1])) end--;
+    while (end > start && isTrailingPunctuation(token, start, end)) end--;
     this.text(token.slice(0, start));
     this.core(token.slice(start, end));
     this.text(token.slice(end));
@@ -194,7 +217,8 @@ function markContextualVariables(parts: Part[]): void {
     const after = i + 2;
     if (!before || !('text' in before) || !USER_INTRODUCERS.has(before.text.toLowerCase())) continue;
     const name = parts[after];
-    if (isSpace(parts[i + 1]) && name && 'text' in name && /^[\w.-]+$/.test(name.text) && !NOT_A_USER_NAME.has(name.text.toLowerCase())) {
+    if (!isSpace(parts[i + 1]) || !name) continue;
+    if (isPlaceholder(name) || (/^[\w.-]+$/.test(name.text) && !NOT_A_USER_NAME.has(name.text.toLowerCase()))) {
       parts[after] = { placeholder: 'USER' };
     }
   }
@@ -222,10 +246,10 @@ function render(parts: Part[]): string {
 }
 
 /**
- * Appends the parts of a quoted value starting at `open` and returns the index after it,
- * or -1 when the quote at `open` does not open a value.
+ * Appends the parts of a quoted value starting at `open` (unless no builder is given) and
+ * returns the index after it, or -1 when the quote at `open` does not open a value.
  */
-function quotedValue(text: string, open: number, exhausted: Set<string>, builder: TemplateBuilder): number {
+function quotedValue(text: string, open: number, exhausted: Set<string>, builder: TemplateBuilder | null): number {
   const quote = text[open];
   if (exhausted.has(quote)) return -1;
   const close = text.indexOf(quote, open + 1);
@@ -237,6 +261,7 @@ function quotedValue(text: string, open: number, exhausted: Set<string>, builder
   if (close === open + 1 || close - open > MAX_QUOTED_LENGTH) return -1;
   if (after !== undefined && !isWhitespace(after) && !QUOTE_CLOSERS.has(after)) return -1;
   const content = text.slice(open + 1, close);
+  if (!builder) return close + 1;
   if (!/\s/.test(content)) {
     builder.placeholder('QUOTED');
   } else {
@@ -271,6 +296,17 @@ export function generalizeMessage(message: string): string {
     if (QUOTES.has(text[start]) && (previous === undefined || isWhitespace(previous) || QUOTE_OPENERS.has(previous))) {
       const next = quotedValue(text, start, exhaustedQuotes, builder);
       if (next !== -1) {
+        end = next;
+        tokens.lastIndex = next;
+        continue;
+      }
+    }
+    const quotedKey = KEY_BEFORE_QUOTE.exec(match[0]);
+    if (quotedKey) {
+      const next = quotedValue(text, start + quotedKey[0].length, exhaustedQuotes, null);
+      if (next !== -1) {
+        builder.text(quotedKey[0]);
+        builder.placeholder('VALUE');
         end = next;
         tokens.lastIndex = next;
         continue;
