@@ -89,63 +89,86 @@ LANGUAGE sql STABLE AS $$
   WHERE w.level = p_level
 $$;
 
--- Creates every partition needed for days in [p_from, p_to), for every level.
--- Rows already in the level's default partition for a new partition's range are moved into
--- it (PostgreSQL refuses to create a partition whose rows sit in the default one).
--- Returns the names of the partitions it created. Safe to run concurrently and repeatedly.
+-- Whether a partition of `p_level` already covers any part of [p_lower, p_upper).
+CREATE FUNCTION platform_logs_range_covered(p_level text, p_lower date, p_upper date)
+RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT EXISTS (
+    SELECT 1 FROM platform_log_partitions p
+    WHERE p.level = p_level
+      AND p.lower_bound < (p_upper::timestamp AT TIME ZONE 'UTC')
+      AND p.upper_bound > (p_lower::timestamp AT TIME ZONE 'UTC'))
+$$;
+
+-- Creates the partition of `p_level` for [p_lower, p_upper) and records it. Rows already in
+-- the level's default partition for that range are moved into it first (PostgreSQL refuses
+-- to create a partition whose rows sit in the default one). Returns its name.
+CREATE FUNCTION platform_logs_create_partition(p_level text, p_lower date, p_upper date)
+RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  name         text := format('platform_logs_%s_%s', p_level, to_char(p_lower, 'YYYYMMDD'));
+  parent       text := 'platform_logs_' || p_level;
+  default_part text := 'platform_logs_' || p_level || '_default';
+  lower_ts     timestamptz := p_lower::timestamp AT TIME ZONE 'UTC';
+  upper_ts     timestamptz := p_upper::timestamp AT TIME ZONE 'UTC';
+  columns      text;
+  waiting      boolean;
+BEGIN
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I WHERE "timestamp" >= $1 AND "timestamp" < $2)', current_schema(), default_part)
+    INTO waiting USING lower_ts, upper_ts;
+  IF waiting THEN
+    -- every stored column (the generated search column is computed again on insert)
+    SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO columns
+    FROM pg_attribute
+    WHERE attrelid = format('%I.platform_logs', current_schema())::regclass
+      AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
+    EXECUTE format('CREATE TEMP TABLE platform_logs_moving (LIKE %I.platform_logs)', current_schema());
+    EXECUTE format(
+      'WITH moved AS (DELETE FROM %I.%I WHERE "timestamp" >= $1 AND "timestamp" < $2 RETURNING %s)
+       INSERT INTO platform_logs_moving (%s) SELECT %s FROM moved',
+      current_schema(), default_part, columns, columns, columns)
+      USING lower_ts, upper_ts;
+  END IF;
+  EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.%I FOR VALUES FROM (%L) TO (%L)',
+                 current_schema(), name, current_schema(), parent, lower_ts, upper_ts);
+  INSERT INTO platform_log_partitions (name, level, lower_bound, upper_bound) VALUES (name, p_level, lower_ts, upper_ts);
+  IF waiting THEN
+    EXECUTE format('INSERT INTO %I.platform_logs (%s) SELECT %s FROM platform_logs_moving', current_schema(), columns, columns);
+    DROP TABLE platform_logs_moving;
+  END IF;
+  RETURN name;
+END
+$$;
+
+-- Creates every partition needed for days in [p_from, p_to), for every level, and returns
+-- the names of those it created. Where a partition made under another width already covers
+-- part of a range, the rest of that range gets one-day partitions, so that a width change
+-- leaves neither overlaps nor holes. Safe to run concurrently and repeatedly.
 CREATE FUNCTION platform_logs_ensure_partitions(p_from date, p_to date)
 RETURNS SETOF text
 LANGUAGE plpgsql AS $$
 DECLARE
-  lvl      text;
-  d        date;
-  b        record;
-  name     text;
-  lower_ts timestamptz;
-  upper_ts timestamptz;
-  columns  text;
-  waiting  boolean;
+  lvl  text;
+  d    date;
+  day  date;
+  b    record;
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext(current_schema() || '.platform_logs_partitions'));
-  -- every stored column (the generated search column is computed again on insert)
-  SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO columns
-  FROM pg_attribute
-  WHERE attrelid = format('%I.platform_logs', current_schema())::regclass
-    AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
   FOR lvl IN SELECT level FROM platform_log_partition_widths ORDER BY level LOOP
     d := p_from;
     WHILE d < p_to LOOP
       SELECT * INTO b FROM platform_logs_partition_bounds(lvl, d);
-      name := format('platform_logs_%s_%s', lvl, to_char(b.lower_bound, 'YYYYMMDD'));
-      lower_ts := b.lower_bound::timestamp AT TIME ZONE 'UTC';
-      upper_ts := b.upper_bound::timestamp AT TIME ZONE 'UTC';
-      IF NOT EXISTS (
-           -- a partition made under another width may already cover part of this range
-           SELECT 1 FROM platform_log_partitions p
-           WHERE p.level = lvl AND p.lower_bound < upper_ts AND p.upper_bound > lower_ts
-         ) THEN
-        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I WHERE "timestamp" >= $1 AND "timestamp" < $2)',
-                       current_schema(), 'platform_logs_' || lvl || '_default')
-          INTO waiting USING lower_ts, upper_ts;
-        IF waiting THEN
-          EXECUTE format('CREATE TEMP TABLE platform_logs_moving (LIKE %I.platform_logs)', current_schema());
-          EXECUTE format(
-            'WITH moved AS (DELETE FROM %I.%I WHERE "timestamp" >= $1 AND "timestamp" < $2 RETURNING %s)
-             INSERT INTO platform_logs_moving (%s) SELECT %s FROM moved',
-            current_schema(), 'platform_logs_' || lvl || '_default', columns, columns, columns)
-            USING lower_ts, upper_ts;
-        END IF;
-        EXECUTE format(
-          'CREATE TABLE %I.%I PARTITION OF %I.%I FOR VALUES FROM (%L) TO (%L)',
-          current_schema(), name, current_schema(), 'platform_logs_' || lvl, lower_ts, upper_ts);
-        INSERT INTO platform_log_partitions (name, level, lower_bound, upper_bound)
-        VALUES (name, lvl, lower_ts, upper_ts);
-        IF waiting THEN
-          EXECUTE format('INSERT INTO %I.platform_logs (%s) SELECT %s FROM platform_logs_moving',
-                         current_schema(), columns, columns);
-          DROP TABLE platform_logs_moving;
-        END IF;
-        RETURN NEXT name;
+      IF NOT platform_logs_range_covered(lvl, b.lower_bound, b.upper_bound) THEN
+        RETURN NEXT platform_logs_create_partition(lvl, b.lower_bound, b.upper_bound);
+      ELSE
+        day := b.lower_bound;
+        WHILE day < b.upper_bound LOOP
+          IF NOT platform_logs_range_covered(lvl, day, day + 1) THEN
+            RETURN NEXT platform_logs_create_partition(lvl, day, day + 1);
+          END IF;
+          day := day + 1;
+        END LOOP;
       END IF;
       d := b.upper_bound;
     END LOOP;
