@@ -191,10 +191,10 @@ describe('runRetention', () => {
     await ensurePartitions(stores.pool, daysAgo(40), daysAgo(39));
     const before = await partitionsSnapshot(stores.pool);
     await expect(runRetention({ pool: stores.pool, ...policy, retentionDays: { info: 0 } })).rejects.toThrow(
-      'days for info must be a positive whole number, got 0',
+      'retention days for info must be a positive whole number, got 0',
     );
     await expect(runRetention({ pool: stores.pool, ...policy, maxRetentionDays: 1.5 })).rejects.toThrow(
-      'days for max must be a positive whole number, got 1.5',
+      'maximum retention days must be a positive whole number, got 1.5',
     );
     await expect(runRetention({ pool: stores.pool, now: new Date('not a date') })).rejects.toThrow('`now` is not a valid date');
     expect(await partitionsSnapshot(stores.pool)).toEqual(before);

@@ -50,10 +50,12 @@ export function expiryReason(partition: TimePartition, policy: RetentionPolicy):
 
 /** Checks that retention settings are whole positive days, so that a typo never drops everything. */
 export function validatePolicy(policy: RetentionPolicy): void {
-  if (Number.isNaN(policy.now.getTime())) throw new Error('retention: `now` is not a valid date');
-  for (const [level, days] of Object.entries({ ...policy.retentionDays, max: policy.maxRetentionDays })) {
-    if (!Number.isInteger(days) || days <= 0) {
-      throw new Error(`retention: days for ${level} must be a positive whole number, got ${String(days)}`);
-    }
+  if (Number.isNaN(policy.now.getTime())) throw new Error('`now` is not a valid date');
+  const settings: [string, number][] = [
+    ...Object.entries(policy.retentionDays).map(([level, days]): [string, number] => [`retention days for ${level}`, days]),
+    ['maximum retention days', policy.maxRetentionDays],
+  ];
+  for (const [name, days] of settings) {
+    if (!Number.isInteger(days) || days <= 0) throw new Error(`${name} must be a positive whole number, got ${String(days)}`);
   }
 }

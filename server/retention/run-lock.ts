@@ -14,7 +14,10 @@ export async function withRetentionLock<T>(pool: pg.Pool, work: (client: pg.Pool
   const client = await pool.connect();
   let broken = false;
   try {
-    const { rows } = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${LOCK_KEY}) AS locked`);
+    const { rows } = await client.query<{ schema: string | null; locked: boolean | null }>(
+      `SELECT current_schema() AS schema, pg_try_advisory_lock(${LOCK_KEY}) AS locked`,
+    );
+    if (rows[0].schema === null) throw new Error('no schema of the search_path exists, so there is no platform_logs to expire');
     if (!rows[0].locked) return { acquired: false };
     try {
       return { acquired: true, value: await work(client) };
