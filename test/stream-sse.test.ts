@@ -1,0 +1,83 @@
+import { createClient } from 'redis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisClient } from '../server/stores.js';
+import { PLATFORM_KEY, TENANT_A_KEY, makeEntry } from './server-fixtures.js';
+import { STREAM_PATH, TestEventSource, addToStream, startStreamServer, type StreamServer } from './stream-fixtures.js';
+import { useTestStores } from './support/stores.js';
+
+const stores = useTestStores();
+let redis: RedisClient;
+let server: StreamServer;
+const opened: TestEventSource[] = [];
+
+async function open(query: string, headers: Record<string, string> = { authorization: `Bearer ${PLATFORM_KEY}` }) {
+  const source = await TestEventSource.open(`${server.baseUrl}${STREAM_PATH}/sse${query}`, headers);
+  opened.push(source);
+  return source;
+}
+
+beforeAll(async () => {
+  redis = createClient({ url: stores.redisUrl });
+  await redis.connect();
+  server = await startStreamServer({ pool: stores.pool, redis, streamKey: stores.streamKey });
+});
+
+afterEach(() => {
+  for (const source of opened.splice(0)) source.close();
+});
+
+afterAll(async () => {
+  await server?.close();
+  await redis?.quit();
+});
+
+describe('live stream over Server-Sent Events', () => {
+  it('sends entries as events with their stream id, filtered, and resumes from Last-Event-ID', async () => {
+    const query = '?tenantId=tenant-sse&level=warn,ERROR';
+    const first = await open(query);
+    expect(first.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    await first.until((s) => s.messages.some((m) => m.type === 'subscribed'));
+
+    const entries = [
+      makeEntry({ tenantId: 'tenant-sse', level: 'warn' }),
+      makeEntry({ tenantId: 'tenant-sse', level: 'info' }),
+      makeEntry({ tenantId: 'tenant-other', level: 'error' }),
+      makeEntry({ tenantId: 'tenant-sse', level: 'error' }),
+      makeEntry({ tenantId: 'tenant-sse', level: 'error' }),
+    ];
+    await addToStream(redis, stores.streamKey, entries);
+    await first.until((s) => s.entries().length === 3);
+    expect(first.entryIds()).toEqual([entries[0].id, entries[3].id, entries[4].id]);
+    const entryEventIds = first.ids.filter((_, i) => first.messages[i].type === 'entry');
+    expect(entryEventIds).toEqual(first.entries().map((m) => m.streamId));
+    first.close();
+
+    const missed = makeEntry({ tenantId: 'tenant-sse', level: 'warn' });
+    await addToStream(redis, stores.streamKey, [missed]);
+    const second = await open(query, { authorization: `Bearer ${PLATFORM_KEY}`, 'last-event-id': entryEventIds[1]! });
+    await second.until((s) => s.entryIds().includes(missed.id));
+    expect(second.entryIds()).toEqual([entries[4].id, missed.id]);
+    expect(second.messages[0]).toEqual({ type: 'subscribed', streamId: entryEventIds[1] });
+  });
+
+  it('confines a tenant key to its tenant', async () => {
+    const source = await open('?tenantId=tenant-b', { authorization: `Bearer ${TENANT_A_KEY}` });
+    await source.until((s) => s.messages.some((m) => m.type === 'subscribed'));
+    const own = makeEntry({ tenantId: 'tenant-a' });
+    await addToStream(redis, stores.streamKey, [makeEntry({ tenantId: 'tenant-b' }), own]);
+    await source.until((s) => s.entryIds().includes(own.id));
+    expect(source.entryIds()).toEqual([own.id]);
+  });
+
+  it('answers invalid parameters with 400 and the parameter at fault', async () => {
+    for (const [query, parameter] of [
+      ['?level=fatal', 'level'],
+      ['?resumeFrom=not-an-id', 'resumeFrom'],
+      ['?tenant=x', 'tenant'],
+    ]) {
+      const source = await open(query);
+      expect(source.response.status).toBe(400);
+      expect(await source.response.json()).toEqual({ error: expect.any(String), parameter });
+    }
+  });
+});
