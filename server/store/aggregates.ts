@@ -1,0 +1,243 @@
+import type pg from 'pg';
+import { LOG_LEVELS, type LogLevel, type StoredLogEntry } from '../../src/types.js';
+import { ENTRY_COLUMNS, rowToEntry } from './entry-row.js';
+import { whereClause, type LogFilters } from './filters.js';
+import { bucketSecondsFor } from './histogram.js';
+import { InvalidCursorError } from './query.js';
+
+export { InvalidCursorError };
+
+export type AggregateSort = 'count' | 'lastSeen';
+
+export interface AggregateFilters extends LogFilters {
+  /** Default: by count, most first. */
+  sort?: AggregateSort;
+  /** Groups per page, 1–500; default 50. */
+  limit?: number;
+  /** The opaque `nextCursor` of the previous page. */
+  cursor?: string;
+  /** Trend buckets across [from, to); default 24. */
+  buckets?: number;
+}
+
+export interface TrendBucket {
+  start: string;
+  count: number;
+}
+
+export interface ErrorGroup {
+  signature: string;
+  /** The most severe level among the group's entries. */
+  level: LogLevel;
+  count: number;
+  firstSeen: string;
+  lastSeen: string;
+  template: string | null;
+  errorType: string | null;
+  errorCode: string | null;
+  services: string[];
+  tenants: number;
+  users: number;
+  /** The group's most recent entry. */
+  sample: StoredLogEntry;
+  trend: TrendBucket[];
+}
+
+export interface ErrorAggregates {
+  groups: ErrorGroup[];
+  nextCursor: string | null;
+}
+
+const DEFAULT_RANGE_MS = 24 * 3_600_000;
+const DEFAULT_LEVELS: LogLevel[] = ['warn', 'error'];
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 500;
+const DEFAULT_BUCKETS = 24;
+const MAX_BUCKETS = 200;
+
+/** Exact microsecond time as text, so a page boundary on lastSeen is exact. */
+const EXACT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const SIGNATURE = /^[0-9a-f]{1,64}$/;
+
+/** Position after a group: its sort key (count, or lastSeen as exact text) and signature. */
+type GroupKeyset = [sort: AggregateSort, key: number | string, signature: string];
+
+function encodeCursor(keyset: GroupKeyset): string {
+  return Buffer.from(JSON.stringify(keyset)).toString('base64url');
+}
+
+function decodeCursor(cursor: string, sort: AggregateSort): GroupKeyset {
+  let decoded: unknown;
+  try {
+    if (!/^[A-Za-z0-9_-]{1,300}$/.test(cursor)) throw new Error('not base64url');
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError('is not a cursor this server made');
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 3 || typeof decoded[2] !== 'string' || !SIGNATURE.test(decoded[2])) {
+    throw new InvalidCursorError('is not a cursor this server made');
+  }
+  if (decoded[0] !== sort) throw new InvalidCursorError(`was made for sort=${String(decoded[0])}, not sort=${sort}`);
+  const key = decoded[1];
+  const validKey =
+    sort === 'count'
+      ? Number.isSafeInteger(key) && (key as number) >= 0
+      : typeof key === 'string' && EXACT_TIME.test(key) && !Number.isNaN(Date.parse(key));
+  if (!validKey) throw new InvalidCursorError('is not a cursor this server made');
+  return decoded as GroupKeyset;
+}
+
+function clamp(value: number | undefined, fallback: number, max: number): number {
+  if (value === undefined || !Number.isFinite(value)) return fallback;
+  return Math.min(max, Math.max(1, Math.floor(value)));
+}
+
+interface GroupRow {
+  signature: string;
+  count: number;
+  first_seen: Date;
+  last_seen: Date;
+  last_seen_exact: string;
+  severity: number;
+  services: string[];
+  tenants: number;
+  users: number;
+}
+
+/**
+ * Warn and error entries grouped by error signature over a time range (default the last
+ * 24 hours), most frequent or most recent first, in keyset pages. Each group carries its
+ * most recent entry as a sample and a trend of counts per bucket across the range.
+ */
+export async function getErrorAggregates(pool: pg.Pool, filters: AggregateFilters): Promise<ErrorAggregates> {
+  const sort = filters.sort ?? 'count';
+  const limit = clamp(filters.limit, DEFAULT_LIMIT, MAX_LIMIT);
+  const to = filters.to ?? new Date();
+  const from = filters.from ?? new Date(to.getTime() - DEFAULT_RANGE_MS);
+  const scope: LogFilters = { ...filters, from, to, levels: filters.levels?.length ? filters.levels : DEFAULT_LEVELS };
+  const after = filters.cursor === undefined ? null : decodeCursor(filters.cursor, sort);
+
+  const groups = await selectGroups(pool, scope, sort, limit + 1, after);
+  const page = groups.slice(0, limit);
+  if (page.length === 0) return { groups: [], nextCursor: null };
+
+  const signatures = page.map((group) => group.signature);
+  const bucketSeconds = bucketSecondsFor(from, to, clamp(filters.buckets, DEFAULT_BUCKETS, MAX_BUCKETS));
+  const [samples, trends] = await Promise.all([
+    selectSamples(pool, scope, signatures),
+    selectTrends(pool, scope, signatures, bucketSeconds),
+  ]);
+
+  const last = page[page.length - 1];
+  return {
+    groups: page.map((group) => {
+      const sample = samples.get(group.signature)!;
+      return {
+        signature: group.signature,
+        level: LOG_LEVELS[group.severity],
+        count: group.count,
+        firstSeen: group.first_seen.toISOString(),
+        lastSeen: group.last_seen.toISOString(),
+        template: sample.messageTemplate,
+        errorType: sample.errorType,
+        errorCode: sample.errorCode,
+        services: group.services,
+        tenants: group.tenants,
+        users: group.users,
+        sample,
+        trend: trendOf(trends.get(group.signature), from, to, bucketSeconds),
+      };
+    }),
+    nextCursor:
+      groups.length > limit
+        ? encodeCursor([sort, sort === 'count' ? last.count : last.last_seen_exact, last.signature])
+        : null,
+  };
+}
+
+async function selectGroups(
+  pool: pg.Pool,
+  scope: LogFilters,
+  sort: AggregateSort,
+  limit: number,
+  after: GroupKeyset | null,
+): Promise<GroupRow[]> {
+  const params: unknown[] = [LOG_LEVELS];
+  const where = whereClause(scope, params, ['error_signature IS NOT NULL']);
+  const sortKey = sort === 'count' ? 'count(*)' : 'max("timestamp")';
+  let having = '';
+  if (after) {
+    params.push(after[1], after[2]);
+    const key = sort === 'count' ? `$${params.length - 1}::bigint` : `$${params.length - 1}::timestamptz`;
+    having = `HAVING ${sortKey} < ${key} OR (${sortKey} = ${key} AND error_signature > $${params.length})`;
+  }
+  params.push(limit);
+  const { rows } = await pool.query<GroupRow>(
+    `SELECT error_signature AS signature,
+            count(*)::int AS count,
+            min("timestamp") AS first_seen,
+            max("timestamp") AS last_seen,
+            to_char(max("timestamp") AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_seen_exact,
+            max(array_position($1::text[], level)) - 1 AS severity,
+            array_agg(DISTINCT service ORDER BY service) AS services,
+            count(DISTINCT tenant_id)::int AS tenants,
+            count(DISTINCT user_id)::int AS users
+     FROM platform_logs ${where}
+     GROUP BY error_signature
+     ${having}
+     ORDER BY ${sortKey} DESC, error_signature
+     LIMIT $${params.length}`,
+    params,
+  );
+  return rows;
+}
+
+/** The most recent entry of each signature within the scope. */
+async function selectSamples(pool: pg.Pool, scope: LogFilters, signatures: string[]): Promise<Map<string, StoredLogEntry>> {
+  const params: unknown[] = [signatures];
+  const where = whereClause(scope, params, ['error_signature = s.signature']);
+  const { rows } = await pool.query(
+    `SELECT e.* FROM unnest($1::text[]) AS s(signature)
+     CROSS JOIN LATERAL (
+       SELECT ${ENTRY_COLUMNS} FROM platform_logs ${where} ORDER BY "timestamp" DESC, id DESC LIMIT 1
+     ) e`,
+    params,
+  );
+  return new Map(rows.map((row) => [row.error_signature as string, rowToEntry(row)]));
+}
+
+/** Counts per signature per bucket, buckets keyed by their start in epoch seconds. */
+async function selectTrends(
+  pool: pg.Pool,
+  scope: LogFilters,
+  signatures: string[],
+  bucketSeconds: number,
+): Promise<Map<string, Map<number, number>>> {
+  const params: unknown[] = [signatures, bucketSeconds];
+  const where = whereClause(scope, params, ['error_signature = ANY($1::text[])']);
+  const { rows } = await pool.query<{ signature: string; bucket: string; count: number }>(
+    `SELECT error_signature AS signature,
+            floor(extract(epoch FROM "timestamp") / $2::int)::bigint * $2::int AS bucket,
+            count(*)::int AS count
+     FROM platform_logs ${where}
+     GROUP BY 1, 2`,
+    params,
+  );
+  const trends = new Map<string, Map<number, number>>();
+  for (const row of rows) {
+    const counts = trends.get(row.signature) ?? new Map<number, number>();
+    counts.set(Number(row.bucket), row.count);
+    trends.set(row.signature, counts);
+  }
+  return trends;
+}
+
+/** Every bucket of [from, to), zero where the group had no entry. */
+function trendOf(counts: Map<number, number> | undefined, from: Date, to: Date, bucketSeconds: number): TrendBucket[] {
+  const trend: TrendBucket[] = [];
+  const first = Math.floor(from.getTime() / 1000 / bucketSeconds) * bucketSeconds;
+  for (let start = first; start * 1000 < to.getTime(); start += bucketSeconds) {
+    trend.push({ start: new Date(start * 1000).toISOString(), count: counts?.get(start) ?? 0 });
+  }
+  return trend;
+}
