@@ -1,0 +1,57 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient } from 'redis';
+import { afterAll, describe, expect, test } from 'vitest';
+import { useTestStores } from './support/stores.js';
+
+const stores = useTestStores();
+const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'platform-logging-install-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const SERVICE = `
+import pino from 'pino';
+const [databaseUrl, redisUrl, streamKey, channel] = process.argv.slice(2);
+const transport = pino.transport({
+  targets: [
+    { target: 'platform-logging/transports/postgres', options: { connectionString: databaseUrl } },
+    { target: 'platform-logging/transports/redis-stream', options: { url: redisUrl, streamKey, channel } },
+  ],
+});
+const logger = pino({ base: { tenantId: 'installed', service: 'admin' } }, transport);
+for (let i = 0; i < 3; i++) logger.info({ i }, 'hello from an installed package ' + i);
+`;
+
+describe('the packed package', () => {
+  test('installs into another project, whose plain pino logs through its transports into both stores', { timeout: 180_000 }, async () => {
+    // dist/ was compiled by the global setup; the UI build is optional for this test
+    execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', work], { cwd: PACKAGE_ROOT, stdio: 'ignore' });
+    const tarball = readdirSync(work).find((name) => name.endsWith('.tgz'));
+    expect(tarball).toBeDefined();
+    const app = join(work, 'app');
+    execFileSync('mkdir', [app]);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    execFileSync(
+      'npm',
+      ['install', join(work, tarball!), 'pino', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=optional'],
+      { cwd: app, stdio: 'ignore' },
+    );
+    writeFileSync(join(app, 'service.mjs'), SERVICE);
+    const streamKey = `${stores.redisPrefix}installed:stream`;
+    execFileSync(process.execPath, ['service.mjs', stores.databaseUrl, stores.redisUrl, streamKey, `${stores.redisPrefix}installed:events`], {
+      cwd: app,
+      timeout: 30_000,
+    });
+
+    const { rows } = await stores.pool.query(`SELECT message FROM platform_logs WHERE tenant_id = 'installed' ORDER BY message`);
+    expect(rows.map((r) => r.message)).toEqual([0, 1, 2].map((i) => `hello from an installed package ${i}`));
+    const redis = createClient({ url: stores.redisUrl });
+    await redis.connect();
+    const messages = await redis.xRange(streamKey, '-', '+');
+    await redis.quit();
+    expect(messages.map((m) => JSON.parse(m.message.entry).message).sort()).toEqual(rows.map((r) => r.message));
+  });
+});
