@@ -1,25 +1,28 @@
 import { Hono, type Handler } from 'hono';
+import type { PlatformLogger } from '../src/logger.js';
+import type { AuthEnv } from './auth.js';
 import { errorResponse } from './http/errors.js';
 import { createLogRoutes, type LogRoutesOptions } from './http/log-routes.js';
-import { requestLog, type RequestLogger } from './http/request-log.js';
+import { requestLog } from './http/request-log.js';
 import { createUiRoutes } from './http/ui.js';
 
 export interface AppOptions extends LogRoutesOptions {
-  /** Where each answered request is logged (action http.request). */
-  requestLogger?: RequestLogger;
-  /** Told about server faults (never about client errors). */
-  reportError?: (error: unknown) => void;
+  /** The server's own logger: each answered request (action http.request) and server faults. */
+  logger?: PlatformLogger;
   /** The Inngest serve handler, answered at /api/inngest. */
   inngest?: Handler;
   /** The built UI (dist/ui). */
   uiDir: string;
 }
 
-/** The whole HTTP surface: the logs API, the Inngest endpoint and the UI. */
-export function createApp(options: AppOptions): Hono {
-  const app = new Hono();
-  const report = options.reportError ?? (() => {});
-  if (options.requestLogger) app.use('*', requestLog(options.requestLogger));
+/**
+ * The whole HTTP surface: the logs API with its live stream, the Inngest endpoint and the
+ * UI. Mount it on the app given to createNodeWebSocket when the stream is served.
+ */
+export function createApp(options: AppOptions): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  const { logger } = options;
+  if (logger) app.use('*', requestLog(logger));
 
   app.route('/api/platform/logs', createLogRoutes(options));
   if (options.inngest) app.on(['GET', 'POST', 'PUT'], '/api/inngest', options.inngest);
@@ -27,6 +30,6 @@ export function createApp(options: AppOptions): Hono {
   app.route('/', createUiRoutes(options.uiDir));
 
   app.notFound((c) => c.json({ error: 'no such route' }, 404));
-  app.onError((error, c) => errorResponse(c, error, report));
+  app.onError((error, c) => errorResponse(c, error, (fault) => logger?.error('request failed', fault, { path: c.req.path })));
   return app;
 }

@@ -7,7 +7,7 @@ import { PLATFORM_KEY, TENANT_A_KEY, TEST_KEYS, bearer, createTestApp, insertEnt
 import { useTestStores } from './support/stores.js';
 
 const stores = useTestStores();
-let app: Hono;
+let app: Hono<any>;
 let close: () => Promise<unknown>;
 
 const secretOfB = makeEntry({ tenantId: 'tenant-b', tenantSlug: 'bolt', message: 'tenant b secret payment failed', level: 'error', errorSignature: 'shared-sig' });

@@ -6,7 +6,7 @@ import { PLATFORM_KEY, TENANT_A_KEY, bearer, createTestApp, insertEntries, makeE
 import { useTestStores } from './support/stores.js';
 
 const stores = useTestStores();
-let app: Hono;
+let app: Hono<any>;
 let close: () => Promise<unknown>;
 
 const HOUR = 3_600_000;

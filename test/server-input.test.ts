@@ -4,7 +4,7 @@ import { PLATFORM_KEY, bearer, createTestApp, insertEntries, makeEntry } from '.
 import { useTestStores } from './support/stores.js';
 
 const stores = useTestStores();
-let app: Hono;
+let app: Hono<any>;
 let close: () => Promise<unknown>;
 
 const odd = makeEntry({ message: 'emoji 🚀 launch failed for عميل RTL user' });

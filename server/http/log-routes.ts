@@ -18,7 +18,7 @@ export interface LogRoutesOptions {
   exportMaxRows: number;
   /** Requests per minute per key (LOG_RATE_LIMIT_PER_MINUTE). */
   rateLimitPerMinute: number;
-  /** The live stream's routes, mounted at /stream behind the key check. */
+  /** The live stream's routes, mounted at /stream; they check keys and tickets themselves. */
   stream?: Hono<AuthEnv>;
   now?: () => Date;
 }
@@ -65,6 +65,9 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
   const openApi = openApiDocument({ exportMaxRows: options.exportMaxRows });
   app.get('/openapi.json', (c) => c.json(openApi));
 
+  // The stream checks its own access: a browser opens it with a ticket, not a key.
+  if (options.stream) app.route('/stream', options.stream);
+
   app.use('*', auth.requireKey, rateLimit({ perMinute: options.rateLimitPerMinute }));
 
   app.get('/whoami', (c) => {
@@ -73,7 +76,6 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
   });
 
   app.post('/stream/ticket', (c) => c.json(auth.issueTicket(c.get('principal'))));
-  if (options.stream) app.route('/stream', options.stream);
 
   app.get('/', async (c) => {
     const params = new QueryParams(c.req.url, [...FILTER_PARAMETERS, 'limit', 'cursor']);

@@ -1,0 +1,104 @@
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { createNodeWebSocket } from '@hono/node-ws';
+import { Hono } from 'hono';
+import { createLogger } from '../src/factory.js';
+import type { PlatformLogger } from '../src/logger.js';
+import { packageRoot } from '../src/package-root.js';
+import { createApp } from './app.js';
+import { createAuth, loadApiKeys } from './auth.js';
+import { createRetentionInngest, inngestConfigured, startRetentionTimer } from './retention/index.js';
+import type { ServerSettings } from './settings.js';
+import { openStores, type Stores } from './stores.js';
+import { migrate } from './store/migrate.js';
+import { ensurePartitionsAhead } from './store/partitions.js';
+import { createStreamHub, createStreamRoutes, streamLimitsFromEnv } from './stream/index.js';
+
+export interface RunningServer {
+  url: string;
+  stores: Stores;
+  /** The server's own logger (service admin). */
+  logger: PlatformLogger;
+  /** The development key made for this run, when LOG_API_KEYS was empty. */
+  generatedKey?: string;
+  /** Stops accepting, finishes requests, closes streams, flushes the logger, closes the stores. */
+  stop(): Promise<void>;
+}
+
+const UI_DIR = fileURLToPath(new URL('dist/ui/', packageRoot));
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Opens the stores (embedded PostgreSQL without DATABASE_URL), migrates, makes partitions
+ * ahead, and serves the API, the live stream, the Inngest endpoint and the UI.
+ */
+export async function startServer(settings: ServerSettings, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
+  const { keys, generatedKey } = loadApiKeys(settings.apiKeys, settings.environment);
+  const stores = await openStores({ databaseUrl: settings.databaseUrl, redisUrl: settings.redisUrl, dataDir: settings.dataDir });
+  let logger: PlatformLogger | undefined;
+  try {
+    await migrate(stores.pool);
+    await ensurePartitionsAhead(stores.pool);
+    logger = createLogger({
+      service: 'admin',
+      environment: settings.environment,
+      transports: {
+        postgres: { connectionString: stores.databaseUrl },
+        redis: stores.redisUrl ? { url: stores.redisUrl } : undefined,
+      },
+      env,
+    });
+    const hub = createStreamHub({ pool: stores.pool, redis: stores.redis, limits: streamLimitsFromEnv(env), logger });
+    await hub.start();
+    const inngest = inngestConfigured(env) ? createRetentionInngest({ pool: stores.pool, logger }) : undefined;
+    const stopRetentionTimer = inngest ? undefined : startRetentionTimer({ pool: stores.pool, logger });
+
+    const auth = createAuth(keys);
+    const root = new Hono();
+    const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({ app: root });
+    root.route(
+      '/',
+      createApp({
+        pool: stores.pool,
+        redis: stores.redis,
+        auth,
+        exportMaxRows: settings.exportMaxRows,
+        rateLimitPerMinute: settings.rateLimitPerMinute,
+        stream: createStreamRoutes({ hub, upgradeWebSocket, auth }),
+        inngest: inngest?.handler,
+        logger,
+        uiDir: UI_DIR,
+      }),
+    );
+
+    const server: ServerType = await new Promise((resolve, reject) => {
+      const started = serve({ fetch: root.fetch, hostname: settings.host, port: settings.port }, () => resolve(started));
+      started.once('error', reject);
+    });
+    injectWebSocket(server);
+    const url = `http://${settings.host === '0.0.0.0' ? 'localhost' : settings.host}:${settings.port}`;
+    const serverLogger = logger;
+
+    return {
+      url,
+      stores,
+      logger,
+      generatedKey,
+      async stop() {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        if ('closeIdleConnections' in server) server.closeIdleConnections();
+        await hub.stop();
+        const grace = setTimeout(() => 'closeAllConnections' in server && server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+        await closed;
+        clearTimeout(grace);
+        await stopRetentionTimer?.();
+        await serverLogger.close();
+        await stores.close();
+      },
+    };
+  } catch (error) {
+    await logger?.close().catch(() => {});
+    await stores.close().catch(() => {});
+    throw error;
+  }
+}
