@@ -18,6 +18,8 @@ function randomBytes8(): number {
 
 let lastMs = -1;
 let sequence = 0;
+// The id's first 15 characters depend on the millisecond only.
+let timePrefix = '';
 
 /**
  * A UUIDv7 (RFC 9562) for the given time, monotonic within the process: ids made in the
@@ -37,15 +39,15 @@ export function uuidv7(now: number = Date.now()): string {
       sequence = 0;
     }
   }
+  if (ms !== lastMs) {
+    const time = ms.toString(16).padStart(12, '0');
+    timePrefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
+  }
   lastMs = ms;
 
   const r = randomBytes8();
-  const time = ms.toString(16).padStart(12, '0');
   return (
-    time.slice(0, 8) +
-    '-' +
-    time.slice(8, 12) +
-    '-7' +
+    timePrefix +
     HEX[sequence >> 8][1] +
     HEX[sequence & 0xff] +
     '-' +

@@ -85,24 +85,37 @@ export function createDataSanitizer(keyRule: (key: string) => KeyRule, limits: S
     return walkPlain(object, depth);
   }
 
+  /**
+   * Copy on write: an object whose values all come through unchanged is returned as it is
+   * (JSON keeps exactly its own enumerable keys, as here), which spares the common small
+   * object an allocation; the first changed value starts a copy.
+   */
   function walkPlain(object: object, depth: number): Record<string, unknown> {
-    const keys = Object.keys(object);
-    const out: Record<string, unknown> = {};
+    const source = object as Record<string, unknown>;
+    const keys = Object.keys(source);
     const kept = Math.min(keys.length, maxKeys);
+    let out: Record<string, unknown> | undefined = keys.length > kept || Object.getPrototypeOf(source) !== Object.prototype ? {} : undefined;
     for (let i = 0; i < kept; i++) {
       const key = keys[i];
-      put(out, key, (object as Record<string, unknown>)[key], depth);
+      const raw = source[key];
+      const rule = keyRule(key);
+      const value = rule.redact ? REDACTED : walk(raw, depth + 1);
+      if (out === undefined) {
+        if (value === raw && rule.key === key) continue;
+        out = {};
+        for (let j = 0; j < i; j++) put(out, keys[j], source[keys[j]]);
+      }
+      put(out, rule.key, value);
     }
+    if (out === undefined) return source;
     if (keys.length > kept) out[TRUNCATED_KEY] = `[Truncated: ${keys.length - kept} more keys]`;
     return out;
   }
 
-  function put(out: Record<string, unknown>, key: string, raw: unknown, depth: number): void {
-    const rule = keyRule(key);
-    const value = rule.redact ? REDACTED : walk(raw, depth + 1);
+  function put(out: Record<string, unknown>, key: string, value: unknown): void {
     if (value === undefined) return;
-    if (rule.key === '__proto__') Object.defineProperty(out, rule.key, { value, enumerable: true, writable: true, configurable: true });
-    else out[rule.key] = value;
+    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
   }
 
   function walkEntries(entries: Iterable<[unknown, unknown]>, size: number, depth: number): Record<string, unknown> {
@@ -113,18 +126,26 @@ export function createDataSanitizer(keyRule: (key: string) => KeyRule, limits: S
         out[TRUNCATED_KEY] = `[Truncated: ${size - maxKeys} more keys]`;
         break;
       }
-      put(out, typeof key === 'string' ? key : String(key), value, depth);
+      const rule = keyRule(typeof key === 'string' ? key : String(key));
+      put(out, rule.key, rule.redact ? REDACTED : walk(value, depth + 1));
     }
     return out;
   }
 
   function walkItems(items: readonly unknown[], depth: number): unknown[] {
     const kept = Math.min(items.length, maxKeys);
-    const out = new Array<unknown>(kept);
+    let out: unknown[] | undefined = items.length > kept ? items.slice(0, kept) : undefined;
     for (let i = 0; i < kept; i++) {
-      const item = walk(items[i], depth + 1);
-      out[i] = item === undefined ? null : item;
+      const raw = items[i];
+      let item = walk(raw, depth + 1);
+      if (item === undefined) item = null;
+      if (out === undefined) {
+        if (item === raw) continue;
+        out = items.slice(0, kept);
+      }
+      out[i] = item;
     }
+    if (out === undefined) return items as unknown[];
     if (items.length > kept) out.push(`[Truncated: ${items.length - kept} more items]`);
     return out;
   }
