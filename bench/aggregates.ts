@@ -1,0 +1,141 @@
+/**
+ * Error aggregation benchmark: generalizeMessage throughput against trivial baselines in the
+ * same run, and the latency of the aggregates query over N error entries across 30 days.
+ *
+ *   npx tsx bench/aggregates.ts [--rows 200000] [--runs 15]
+ *
+ * Loads its data with generate_series into a schema of its own, dropped afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { generalizeMessage } from '../src/error-aggregation.js';
+import { getErrorAggregates, type AggregateFilters } from '../server/store/aggregates.js';
+import { migrate } from '../server/store/migrate.js';
+import { ensurePartitions } from '../server/store/partitions.js';
+import { LABELLED_TEMPLATES } from '../test/fixtures/log-templates.js';
+
+export interface AggregatesBenchOptions {
+  rows?: number;
+  runs?: number;
+  databaseUrl?: string;
+}
+
+const DAY = 86_400_000;
+const MESSAGES = LABELLED_TEMPLATES.flatMap((t) => t.lines);
+
+function perSecond(fn: (message: string) => unknown, ms = 1_500): number {
+  let done = 0;
+  const start = performance.now();
+  while (performance.now() - start < ms) {
+    for (let i = 0; i < MESSAGES.length; i++) fn(MESSAGES[i] + done);
+    done += MESSAGES.length;
+  }
+  return done / ((performance.now() - start) / 1000);
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function printTable(title: string, rows: Record<string, string | number>[]): void {
+  console.log(`\n${title}`);
+  console.table(rows);
+}
+
+function withSearchPath(url: string, schema: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('options', `-c search_path=${schema}`);
+  return parsed.toString();
+}
+
+async function loadErrors(pool: pg.Pool, rows: number, to: Date): Promise<void> {
+  const chunk = 100_000;
+  for (let done = 0; done < rows; done += chunk) {
+    // 300 signatures with a skewed frequency, 50 tenants, 1,000 users, 7 services, 70% error
+    await pool.query(
+      `INSERT INTO platform_logs (id, "timestamp", level, tenant_id, user_id, service, message, error_type,
+         environment, error_signature, message_template)
+       SELECT gen_random_uuid(), $1::timestamptz - random() * interval '30 days',
+              CASE WHEN random() < 0.7 THEN 'error' ELSE 'warn' END,
+              't' || floor(random() * 50)::int, 'u' || floor(random() * 1000)::int,
+              (ARRAY['orchestrator','admin','storefront','creator-portal','mcp-server','inngest','webhook-handler'])[1 + floor(random() * 7)::int],
+              'failure ' || g, 'Error', 'bench', lpad(to_hex(s), 16, '0'), 'Failure <NUM> in step ' || s
+       FROM (SELECT g, floor(power(random(), 3) * 300)::int AS s FROM generate_series(1, $2::int) g) src`,
+      [to, Math.min(chunk, rows - done)],
+    );
+  }
+  await pool.query('VACUUM ANALYZE platform_logs');
+}
+
+async function latency(pool: pg.Pool, filters: AggregateFilters, runs: number): Promise<{ p50: number; p95: number; groups: number }> {
+  const times: number[] = [];
+  let groups = 0;
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    groups = (await getErrorAggregates(pool, filters)).groups.length;
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p95: percentile(times, 95), groups };
+}
+
+export async function runAggregatesBench(options: AggregatesBenchOptions = {}): Promise<void> {
+  const rows = options.rows ?? 200_000;
+  const runs = options.runs ?? 15;
+  const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+  const identity = perSecond((m) => m);
+  const oneRegex = perSecond((m) => m.replace(/\d+/g, '<NUM>'));
+  const generalize = perSecond(generalizeMessage);
+  printTable(`generalizeMessage over ${MESSAGES.length} labelled lines (messages/s, one core)`, [
+    { function: 'identity (baseline)', 'messages/s': Math.round(identity) },
+    { function: 'one regex replace (baseline)', 'messages/s': Math.round(oneRegex) },
+    { function: 'generalizeMessage', 'messages/s': Math.round(generalize) },
+  ]);
+
+  const schema = `bench_aggregates_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const pool = new pg.Pool({ connectionString: withSearchPath(databaseUrl, schema), max: 4 });
+  try {
+    const to = new Date();
+    await migrate(pool);
+    await ensurePartitions(pool, new Date(to.getTime() - 31 * DAY), new Date(to.getTime() + DAY));
+    const loadStart = performance.now();
+    await loadErrors(pool, rows, to);
+    console.log(`\nloaded ${rows} error/warn entries over 30 days in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`);
+
+    const month = { from: new Date(to.getTime() - 30 * DAY), to };
+    const day = { from: new Date(to.getTime() - DAY), to };
+    const views: [string, AggregateFilters][] = [
+      ['30 days, all tenants, by count', { ...month }],
+      ['30 days, all tenants, by last seen', { ...month, sort: 'lastSeen' }],
+      ['30 days, one tenant', { ...month, tenantId: 't7' }],
+      ['24 hours, all tenants', { ...day }],
+    ];
+    const results = [];
+    for (const [view, filters] of views) {
+      const { p50, p95, groups } = await latency(pool, filters, runs);
+      results.push({ view, groups, 'p50 ms': p50.toFixed(1), 'p95 ms': p95.toFixed(1) });
+    }
+    printTable(`aggregates query over ${rows} entries (${runs} runs each, limit 50, 24 trend buckets)`, results);
+  } finally {
+    await pool.end();
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+  }
+}
+
+function flag(name: string): number | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  if (index === -1) return undefined;
+  const value = Number(process.argv[index + 1]);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} takes a positive whole number`);
+  return value;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await runAggregatesBench({ rows: flag('rows'), runs: flag('runs') });
+}
