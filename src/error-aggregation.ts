@@ -109,7 +109,8 @@ function wholeTokenPlaceholder(token: string): string | null {
     if (HEX_PREFIXED.test(token)) return 'HEX';
     if (token.length >= 8 && HEX_PATTERN.test(token)) return 'HEX';
   }
-  if (isIpv6(token) || isHostName(token)) return 'HOST';
+  const hasColon = token.includes(':');
+  if ((hasColon && isIpv6(token)) || ((hasColon || token.includes('.') || token === 'localhost') && isHostName(token))) return 'HOST';
   return null;
 }
 
@@ -203,16 +204,17 @@ function neighbour(parts: Part[], index: number, step: 1 | -1): Part | undefined
 function markContextualVariables(parts: Part[]): void {
   for (let i = parts.length - 1; i >= 0; i--) {
     const part = parts[i];
-    if (!('text' in part) || part.text === ' ') continue;
-    const word = part.text.toLowerCase();
-    if (CALENDAR_WORDS.has(word) && /^[A-Z]/.test(part.text)) {
+    if (!('text' in part) || part.text.length < 3 || part.text.length > 9) continue;
+    const first = part.text.charCodeAt(0);
+    if (first < 65 || first > 90) continue; // calendar words are capitalized
+    if (CALENDAR_WORDS.has(part.text.toLowerCase())) {
       const around = [neighbour(parts, i, 1), neighbour(parts, i, -1)];
       if (around.some((p) => isPlaceholder(p) && DATE_PLACEHOLDERS.has(p.placeholder))) parts[i] = { placeholder: 'DATE' };
     }
   }
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i];
-    if (!('text' in part) || part.text.toLowerCase() !== 'user') continue;
+    if (!('text' in part) || part.text.length !== 4 || part.text.toLowerCase() !== 'user') continue;
     const before = neighbour(parts, i, -1);
     const after = i + 2;
     if (!before || !('text' in before) || !USER_INTRODUCERS.has(before.text.toLowerCase())) continue;
