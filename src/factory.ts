@@ -116,7 +116,9 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
       timestamp: () => `,"timestamp":"${isoTimestamp(clock.now)}"`,
       formatters: { level: (label) => ({ level: label }) },
     },
-    streams.length === 0 ? discard() : streams.length === 1 ? streams[0].stream : pino.multistream(streams),
+    // A worker always sits behind pino.multistream: the workers filter by level names
+    // (formatters.level writes labels), which pino would otherwise warn about.
+    streams.length === 0 ? discard() : streams.length === 1 && workers.length === 0 ? streams[0].stream : pino.multistream(streams),
   );
 
   const redactKeys = env.LOG_REDACT_KEYS?.split(',').map((key) => key.trim()).filter(Boolean) ?? [];

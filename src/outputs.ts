@@ -54,8 +54,8 @@ export class LogOutputs {
     );
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
+      // Not unref'd: the transport workers are, so this timer keeps the process alive until they finish.
       timer = setTimeout(() => reject(new Error(`platform-logging: transports did not finish within ${timeoutMs} ms`)), timeoutMs);
-      timer.unref();
     });
     try {
       await Promise.race([finished, deadline]);
