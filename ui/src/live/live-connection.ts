@@ -1,19 +1,12 @@
 import { ApiError, API_BASE, type ApiClient } from '../api/client.js';
 import type { StreamMessage } from '../api/types.js';
 import type { StreamFilters } from '../filters/filters.js';
+import { retryDelay } from './retry-delay.js';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'paused';
 
-const FIRST_RETRY_MS = 500;
 /** The server sends a heartbeat every 15 s; this long without a word means the link is dead. */
 const SILENCE_LIMIT_MS = 45_000;
-const LONGEST_RETRY_MS = 30_000;
-
-/** Exponential backoff with jitter: about 0.5 s, 1 s, 2 s … up to 30 s. */
-export function retryDelay(attempt: number): number {
-  const ceiling = Math.min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** attempt);
-  return ceiling / 2 + (Math.random() * ceiling) / 2;
-}
 
 interface Options {
   api: ApiClient;
