@@ -1,6 +1,7 @@
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisClient } from '../server/stores.js';
+import { READER_CONNECTION_NAME } from '../server/stream/redis-source.js';
 import type { StoredLogEntry } from '../src/types.js';
 import { PLATFORM_KEY, TENANT_A_KEY, TENANT_B_KEY, makeEntry } from './server-fixtures.js';
 import { STREAM_PATH, TestSocket, UpgradeRefused, addToStream, startStreamServer, type StreamServer } from './stream-fixtures.js';
@@ -19,6 +20,14 @@ async function open(key = PLATFORM_KEY, target = server): Promise<TestSocket> {
 
 function ids(entries: StoredLogEntry[]): string[] {
   return entries.map((entry) => entry.id);
+}
+
+/** Cuts the hub's blocking reader connection, as a network fault or a Redis restart would. */
+async function cutReaderConnection(): Promise<void> {
+  const clients = (await redis.sendCommand(['CLIENT', 'LIST'])) as string;
+  const readers = clients.split('\n').filter((line) => line.includes(` name=${READER_CONNECTION_NAME} `) && line.includes(' cmd=xread'));
+  expect(readers.length).toBeGreaterThan(0);
+  for (const line of readers) await redis.sendCommand(['CLIENT', 'KILL', 'ID', /\bid=(\d+)/.exec(line)![1]]);
 }
 
 beforeAll(async () => {
@@ -168,6 +177,30 @@ describe('live stream over WebSocket, from the Redis stream', () => {
     } finally {
       await strict.close();
     }
+  });
+
+  it('goes on from the last id it read when its Redis connection drops, missing nothing', async () => {
+    const socket = await open();
+    await socket.subscribe({ tenantId: 'tenant-outage' });
+    await cutReaderConnection();
+    const written = Array.from({ length: 3 }, () => makeEntry({ tenantId: 'tenant-outage' }));
+    await addToStream(redis, stores.streamKey, written);
+    await socket.until((s) => s.entries().length === 3);
+    expect(socket.entryIds()).toEqual(ids(written));
+    expect(socket.messages.some((message) => message.type === 'gap')).toBe(false);
+  });
+
+  it('says the store was unavailable when entries were trimmed before it could read them', async () => {
+    const socket = await open();
+    await socket.subscribe({ tenantId: 'tenant-trimmed-outage' });
+    await cutReaderConnection();
+    const written = Array.from({ length: 20 }, () => makeEntry({ tenantId: 'tenant-trimmed-outage' }));
+    await addToStream(redis, stores.streamKey, written);
+    await redis.xTrim(stores.streamKey, 'MAXLEN', 2);
+    await socket.until((s) => s.entries().length === 2);
+    expect(socket.messages.map((message) => message.type)).toEqual(['subscribed', 'gap', 'entry', 'entry']);
+    expect(socket.messages[1]).toEqual({ type: 'gap', reason: 'store-unavailable' });
+    expect(socket.entryIds()).toEqual(ids(written.slice(-2)));
   });
 
   it('sends heartbeats', async () => {

@@ -14,6 +14,8 @@ export interface RedisSourceOptions {
 }
 
 const READ_COUNT = 500;
+/** The blocking connection's name in CLIENT LIST. */
+export const READER_CONNECTION_NAME = 'platform-logs:stream-reader';
 
 interface RawMessage {
   id: string;
@@ -25,7 +27,7 @@ interface RawMessage {
  * dedicated connection, from the last id it read.
  */
 export function createRedisSource({ redis, streamKey, logger, blockMs = 5_000, maxBackoffMs = 5_000 }: RedisSourceOptions): StreamSource {
-  const blocking = redis.duplicate();
+  const blocking = redis.duplicate({ name: READER_CONNECTION_NAME });
   blocking.on('error', () => {}); // failures surface as rejected commands, handled in the loop
   let lastId: string | null = null;
   let stopped = false;

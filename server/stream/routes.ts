@@ -161,7 +161,7 @@ export function createStreamRoutes({ hub, upgradeWebSocket, auth }: StreamRoutes
       );
     } catch (error) {
       if (!(error instanceof SubscribeError)) throw error;
-      return errorJson(c, 400, error.message, error.parameter === 'level' || error.parameter === 'service' ? error.parameter : error.parameter?.split('.')[0]);
+      return errorJson(c, 400, error.message, error.parameter);
     }
 
     const { body, sink, onCancel } = sseStream();

@@ -50,8 +50,10 @@ export function parseSubscribe(input: unknown, isStreamId: (id: string) => boole
   const parsed = subscribeMessage.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const where = issue.path.filter((part) => part !== 'filters').join('.');
-    throw new SubscribeError(where ? `${where}: ${issue.message}` : issue.message, where || undefined);
+    const path = issue.path.filter((part) => part !== 'filters');
+    const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+    const parameter = path.length > 0 ? String(path[0]) : unknownKey;
+    throw new SubscribeError(path.length > 0 ? `${path.join('.')}: ${issue.message}` : issue.message, parameter);
   }
   const { filters, resumeFrom } = parsed.data;
   if (resumeFrom && !isStreamId(resumeFrom)) throw new SubscribeError('resumeFrom: not a stream id of this server', 'resumeFrom');
