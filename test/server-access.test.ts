@@ -24,6 +24,7 @@ const ROUTES = [
   '/api/platform/logs/whoami',
   '/api/platform/logs/histogram',
   '/api/platform/logs/export',
+  '/api/platform/logs/aggregates',
   `/api/platform/logs/${secretOfB.id}`,
 ];
 
@@ -97,6 +98,18 @@ describe('a tenant key sees only its tenant', () => {
       expect(text).not.toContain('tenant-b');
     }
     expect(await (await asA('/api/platform/logs/export')).text()).toContain(ofA.id);
+  });
+
+  test('aggregates', async () => {
+    for (const query of ['', '?tenantId=tenant-b', '?errorSignature=shared-sig']) {
+      const body = await ((await asA(`/api/platform/logs/aggregates${query}`)).json() as Promise<any>);
+      expect(JSON.stringify(body)).not.toContain('tenant-b');
+      for (const group of body.groups) expect(group.tenants).toBe(1);
+    }
+    const own = await ((await asA('/api/platform/logs/aggregates')).json() as Promise<any>);
+    expect(own.groups.map((g: { signature: string; count: number }) => [g.signature, g.count])).toEqual([['shared-sig', 1]]);
+    const all = await ((await app.request('/api/platform/logs/aggregates', bearer(PLATFORM_KEY))).json() as Promise<any>);
+    expect(all.groups.map((g: { signature: string; count: number }) => [g.signature, g.count])).toEqual([['shared-sig', 2]]);
   });
 
   test('histogram', async () => {

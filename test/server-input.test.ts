@@ -55,6 +55,10 @@ describe('invalid parameters are a 400 naming the parameter', () => {
     ['/api/platform/logs/histogram?buckets=501', 'buckets'],
     ['/api/platform/logs/histogram?level=nope', 'level'],
     ['/api/platform/logs/whoami?x=1', 'x'],
+    ['/api/platform/logs/aggregates?sort=newest', 'sort'],
+    ['/api/platform/logs/aggregates?limit=501', 'limit'],
+    ['/api/platform/logs/aggregates?cursor=%7B%7D', 'cursor'],
+    [`/api/platform/logs/aggregates?cursor=${Buffer.from('["lastSeen","x","y"]').toString('base64url')}`, 'cursor'],
   ])('%s', async (path, parameter) => {
     const response = await request(path);
     expect(response.status).toBe(400);

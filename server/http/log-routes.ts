@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type pg from 'pg';
 import { confineToPrincipal, type Auth, type AuthEnv } from '../auth.js';
 import { rateLimit } from '../rate-limit.js';
+import { getErrorAggregates, type AggregateSort } from '../store/aggregates.js';
 import { EXPORT_FORMATS, emptyExport, exportChunks } from '../store/export.js';
 import { emptyHistogram, getHistogram } from '../store/histogram.js';
 import { InvalidCursorError, decodeCursor, getLogById, isUuid, queryLogs, type Keyset } from '../store/query.js';
@@ -24,6 +25,7 @@ export interface LogRoutesOptions {
 }
 
 const HEALTH_TIMEOUT_MS = 3_000;
+const AGGREGATE_SORTS: readonly AggregateSort[] = ['count', 'lastSeen'];
 
 async function answers(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
   let timer: NodeJS.Timeout | undefined;
@@ -97,6 +99,22 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const filters = confineToPrincipal(c.get('principal'), parsed);
     const range = { from: parsed.from!, to: parsed.to ?? at };
     return c.json(filters ? await getHistogram(pool, { ...filters, ...range }, buckets) : emptyHistogram(range.from, range.to, buckets));
+  });
+
+  app.get('/aggregates', async (c) => {
+    const params = new QueryParams(c.req.url, [...FILTER_PARAMETERS, 'sort', 'limit', 'cursor', 'buckets']);
+    const filters = confineToPrincipal(c.get('principal'), parseFilters(params, now()));
+    const sort = parseChoice(params, 'sort', AGGREGATE_SORTS, 'count');
+    const limit = parseIntParam(params, 'limit', 1, 500, 50);
+    const buckets = parseIntParam(params, 'buckets', 1, 500, 24);
+    const cursor = params.one('cursor');
+    if (!filters) return c.json({ groups: [], nextCursor: null });
+    try {
+      return c.json(await getErrorAggregates(pool, { ...filters, sort, limit, cursor, buckets }));
+    } catch (error) {
+      if (error instanceof InvalidCursorError) throw badParameter('cursor', error.message);
+      throw error;
+    }
   });
 
   app.get('/export', async (c) => {

@@ -186,8 +186,9 @@ export function openApiDocument(options: { exportMaxRows: number }) {
           parameters: [
             ...filterParameters,
             { name: 'sort', in: 'query', schema: { type: 'string', enum: ['count', 'lastSeen'], default: 'count' } },
-            limit(200, 50),
+            limit(500, 50),
             cursor,
+            { name: 'buckets', in: 'query', description: 'Trend buckets over the range.', schema: { type: 'integer', minimum: 1, maximum: 500, default: 24 } },
           ],
           responses: {
             '200': {
