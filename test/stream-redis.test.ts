@@ -2,6 +2,7 @@ import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisClient } from '../server/stores.js';
 import { READER_CONNECTION_NAME } from '../server/stream/redis-source.js';
+import { createLogger } from '../src/factory.js';
 import type { StoredLogEntry } from '../src/types.js';
 import { PLATFORM_KEY, TENANT_A_KEY, TENANT_B_KEY, makeEntry } from './server-fixtures.js';
 import { STREAM_PATH, TestSocket, UpgradeRefused, addToStream, startStreamServer, type StreamServer } from './stream-fixtures.js';
@@ -20,6 +21,11 @@ async function open(key = PLATFORM_KEY, target = server): Promise<TestSocket> {
 
 function ids(entries: StoredLogEntry[]): string[] {
   return entries.map((entry) => entry.id);
+}
+
+/** The kinds of message received, heartbeats left out. */
+function kinds(socket: TestSocket): string[] {
+  return socket.messages.map((message) => message.type).filter((type) => type !== 'heartbeat');
 }
 
 /** Cuts the hub's blocking reader connection, as a network fault or a Redis restart would. */
@@ -83,6 +89,32 @@ describe('live stream over WebSocket, from the Redis stream', () => {
     expect(all.entries()[0].entry).toEqual(entries[0]);
   });
 
+  it('delivers what a service logs through the platform Redis transport', async () => {
+    const socket = await open();
+    await socket.subscribe({ tenantId: 'tenant-logged', level: ['error'] });
+    const logger = createLogger({
+      service: 'storefront',
+      environment: 'test',
+      tenantId: 'tenant-logged',
+      transports: { redis: { url: stores.redisUrl, streamKey: stores.streamKey, channel: stores.channel } },
+    });
+    try {
+      logger.info('not an error');
+      logger.error('payment failed for order 42', new TypeError('card declined'));
+      await socket.until((s) => s.entries().length === 1);
+    } finally {
+      await logger.close();
+    }
+    expect(socket.entries()[0].entry).toMatchObject({
+      level: 'error',
+      tenantId: 'tenant-logged',
+      service: 'storefront',
+      message: 'payment failed for order 42',
+      errorType: 'TypeError',
+      errorSignature: expect.any(String),
+    });
+  });
+
   it('never shows a tenant key the entries of another tenant, whatever it asks for', async () => {
     const tenantA = await open(TENANT_A_KEY);
     await tenantA.subscribe({ tenantId: 'tenant-b' });
@@ -123,8 +155,8 @@ describe('live stream over WebSocket, from the Redis stream', () => {
     const socket = await open();
     await socket.subscribe({ tenantId: 'tenant-trim' }, early);
     await socket.until((s) => s.entries().length === 5);
-    expect(socket.messages.map((message) => message.type)).toEqual(['subscribed', 'gap', 'entry', 'entry', 'entry', 'entry', 'entry']);
-    expect(socket.messages[1]).toEqual({ type: 'gap', reason: 'trimmed' });
+    expect(kinds(socket)).toEqual(['subscribed', 'gap', 'entry', 'entry', 'entry', 'entry', 'entry']);
+    expect(socket.messages.find((message) => message.type === 'gap')).toEqual({ type: 'gap', reason: 'trimmed' });
     expect(socket.entryIds()).toEqual(ids(later.slice(-5)));
   });
 
@@ -198,8 +230,8 @@ describe('live stream over WebSocket, from the Redis stream', () => {
     await addToStream(redis, stores.streamKey, written);
     await redis.xTrim(stores.streamKey, 'MAXLEN', 2);
     await socket.until((s) => s.entries().length === 2);
-    expect(socket.messages.map((message) => message.type)).toEqual(['subscribed', 'gap', 'entry', 'entry']);
-    expect(socket.messages[1]).toEqual({ type: 'gap', reason: 'store-unavailable' });
+    expect(kinds(socket)).toEqual(['subscribed', 'gap', 'entry', 'entry']);
+    expect(socket.messages.find((message) => message.type === 'gap')).toEqual({ type: 'gap', reason: 'store-unavailable' });
     expect(socket.entryIds()).toEqual(ids(written.slice(-2)));
   });
 
