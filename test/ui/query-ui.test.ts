@@ -1,4 +1,3 @@
-import { copyFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ApiKey } from '../../server/auth.js';
@@ -55,8 +54,7 @@ describe('the query view', () => {
 
     await page.goto(`${server.baseUrl}/?view=query&from=1h`);
     await rows().first().waitFor();
-    const shot = await screenshot(page, 'query-view');
-    copyFileSync(shot, new URL('../../docs/screenshot.png', import.meta.url));
+    await screenshot(page, 'query-view');
   });
 
   test('level and service filters narrow the results, live in the URL and survive a reload', async () => {
@@ -165,6 +163,23 @@ describe('the errors view', () => {
     expect(new URL(page.url()).searchParams.get('view')).toBe('query');
     expect(new URL(page.url()).searchParams.get('errorSignature')).toBeTruthy();
     for (const message of await column(page, 'message')) expect(message).toMatch(/^Payment provider timeout after 3000ms for order ord_/);
+  });
+});
+
+describe('signing in', () => {
+  test('refuses an unknown key, keeps a good one for the tab only, and signs out', async () => {
+    const fresh = await newPage(browser);
+    await fresh.goto(server.baseUrl);
+    await fresh.getByLabel('API key').fill('not-a-real-key-0123456789');
+    await fresh.getByRole('button', { name: 'Sign in' }).click();
+    await expect(fresh.getByRole('alert').textContent()).resolves.toBe('This key is not valid.');
+
+    await signIn(fresh, server.baseUrl, PLATFORM_KEY, '/?view=query');
+    await fresh.reload();
+    await fresh.getByTestId('sign-out').click();
+    await fresh.getByLabel('API key').waitFor();
+    await expect(fresh.evaluate('Object.keys(sessionStorage).length')).resolves.toBe(0);
+    await fresh.context().close();
   });
 });
 

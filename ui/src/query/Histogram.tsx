@@ -19,7 +19,9 @@ export function Histogram({ data }: { data: HistogramData }) {
   return (
     <figure className="histogram" data-testid="histogram">
       <figcaption>
-        <span>{total.toLocaleString()} entries</span>
+        <span>
+          {total.toLocaleString()} {total === 1 ? 'entry' : 'entries'}
+        </span>
         <span className="legend">
           {LOG_LEVELS.map((level) => (
             <span key={level} className={`legend-item level-${level}`}>
@@ -50,8 +52,8 @@ export function Histogram({ data }: { data: HistogramData }) {
         })}
       </svg>
       <div className="axis">
-        <span>{formatDateTime(buckets[0].start)}</span>
-        <span>{formatDateTime(end)}</span>
+        <span>{formatDateTime(buckets[0].start).slice(0, 16)}</span>
+        <span>{formatDateTime(end).slice(0, 16)}</span>
       </div>
     </figure>
   );
