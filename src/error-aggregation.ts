@@ -119,21 +119,18 @@ function idPlaceholder(token: string): string {
   return token.length >= 8 && HEX_PATTERN.test(token) ? 'HEX' : 'ID';
 }
 
-const CLOSING_BRACKETS: Record<string, string> = { ')': '(', ']': '[', '}': '{', '>': '<' };
+const CLOSER_OF: Record<string, string> = { '(': ')', '[': ']', '{': '}', '<': '>' };
+const CLOSERS = new Set(Object.values(CLOSER_OF));
 
-function count(text: string, char: string, start: number, end: number): number {
-  let n = 0;
-  for (let i = start; i < end; i++) if (text[i] === char) n++;
-  return n;
-}
-
-/** Whether the last character of token[start, end) is punctuation around the token rather than part of it. */
-function isTrailingPunctuation(token: string, start: number, end: number): boolean {
-  const char = token[end - 1];
-  if (!TRAILING_PUNCTUATION.has(char)) return false;
-  const opening = CLOSING_BRACKETS[char];
-  // `ws=WorkSource{10113}` keeps its brace; `(uid=0)` loses its parenthesis
-  return opening === undefined || count(token, char, start, end) > count(token, opening, start, end);
+/** For each closing bracket, how many more closers than openers token[start, end) holds. */
+function unmatchedClosers(token: string, start: number, end: number): Map<string, number> {
+  const excess = new Map<string, number>();
+  for (let i = start; i < end; i++) {
+    const char = token[i];
+    const closer = CLOSERS.has(char) ? char : CLOSER_OF[char];
+    if (closer !== undefined) excess.set(closer, (excess.get(closer) ?? 0) + (closer === char ? 1 : -1));
+  }
+  return excess;
 }
 
 class TemplateBuilder {
@@ -153,7 +150,17 @@ class TemplateBuilder {
     let start = 0;
     let end = token.length;
     while (start < end && LEADING_PUNCTUATION.has(token[start])) start++;
-    while (end > start && isTrailingPunctuation(token, start, end)) end--;
+    // `ws=WorkSource{10113}` keeps its brace; `(uid=0)` loses its parenthesis
+    const excess = unmatchedClosers(token, start, end);
+    while (end > start && TRAILING_PUNCTUATION.has(token[end - 1])) {
+      const char = token[end - 1];
+      if (CLOSERS.has(char)) {
+        const unmatched = excess.get(char) ?? 0;
+        if (unmatched <= 0) break;
+        excess.set(char, unmatched - 1);
+      }
+      end--;
+    }
     this.text(token.slice(0, start));
     this.core(token.slice(start, end));
     this.text(token.slice(end));

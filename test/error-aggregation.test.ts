@@ -86,6 +86,7 @@ describe('generalizeMessage', () => {
     ['dotted labels', `${'a.'.repeat(30_000)}com`],
     ['colons', '1:'.repeat(30_000)],
     ['brackets', '[('.repeat(30_000)],
+    ['closing brackets', `a${')'.repeat(30_000)}`],
     ['key=value chain', 'k='.repeat(30_000)],
     ['empty', ''],
     ['whitespace', ' \t\n'.repeat(1_000)],
