@@ -45,6 +45,12 @@ export function createRedisSource({ redis, streamKey, logger, blockMs = 5_000, m
     return items;
   };
 
+  /** Where reading starts: after the stream's newest entry ('0-0' when it is empty). */
+  const newestId = async (): Promise<string> => {
+    const [last] = (await redis.xRevRange(streamKey, '+', '-', { COUNT: 1 })) ?? [];
+    return last?.id ?? '0-0';
+  };
+
   /** The id of the stream's first entry, or null when it is empty or absent. */
   const firstId = async (): Promise<string | null> => {
     const [first] = (await redis.xRange(streamKey, '-', '+', { COUNT: 1 })) ?? [];
@@ -63,10 +69,7 @@ export function createRedisSource({ redis, streamKey, logger, blockMs = 5_000, m
     while (!stopped) {
       try {
         if (!blocking.isOpen) await blocking.connect();
-        if (lastId === null) {
-          const [last] = (await redis.xRevRange(streamKey, '+', '-', { COUNT: 1 })) ?? [];
-          lastId = last?.id ?? '0-0';
-        }
+        lastId ??= await newestId();
         const from: string = lastId;
         if (unavailable) {
           const trimmed = await trimmedAfter(from);
@@ -94,6 +97,7 @@ export function createRedisSource({ redis, streamKey, logger, blockMs = 5_000, m
 
   return {
     async start(events) {
+      lastId = await newestId().catch(() => null); // when Redis is down, the loop finds it later
       loop = run(events);
     },
     async stop() {

@@ -67,7 +67,7 @@ export class StreamClient {
     else this.missed++;
   }
 
-  /** A notice for every subscribed client, kept in order with held entries. */
+  /** A notice that concerns every subscription, such as a store outage. */
   notify(message: ServerMessage): void {
     if (this.filter === null) return;
     this.send(message);
