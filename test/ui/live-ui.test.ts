@@ -97,6 +97,37 @@ describe('the live view', () => {
     for (const n of await ticks()) expect(n % 4).toBe(3);
   });
 
+  test('a line opens inline with Enter, and its details from there', async () => {
+    const line = lines().last();
+    const summary = line.locator('[aria-expanded]');
+    const n = Number((await line.locator('.message').textContent())!.match(/tick (\d+)/)![1]);
+    await page.getByTestId('pause').click();
+    await summary.focus();
+    await page.keyboard.press('Enter');
+    await expect(summary.getAttribute('aria-expanded')).resolves.toBe('true');
+    expect(JSON.parse((await line.locator('pre.data').textContent())!)).toEqual({ n });
+    await line.getByTestId('open-details').click();
+    await expect(page.getByRole('dialog').locator('[data-field="message"] dd').textContent()).resolves.toContain(`tick ${n} `);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('pause').click();
+  });
+
+  test('after the server restarts, the tail reconnects and resumes where it stopped', async () => {
+    await page.getByTestId('filter-level').getByText('warn').click();
+    await expect.poll(() => lines().count(), { timeout: 10_000 }).toBeGreaterThan(3);
+    const port = Number(new URL(server.baseUrl).port);
+    await server.close();
+    await expect.poll(() => state(), { timeout: 5_000 }).toBe('Reconnecting…');
+    const beforeRestart = await ticks();
+    await page.waitForTimeout(1_000);
+    server = await startUiServer(stores, KEYS, port);
+    await expect.poll(() => state(), { timeout: 15_000 }).toBe('Live');
+    await expect.poll(async () => (await ticks()).at(-1)!, { timeout: 5_000 }).toBeGreaterThan(beforeRestart.at(-1)! + 10);
+    const shown = await ticks();
+    expect(shown).toContain(beforeRestart.at(-1)! + 1);
+    expect(consecutive(shown)).toBe(true);
+  });
+
   test("a tenant key's tail holds only its tenant", async () => {
     const tenantPage = await newPage(browser, { colorScheme: 'dark' });
     await signIn(tenantPage, server.baseUrl, GLOBEX_KEY, '/?view=live&tenantId=acme-corp');

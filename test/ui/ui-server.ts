@@ -16,8 +16,8 @@ export interface UiServer {
 
 const UI_DIR = new URL('../../dist/ui', import.meta.url).pathname;
 
-/** The real server (API, live stream, built UI) on the test file's stores, on a free port. */
-export async function startUiServer(stores: TestStores, keys: ApiKey[]): Promise<UiServer> {
+/** The real server (API, live stream, built UI) on the test file's stores, on `port` or a free one. */
+export async function startUiServer(stores: TestStores, keys: ApiKey[], port = 0): Promise<UiServer> {
   const redis: RedisClient = createClient({ url: stores.redisUrl });
   await redis.connect();
   const auth = createAuth(keys);
@@ -39,13 +39,13 @@ export async function startUiServer(stores: TestStores, keys: ApiKey[]): Promise
   );
 
   const server: ServerType = await new Promise((resolve) => {
-    const started = serve({ fetch: root.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started));
+    const started = serve({ fetch: root.fetch, hostname: '127.0.0.1', port }, () => resolve(started));
   });
   injectWebSocket(server);
-  const { port } = server.address() as AddressInfo;
+  const address = server.address() as AddressInfo;
 
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: `http://127.0.0.1:${address.port}`,
     async close() {
       await hub.stop();
       await new Promise<void>((resolve) => {
