@@ -17,18 +17,15 @@ export async function countRows(client: pg.PoolClient, name: string): Promise<nu
   return Number(rows[0].count);
 }
 
-async function dropOnce(client: pg.PoolClient, name: string): Promise<number> {
+async function dropOnce(client: pg.PoolClient, name: string): Promise<void> {
   await client.query('BEGIN');
   try {
     // the lock platform_logs_ensure_partitions takes, so bookkeeping never races a creation
     await client.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.platform_logs_partitions'))`);
     await client.query(`SET LOCAL lock_timeout = ${LOCK_TIMEOUT_MS}`);
-    const exists = await client.query(`SELECT to_regclass(format('%I.%I', current_schema(), $1::text)) AS oid`, [name]);
-    const rows = exists.rows[0].oid === null ? 0 : await countRows(client, name);
     await client.query(`DROP TABLE IF EXISTS ${escapeIdentifier(name)}`);
     await client.query('DELETE FROM platform_log_partitions WHERE name = $1', [name]);
     await client.query('COMMIT');
-    return rows;
   } catch (error) {
     await client.query('ROLLBACK');
     throw error;
@@ -37,7 +34,8 @@ async function dropOnce(client: pg.PoolClient, name: string): Promise<number> {
 
 /**
  * Drops one time partition and its bookkeeping row in one transaction; returns the rows it
- * held, counted in that transaction just before the drop.
+ * held, counted just before. The count is exact: a day's partition counts in about a second
+ * per million rows (bench/retention.ts) and its ACCESS SHARE lock blocks no reader or writer.
  *
  * DETACH PARTITION ... CONCURRENTLY would avoid the ACCESS EXCLUSIVE lock, but PostgreSQL
  * refuses it on a table with a DEFAULT partition, which every level has. The lock is held
@@ -45,9 +43,12 @@ async function dropOnce(client: pg.PoolClient, name: string): Promise<number> {
  * drop that waits for a long reader.
  */
 export async function dropPartition(client: pg.PoolClient, name: string): Promise<number> {
+  const exists = await client.query(`SELECT to_regclass(format('%I.%I', current_schema(), $1::text)) AS oid`, [name]);
+  const rows = exists.rows[0].oid === null ? 0 : await countRows(client, name);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await dropOnce(client, name);
+      await dropOnce(client, name);
+      return rows;
     } catch (error) {
       const lockBusy = (error as { code?: string }).code === LOCK_NOT_AVAILABLE;
       if (!lockBusy || attempt === ATTEMPTS) {

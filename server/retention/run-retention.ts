@@ -4,7 +4,7 @@ import { ensurePartitionsAhead } from '../store/partitions.js';
 import { expireDefaultRows, defaultPartitions } from './default-partitions.js';
 import { countRows, dropPartition } from './drop-partition.js';
 import { expiryReason, validatePolicy, type RetentionPolicy, type TimePartition } from './expiry.js';
-import type { DroppedPartition, RetentionReport } from './report.js';
+import type { CleanedDefaultPartition, DroppedPartition, RetentionReport } from './report.js';
 import { withRetentionLock } from './run-lock.js';
 
 /** The part of PlatformLogger that retention reports through. */
@@ -62,7 +62,7 @@ async function expire(client: pg.PoolClient, policy: RetentionPolicy, dryRun: bo
     });
   }
 
-  const cleanedDefaults = [];
+  const cleanedDefaults: CleanedDefaultPartition[] = [];
   for (const name of await defaultPartitions(client)) {
     const rows = await expireDefaultRows(client, name, policy, dryRun);
     if (rows > 0) cleanedDefaults.push({ name, rows });
