@@ -2,13 +2,16 @@ import { randomFillSync } from 'node:crypto';
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-// Random bytes are drawn from a pool: one crypto call per 256 ids instead of one per id.
+// Random bytes are drawn from a pool, also kept as hex: one crypto call and one hex
+// conversion per 256 ids instead of one per id.
 const pool = Buffer.alloc(8 * 256);
+let poolHex = '';
 let poolOffset = pool.length;
 
 function randomBytes8(): number {
   if (poolOffset === pool.length) {
     randomFillSync(pool);
+    poolHex = pool.toString('hex');
     poolOffset = 0;
   }
   const offset = poolOffset;
@@ -45,20 +48,8 @@ export function uuidv7(now: number = Date.now()): string {
   }
   lastMs = ms;
 
+  // rand_b: the variant bits 10, then 62 random bits (the rest of byte r and bytes r+1..r+7).
   const r = randomBytes8();
-  return (
-    timePrefix +
-    HEX[sequence >> 8][1] +
-    HEX[sequence & 0xff] +
-    '-' +
-    HEX[0x80 | (pool[r] & 0x3f)] +
-    HEX[pool[r + 1]] +
-    '-' +
-    HEX[pool[r + 2]] +
-    HEX[pool[r + 3]] +
-    HEX[pool[r + 4]] +
-    HEX[pool[r + 5]] +
-    HEX[pool[r + 6]] +
-    HEX[pool[r + 7]]
-  );
+  const hex = 2 * r;
+  return `${timePrefix}${HEX[sequence >> 8][1]}${HEX[sequence & 0xff]}-${HEX[0x80 | (pool[r] & 0x3f)]}${poolHex.slice(hex + 2, hex + 4)}-${poolHex.slice(hex + 4, hex + 16)}`;
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/factory.js';
+import { uuidv7 } from '../src/id.js';
 import { LOG_ENTRY_FIELDS, LOG_LEVELS, PLATFORM_TENANT_ID } from '../src/types.js';
 import { captureLogger, lineHere } from './support/log-lines.js';
 
@@ -86,6 +87,17 @@ describe('wire format', () => {
     const ids = entries().map((entry) => entry.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual(ids);
+  });
+});
+
+describe('uuidv7', () => {
+  it('stays unique and ordered past 4,096 ids in one millisecond and when the clock steps back', () => {
+    const now = Date.now() + 60_000;
+    const ids = [...Array.from({ length: 5000 }, () => uuidv7(now)), uuidv7(now - 10_000), uuidv7(now + 1)];
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+    for (const id of ids) expect(id).toMatch(UUID_V7);
+    expect(idTime(ids[0])).toBe(now);
   });
 });
 
