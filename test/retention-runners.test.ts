@@ -106,6 +106,12 @@ describe('the retention command', () => {
     expect(await tableExists(stores.pool, seeded.partition)).toBe(false);
   });
 
+  test('--help prints the usage', async () => {
+    const io = capturingIo({});
+    expect(await retentionCommand(['--help'], io)).toBe(0);
+    expect(io.out.join('\n')).toContain('--dry-run   report what would be dropped and created, change nothing');
+  });
+
   test('answers bad usage with a clear message and code 2', async () => {
     const cases: [string[], NodeJS.ProcessEnv, string][] = [
       [['--now', 'yesterday'], { DATABASE_URL: stores.databaseUrl }, '--now must be an ISO-8601 time, got "yesterday"'],

@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import { formatReport } from './report.js';
 import { runRetention } from './run-retention.js';
 
-const USAGE = `Usage: platform-logs retention [--dry-run] [--now <ISO-8601 time>] [--json]
+const USAGE = `Usage: platform-logs retention [--dry-run] [--now <ISO-8601 time>] [--json] [--help]
   --dry-run   report what would be dropped and created, change nothing
   --now       act as if it were this time (to try a policy out)
   --json      print the report as JSON
@@ -22,16 +22,16 @@ const processIo: CommandIo = {
   stderr: (text) => process.stderr.write(text + '\n'),
 };
 
-function parse(argv: string[]): { dryRun: boolean; json: boolean; now: Date } {
+function parse(argv: string[]): { dryRun: boolean; json: boolean; help: boolean; now: Date } {
   const { values } = parseArgs({
     args: argv,
-    options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, now: { type: 'string' } },
+    options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean' }, now: { type: 'string' } },
     strict: true,
     allowPositionals: false,
   });
   const now = values.now === undefined ? new Date() : new Date(values.now);
   if (Number.isNaN(now.getTime())) throw new Error(`--now must be an ISO-8601 time, got "${values.now}"`);
-  return { dryRun: values['dry-run'] ?? false, json: values.json ?? false, now };
+  return { dryRun: values['dry-run'] ?? false, json: values.json ?? false, help: values.help ?? false, now };
 }
 
 /**
@@ -44,6 +44,10 @@ export async function retentionCommand(argv: string[], io: CommandIo = processIo
   let config;
   try {
     options = parse(argv);
+    if (options.help) {
+      io.stdout(USAGE);
+      return 0;
+    }
     config = loadConfig({}, io.env);
   } catch (error) {
     io.stderr(`${(error as Error).message}\n\n${USAGE}`);
