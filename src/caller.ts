@@ -7,7 +7,7 @@ export interface CallerLocation {
   function: string | null;
 }
 
-export const NO_LOCATION: CallerLocation = { file: null, line: null, function: null };
+const NO_LOCATION: CallerLocation = { file: null, line: null, function: null };
 
 // "    at fn (file:line:col)", "    at async fn (file:line:col)" or "    at file:line:col"
 const FRAME = /^\s*at (?:async )?(?:(.*?) \()?(.*):(\d+):\d+\)?$/;

@@ -95,7 +95,7 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
   const syncStreams: SyncStream[] = [];
   if (targets.length > 0) {
     const worker = pino.transport({ targets });
-    // A failing transport must not take the service down: say it once, keep the service running.
+    // A failing transport must not take the service down: report it as a process warning.
     worker.on('error', (err: Error) => process.emitWarning(`platform-logging transport failed: ${err.message}`));
     workers.push(worker as unknown as WorkerStream);
     streams.push({ level: config.minLevel, stream: worker });

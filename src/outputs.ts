@@ -11,7 +11,7 @@ export interface SyncStream {
   flushSync(): void;
 }
 
-export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 
 /** The streams a logger tree writes to, flushed and closed together. */
 export class LogOutputs {

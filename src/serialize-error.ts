@@ -8,10 +8,10 @@ export interface ErrorFields {
   errorStack: string | null;
 }
 
-export const NO_ERROR: ErrorFields = { errorType: null, errorCode: null, errorStack: null };
+const NO_ERROR: ErrorFields = { errorType: null, errorCode: null, errorStack: null };
 
 /** The type reported for a thrown value that is not an Error (a string, a plain object...). */
-export const NON_ERROR_TYPE = 'NonError';
+const NON_ERROR_TYPE = 'NonError';
 
 const MAX_CAUSES = 10;
 
