@@ -50,7 +50,7 @@ describe('the packed package', () => {
     expect(rows.map((r) => r.message)).toEqual([0, 1, 2].map((i) => `hello from an installed package ${i}`));
     const redis = createClient({ url: stores.redisUrl });
     await redis.connect();
-    const messages = await redis.xRange(streamKey, '-', '+');
+    const messages = (await redis.xRange(streamKey, '-', '+')) ?? [];
     await redis.quit();
     expect(messages.map((m) => JSON.parse(m.message.entry).message).sort()).toEqual(rows.map((r) => r.message));
   });

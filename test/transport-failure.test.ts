@@ -120,7 +120,7 @@ describe('a store that goes away and comes back', () => {
       expect(await redis.xLen(streamKey)).toBe(1);
       redisProxy.resume();
       await waitFor(() => redis.xLen(streamKey), (n) => n >= 201, 20_000);
-      const ids = new Set((await redis.xRange(streamKey, '-', '+')).map((m) => JSON.parse(m.message.entry).id));
+      const ids = new Set(((await redis.xRange(streamKey, '-', '+')) ?? []).map((m) => JSON.parse(m.message.entry).id));
       for (const entry of whileDown) expect(ids.has(entry.id)).toBe(true);
     } finally {
       redisProxy.resume();

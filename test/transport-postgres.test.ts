@@ -65,10 +65,14 @@ describe('postgres transport', () => {
     const first = openTransport({ postgres: { connectionString: stores.databaseUrl } });
     send(first, [entry, entry]);
     await closeTransport(first);
+    // a batch large enough to go through COPY + staging, holding the stored id again
+    const more = Array.from({ length: 1_199 }, () => wireEntry({ tenantId: 'dedupe' }));
     const second = openTransport({ postgres: { connectionString: stores.databaseUrl } });
-    send(second, [entry]);
+    send(second, [entry, ...more]);
     await closeTransport(second);
-    expect(await rowsFor('dedupe')).toHaveLength(1);
+    const rows = await rowsFor('dedupe');
+    expect(rows).toHaveLength(1_200);
+    expect(rows.filter((r) => r.id === entry.id)).toHaveLength(1);
   });
 
   test('plain pino lines are stored sensibly', async () => {

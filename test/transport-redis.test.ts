@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 async function streamEntries(key: string): Promise<{ id: string; entry: StoredLogEntry }[]> {
-  const messages = await redis.xRange(key, '-', '+');
+  const messages = (await redis.xRange(key, '-', '+')) ?? [];
   return messages.map((m) => ({ id: m.id, entry: JSON.parse(m.message.entry) }));
 }
 

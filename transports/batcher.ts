@@ -36,6 +36,7 @@ export class Batcher {
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private outageReported = false;
+  private droppingReported = false;
   private dropped: Record<LogLevel, number> = { debug: 0, info: 0, warn: 0, error: 0 };
   private droppedFrom = new Set<string>();
   private closing = false;
@@ -124,7 +125,8 @@ export class Batcher {
     this.inFlight = 0;
     this.failures = 0;
     this.outageReported = false;
-    if (this.droppedTotal() > 0) this.queueDropReport();
+    // report drops once caught up, so that a long outage or overload gives one report
+    if (this.droppedTotal() > 0 && this.waiting.length === 0) this.queueDropReport();
     this.pump();
     this.checkIdle();
   }
@@ -151,7 +153,8 @@ export class Batcher {
   private enforceBound(): void {
     let excess = this.size - this.options.maxBufferedEntries;
     if (excess <= 0) return;
-    if (this.droppedTotal() === 0) this.warn(`buffer full (${this.options.maxBufferedEntries} entries): dropping the oldest non-error entries`);
+    if (!this.droppingReported) this.warn(`buffer full (${this.options.maxBufferedEntries} entries): dropping the oldest non-error entries`);
+    this.droppingReported = true;
     let index = 0;
     while (excess > 0 && this.waiting.length > 0) {
       while (index < this.waiting.length && this.waiting[index].level === 'error') index++;
@@ -179,6 +182,7 @@ export class Batcher {
     });
     this.dropped = { debug: 0, info: 0, warn: 0, error: 0 };
     this.droppedFrom.clear();
+    this.droppingReported = false;
     this.waiting.unshift(report);
     this.due += 1;
   }

@@ -31,7 +31,7 @@ export function resolveBatcherOptions(options: BatchingOptions): BatcherOptions 
     flushImmediatelyAt: options.flushImmediatelyAt ?? defaults.flushImmediatelyAt,
     maxBufferedEntries: positiveInteger('maxBufferedEntries', options.maxBufferedEntries ?? defaults.maxBufferedEntries),
     closeTimeoutMs: positiveInteger('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS),
-    maxWriteBatch: Math.max(batchSize, 2_000),
+    maxWriteBatch: Math.max(batchSize, 5_000),
     retryBaseMs: 200,
     retryMaxMs: 30_000,
   };

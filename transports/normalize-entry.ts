@@ -60,14 +60,14 @@ function timestampOf(raw: Record<string, unknown>): string | null {
   return date.toISOString();
 }
 
-/** JSON-safe copy of a value, without NUL characters, or undefined when it cannot be serialized. */
-function jsonSafe(value: unknown): unknown {
-  try {
-    const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? cleanText(v) : typeof v === 'bigint' ? v.toString() : v));
-    return text === undefined ? undefined : JSON.parse(text);
-  } catch {
-    return String(value);
-  }
+/**
+ * The value itself when it has no NUL character (it was parsed from JSON, so it is JSON-safe);
+ * otherwise a copy with every NUL replaced.
+ */
+function withoutNul(value: Record<string, unknown>): Record<string, unknown> {
+  const text = JSON.stringify(value);
+  if (!text.includes('\\u0000')) return value;
+  return JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? cleanText(v) : v)));
 }
 
 /**
@@ -119,7 +119,7 @@ export function normalizeEntry(raw: Record<string, unknown>): StoredLogEntry {
     line,
     function: null,
     message: textOrNull(raw.message ?? raw.msg) ?? '',
-    data: Object.keys(data).length > 0 ? (jsonSafe(data) as Record<string, unknown>) : null,
+    data: Object.keys(data).length > 0 ? withoutNul(data) : null,
     errorType: null,
     errorCode: null,
     errorStack: null,

@@ -1,11 +1,12 @@
 import pg from 'pg';
 import type { PostgresTransportOptions } from '../src/transport-targets.js';
 import { batchingTransport } from './batching-transport.js';
-import { insertUnnest } from './postgres-insert.js';
+import { insertEntries } from './postgres-insert.js';
 
 /**
- * pino transport into PostgreSQL's platform_logs: one INSERT … unnest per batch (see
- * bench/ingest.ts for the measurement against COPY), duplicates skipped by the primary key.
+ * pino transport into PostgreSQL's platform_logs: one statement per batch (INSERT … unnest
+ * for small batches, COPY + staging for large ones; see insertEntries), duplicates skipped
+ * by the primary key.
  * Load it by path: `pino.transport({ target: 'platform-logging/transports/postgres', options })`.
  */
 export default async function postgresTransport(options: PostgresTransportOptions) {
@@ -24,7 +25,7 @@ export default async function postgresTransport(options: PostgresTransportOption
   });
   pool.on('error', () => {});
   return batchingTransport('postgres', options, {
-    write: (entries) => insertUnnest(pool, entries),
+    write: (entries) => insertEntries(pool, entries),
     close: () => pool.end(),
   });
 }
