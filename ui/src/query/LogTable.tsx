@@ -38,17 +38,16 @@ export function LogTable({ entries, loading, hasMore, onLoadMore, onOpen }: Prop
 
   return (
     <div className="table-wrap">
-      <div
-        className="table-scroller"
-        tabIndex={0}
-        onKeyDown={onKeyDown}
-        onFocus={() => selected < 0 && entries.length > 0 && setSelected(0)}
-        aria-label="Log entries: arrow keys or j/k move, Enter opens"
-        aria-activedescendant={selected >= 0 ? `entry-row-${selected}` : undefined}
-        role="grid"
-        data-testid="log-table"
-      >
-        <table>
+      <div className="table-scroller">
+        <table
+          role="grid"
+          tabIndex={0}
+          onKeyDown={onKeyDown}
+          onFocus={() => selected < 0 && entries.length > 0 && setSelected(0)}
+          aria-label="Log entries: arrow keys or j/k move, Enter opens"
+          aria-activedescendant={selected >= 0 ? `entry-row-${selected}` : undefined}
+          data-testid="log-table"
+        >
           <thead>
             <tr>
               <th scope="col">Time</th>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { filtersFromParams, filtersToParams, type LogFilters } from '../filters/filters.js';
 
 export const VIEWS = ['live', 'query', 'errors'] as const;
@@ -33,6 +33,8 @@ function write(state: UrlState, mode: 'push' | 'replace'): void {
  */
 export function useUrlState() {
   const [state, setState] = useState<UrlState>(read);
+  const current = useRef(state);
+  current.current = state;
 
   useEffect(() => {
     const onPopState = () => setState(read());
@@ -46,11 +48,9 @@ export function useUrlState() {
   }, []);
 
   const setFilters = useCallback((filters: LogFilters) => {
-    setState((current) => {
-      const next = { ...current, filters };
-      write(next, 'replace');
-      return next;
-    });
+    const next = { ...current.current, filters };
+    write(next, 'replace');
+    setState(next);
   }, []);
 
   return { ...state, navigate, setFilters };
