@@ -36,7 +36,9 @@ describe('keys', () => {
       expect(response.headers.get('www-authenticate')).toBe('Bearer');
       expect((await (response.json() as Promise<any>)).error).toMatch(/key/);
     }
-    expect((await app.request(path, bearer(PLATFORM_KEY))).status).toBe(200);
+    const allowed = await app.request(path, bearer(PLATFORM_KEY));
+    expect(allowed.status).toBe(200);
+    await allowed.arrayBuffer();
   });
 
   test('a ticket is issued for a key, redeemed once, and expires after 30 s', async () => {

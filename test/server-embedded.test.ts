@@ -40,7 +40,7 @@ test('with no DATABASE_URL the server runs on an embedded PostgreSQL: health, in
   dataRoot = await mkdtemp(join(tmpdir(), 'platform-logs-embedded-'));
   await chmod(dataRoot, 0o755); // run as root, PostgreSQL runs as the postgres user and must reach its folder
   const port = await freePort();
-  const env = { ...process.env, LOG_DATA_DIR: join(dataRoot, 'postgres'), PORT: String(port), HOST: '127.0.0.1', LOG_API_KEYS: `${KEY}:platform`, LOG_CONSOLE: 'off', NODE_ENV: 'test' };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_DATA_DIR: join(dataRoot, 'postgres'), PORT: String(port), HOST: '127.0.0.1', LOG_API_KEYS: `${KEY}:platform`, LOG_CONSOLE: 'off', NODE_ENV: 'test' };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   child = spawn(process.execPath, [CLI, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -97,7 +97,7 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const parsed = parseFilters(params, at);
     const buckets = parseIntParam(params, 'buckets', 1, 500, 60);
     const filters = confineToPrincipal(c.get('principal'), parsed);
-    const range = { from: parsed.from!, to: parsed.to ?? at };
+    const range = { from: parsed.from!, to: params.one('to') === undefined ? at : parsed.to! };
     return c.json(filters ? await getHistogram(pool, { ...filters, ...range }, buckets) : emptyHistogram(range.from, range.to, buckets));
   });
 

@@ -1,12 +1,12 @@
 import type pg from 'pg';
 import { LOG_ENTRY_FIELDS, type StoredLogEntry } from '../../src/types.js';
-import type { LogFilters } from './filters.js';
-import { selectPage, type Keyset } from './query.js';
+import { ENTRY_COLUMNS, rowToEntry } from './entry-row.js';
+import { whereClause, type LogFilters } from './filters.js';
 
 export const EXPORT_FORMATS = ['ndjson', 'csv'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** Rows read per keyset batch: large enough to amortize a round trip, small enough to stay flat in memory. */
+/** Rows fetched per batch: large enough to amortize a round trip, small enough to stay flat in memory. */
 export const EXPORT_BATCH_ROWS = 5_000;
 
 const CSV_COLUMNS = [...LOG_ENTRY_FIELDS, 'errorSignature', 'messageTemplate'] as const satisfies readonly (keyof StoredLogEntry)[];
@@ -31,8 +31,9 @@ export function ndjsonLine(entry: StoredLogEntry): string {
 }
 
 /**
- * The export as text chunks, one per batch, newest first, at most `maxRows` rows. Reads in
- * keyset batches, so memory stays flat whatever the size, and stops reading as soon as the
+ * The export as text chunks, one per batch, newest first, at most `maxRows` rows. One
+ * server-side cursor in a read-only snapshot: planned once (partition pruning included),
+ * fetched in batches so memory stays flat whatever the size, and closed as soon as the
  * consumer stops pulling.
  */
 export async function* exportChunks(
@@ -41,18 +42,43 @@ export async function* exportChunks(
   options: { format: ExportFormat; maxRows: number; batchRows?: number },
 ): AsyncGenerator<string> {
   const format = options.format === 'csv' ? csvLine : ndjsonLine;
-  if (options.format === 'csv') yield csvHeader();
-  let remaining = options.maxRows;
-  let after: Keyset | undefined;
-  while (remaining > 0) {
-    const page = await selectPage(pool, filters, Math.min(options.batchRows ?? EXPORT_BATCH_ROWS, remaining), after);
-    if (page.entries.length === 0) return;
-    let chunk = '';
-    for (const entry of page.entries) chunk += format(entry);
-    yield chunk;
-    remaining -= page.entries.length;
-    if (!page.next) return;
-    after = page.next;
+  const batchRows = options.batchRows ?? EXPORT_BATCH_ROWS;
+  const client = await pool.connect();
+  let released = false;
+  const release = async (broken: boolean) => {
+    if (released) return;
+    released = true;
+    // Ends the snapshot also when the consumer stopped early; a broken connection is discarded.
+    const rolledBack = await client.query('ROLLBACK').then(() => true, () => false);
+    client.release(broken || !rolledBack);
+  };
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const params: unknown[] = [];
+    const where = whereClause(filters, params);
+    params.push(options.maxRows);
+    await client.query(
+      `DECLARE platform_logs_export NO SCROLL CURSOR FOR
+       SELECT ${ENTRY_COLUMNS} FROM platform_logs ${where}
+       ORDER BY "timestamp" DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    if (options.format === 'csv') yield csvHeader();
+    for (;;) {
+      const { rows } = await client.query(`FETCH ${batchRows} FROM platform_logs_export`);
+      if (rows.length === 0) break;
+      let chunk = '';
+      for (const row of rows) chunk += format(rowToEntry(row));
+      // The last batch gives the connection back before it is handed on, not once it is read.
+      if (rows.length < batchRows) await release(false);
+      yield chunk;
+      if (released) return;
+    }
+  } catch (error) {
+    await release(true);
+    throw error;
+  } finally {
+    await release(false);
   }
 }
 

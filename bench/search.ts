@@ -1,0 +1,211 @@
+/**
+ * Search and export benchmark: loads synthetic entries (many tenants, 30 days, every
+ * level, a realistic vocabulary) into its own schema, then times the first page of typical
+ * queries through the same code as GET /api/platform/logs, and export throughput.
+ *
+ *   npx tsx bench/search.ts [--rows 1000000] [--runs 20] [--export-rows 200000] [--keep]
+ *
+ * DATABASE_URL selects the server (default postgres://postgres@127.0.0.1:5432/postgres).
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import type { LogFilters } from '../server/store/filters.js';
+import { exportChunks } from '../server/store/export.js';
+import { migrate } from '../server/store/migrate.js';
+import { ensurePartitions, ensurePartitionsAhead } from '../server/store/partitions.js';
+import { selectPage, type Keyset } from '../server/store/query.js';
+import { FUTURE_SKEW_MS } from '../server/http/params.js';
+
+export interface SearchBenchOptions {
+  rows: number;
+  runs: number;
+  exportRows: number;
+  databaseUrl: string;
+  keep: boolean;
+  log?: (line: string) => void;
+}
+
+export interface SearchBenchResult {
+  rows: number;
+  loadSeconds: number;
+  queries: { name: string; p50Ms: number; p95Ms: number; meanRows: number }[];
+  export: { name: string; rows: number; rowsPerSecond: number; megabytes: number }[];
+}
+
+const DAY_MS = 86_400_000;
+const TENANTS = 500;
+
+// Words drawn per message: frequent ones (most pages), rarer ones (few matches).
+const SUBJECTS = ['payment', 'order', 'checkout', 'cart', 'invoice', 'webhook', 'session', 'product', 'payout', 'export', 'email', 'inventory'];
+const VERBS = ['captured', 'failed', 'started', 'completed', 'retried', 'timed out', 'rejected', 'queued', 'updated', 'cancelled'];
+const OBJECTS = ['for customer', 'from provider', 'on gateway', 'in queue', 'by worker', 'after retry', 'for tenant', 'during sync'];
+const sqlArray = (words: string[]) => `ARRAY[${words.map((w) => `'${w}'`).join(',')}]`;
+const pickSql = (words: string[]) => `(${sqlArray(words)})[1 + floor(random() * ${words.length})::int]`;
+
+function withSearchPath(url: string, schema: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('options', `-c search_path=${schema}`);
+  return parsed.toString();
+}
+
+async function load(pool: pg.Pool, rows: number, log: (line: string) => void): Promise<void> {
+  const chunk = 100_000;
+  for (let done = 0; done < rows; done += chunk) {
+    const n = Math.min(chunk, rows - done);
+    await pool.query(
+      `INSERT INTO platform_logs (id, "timestamp", level, tenant_id, tenant_slug, user_id, request_id, trace_id,
+                                  service, action, message, data, environment, error_signature)
+       SELECT gen_random_uuid(), t, lvl, 'tenant-' || tn, 'shop-' || tn, 'user-' || floor(random() * 5000)::int,
+              md5(random()::text), md5(random()::text),
+              ${pickSql(['orchestrator', 'admin', 'storefront', 'creator-portal', 'mcp-server', 'inngest', 'webhook-handler'])},
+              ${pickSql(['checkout.start', 'order.create', 'payment.capture', 'webhook.receive', 'job.run'])},
+              ${pickSql(SUBJECTS)} || ' ' || ${pickSql(VERBS)} || ' ' || ${pickSql(OBJECTS)} || ' ' || floor(random() * 100000)::int,
+              jsonb_build_object('attempt', floor(random() * 5)::int, 'durationMs', floor(random() * 3000)::int),
+              'production',
+              CASE WHEN lvl IN ('warn', 'error') THEN 'sig-' || floor(random() * 40)::int END
+       FROM (
+         SELECT now() - random() * interval '30 days' AS t,
+                (1 + floor(power(random(), 2) * ${TENANTS}))::int AS tn,
+                CASE WHEN r < 0.2 THEN 'debug' WHEN r < 0.85 THEN 'info' WHEN r < 0.95 THEN 'warn' ELSE 'error' END AS lvl
+         FROM (SELECT random() AS r FROM generate_series(1, $1)) g
+       ) s`,
+      [n],
+    );
+    log(`  loaded ${(done + n).toLocaleString('en')} / ${rows.toLocaleString('en')} rows`);
+  }
+  await pool.query('ANALYZE platform_logs');
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** The filters as the route completes them: `to` is always set. */
+const asRoute = (filters: LogFilters): LogFilters => ({ to: new Date(Date.now() + FUTURE_SKEW_MS), ...filters });
+
+async function timeQuery(pool: pg.Pool, runs: number, filtersFor: (run: number) => LogFilters) {
+  const times: number[] = [];
+  let total = 0;
+  await selectPage(pool, asRoute(filtersFor(-1)), 100); // warm the cache and the plan
+  for (let run = 0; run < runs; run++) {
+    const started = performance.now();
+    const page = await selectPage(pool, asRoute(filtersFor(run)), 100);
+    times.push(performance.now() - started);
+    total += page.entries.length;
+  }
+  times.sort((a, b) => a - b);
+  return { p50Ms: percentile(times, 50), p95Ms: percentile(times, 95), meanRows: total / runs };
+}
+
+async function timeExport(run: () => AsyncGenerator<string> | Promise<{ rows: number; bytes: number }>, rowsOf?: (chunk: string) => number) {
+  const started = performance.now();
+  let rows = 0;
+  let bytes = 0;
+  const result = run();
+  if (Symbol.asyncIterator in result) {
+    for await (const chunk of result) {
+      rows += rowsOf!(chunk);
+      bytes += Buffer.byteLength(chunk);
+    }
+  } else {
+    ({ rows, bytes } = await result);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { rows, rowsPerSecond: Math.round(rows / seconds), megabytes: Math.round((bytes / 1e6) * 10) / 10 };
+}
+
+function countLines(chunk: string): number {
+  let n = 0;
+  for (let i = chunk.indexOf('\n'); i !== -1; i = chunk.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+export async function runSearchBench(options: SearchBenchOptions): Promise<SearchBenchResult> {
+  const log = options.log ?? (() => {});
+  const schema = `bench_search_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: options.databaseUrl });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const pool = new pg.Pool({ connectionString: withSearchPath(options.databaseUrl, schema), max: 2 });
+  try {
+    await migrate(pool);
+    const now = new Date();
+    await ensurePartitions(pool, new Date(now.getTime() - 31 * DAY_MS), now);
+    await ensurePartitionsAhead(pool, now);
+    log(`loading ${options.rows.toLocaleString('en')} rows into schema ${schema}…`);
+    const loadStarted = performance.now();
+    await load(pool, options.rows, log);
+    const loadSeconds = (performance.now() - loadStarted) / 1000;
+
+    const ago = (ms: number) => new Date(Date.now() - ms);
+    const words = ['payment failed', 'checkout timed', 'webhook rejected', 'invoice retried', 'order cancelled'];
+    const queries = [
+      { name: 'tenant + 24h + two words', filters: (r: number) => ({ tenantId: `tenant-${1 + (Math.abs(r) % 40)}`, from: ago(DAY_MS), q: words[Math.abs(r) % words.length] }) },
+      { name: 'all tenants + 7d + a word', filters: (r: number) => ({ from: ago(7 * DAY_MS), q: ['timed', 'gateway', 'payout', 'rejected'][Math.abs(r) % 4] }) },
+      { name: 'all tenants + 7d + a phrase', filters: (r: number) => ({ from: ago(7 * DAY_MS), q: `"${words[Math.abs(r) % words.length]}"` }) },
+      { name: 'tenant + 7d + rare word', filters: (r: number) => ({ tenantId: `tenant-${100 + (Math.abs(r) % 300)}`, from: ago(7 * DAY_MS), q: 'payout cancelled' }) },
+      { name: 'filter only: error + service + 7d', filters: (r: number) => ({ levels: ['error' as const], services: [['storefront', 'inngest', 'admin'][Math.abs(r) % 3]], from: ago(7 * DAY_MS) }) },
+      { name: 'baseline: newest page, 24h, no other filter', filters: () => ({ from: ago(DAY_MS) }) },
+    ];
+    const results: SearchBenchResult['queries'] = [];
+    for (const query of queries) {
+      const timing = await timeQuery(pool, options.runs, query.filters);
+      results.push({ name: query.name, ...timing });
+      log(`  ${query.name}: p50 ${timing.p50Ms.toFixed(1)} ms, p95 ${timing.p95Ms.toFixed(1)} ms`);
+    }
+
+    const exportFilters = asRoute({ from: ago(31 * DAY_MS) });
+    const maxRows = Math.min(options.exportRows, options.rows);
+    const exports: SearchBenchResult['export'] = [];
+    const baseline = await timeExport(async () => {
+      let rows = 0;
+      let after: Keyset | undefined;
+      while (rows < maxRows) {
+        const page = await selectPage(pool, exportFilters, Math.min(5_000, maxRows - rows), after);
+        rows += page.entries.length;
+        if (!page.next) break;
+        after = page.next;
+      }
+      return { rows, bytes: 0 };
+    });
+    exports.push({ name: 'baseline: keyset batches of 5,000 read, not serialized', ...baseline });
+    exports.push({ name: 'export ndjson', ...(await timeExport(() => exportChunks(pool, exportFilters, { format: 'ndjson', maxRows }), countLines)) });
+    // Every CSV record ends in CRLF (the synthetic fields hold none); the header is one more.
+    const csv = await timeExport(() => exportChunks(pool, exportFilters, { format: 'csv', maxRows }), countLines);
+    exports.push({ name: 'export csv', ...csv, rows: csv.rows - 1 });
+    for (const e of exports) log(`  ${e.name}: ${e.rowsPerSecond.toLocaleString('en')} rows/s (${e.rows.toLocaleString('en')} rows, ${e.megabytes} MB)`);
+    return { rows: options.rows, loadSeconds, queries: results, export: exports };
+  } finally {
+    await pool.end();
+    if (!options.keep) await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+  }
+}
+
+function printTables(result: SearchBenchResult): void {
+  console.log(`\nSearch, first page of 100 (${result.rows.toLocaleString('en')} rows, loaded in ${result.loadSeconds.toFixed(0)} s)`);
+  console.table(result.queries.map((q) => ({ query: q.name, 'p50 ms': +q.p50Ms.toFixed(1), 'p95 ms': +q.p95Ms.toFixed(1), 'rows/page': q.meanRows })));
+  console.log('Export (goal > 100,000 rows/s)');
+  console.table(result.export.map((e) => ({ run: e.name, rows: e.rows, 'rows/s': e.rowsPerSecond, MB: e.megabytes })));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: {
+      rows: { type: 'string', default: '1000000' },
+      runs: { type: 'string', default: '20' },
+      'export-rows': { type: 'string', default: '200000' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const result = await runSearchBench({
+    rows: Number(values.rows),
+    runs: Number(values.runs),
+    exportRows: Number(values['export-rows']),
+    keep: values.keep ?? false,
+    databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    log: (line) => console.log(line),
+  });
+  printTables(result);
+}
