@@ -73,7 +73,7 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
   app.use('*', auth.requireKey, rateLimit({ perMinute: options.rateLimitPerMinute }));
 
   app.get('/whoami', (c) => {
-    new QueryParams(c.req.url, []);
+    new QueryParams(c.req.url, []); // takes no parameters: any is refused
     return c.json(c.get('principal'));
   });
 
@@ -84,11 +84,9 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const filters = confineToPrincipal(c.get('principal'), parseFilters(params, now()));
     const limit = parseIntParam(params, 'limit', 1, 1000, 100);
     const cursor = params.one('cursor');
-    if (!filters) {
-      if (cursor !== undefined) readCursor(cursor);
-      return c.json({ entries: [], nextCursor: null });
-    }
-    return c.json(await queryLogs(pool, filters, { limit, after: cursor === undefined ? undefined : readCursor(cursor) }));
+    const after = cursor === undefined ? undefined : readCursor(cursor);
+    if (!filters) return c.json({ entries: [], nextCursor: null });
+    return c.json(await queryLogs(pool, filters, { limit, after }));
   });
 
   app.get('/histogram', async (c) => {
@@ -154,7 +152,7 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
   });
 
   app.get('/:id', async (c) => {
-    new QueryParams(c.req.url, []);
+    new QueryParams(c.req.url, []); // takes no parameters: any is refused
     const id = c.req.param('id');
     if (!isUuid(id)) throw new HttpError(404, 'no entry with this id');
     const principal = c.get('principal');
