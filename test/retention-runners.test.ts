@@ -37,8 +37,11 @@ describe('the built-in retention timer', () => {
     const { logger, reports } = recordingLogger();
 
     const stop = startRetentionTimer({ pool: stores.pool, logger, intervalMs: 3_600_000 });
-    await vi.waitFor(() => expect(reports).toHaveLength(1), { timeout: 10_000 });
-    await stop();
+    try {
+      await vi.waitFor(() => expect(reports).toHaveLength(1), { timeout: 20_000 });
+    } finally {
+      await stop();
+    }
 
     expect(reports[0].status).toBe('completed');
     expect(reports[0].dropped.find((p) => p.name === seeded.partition)?.rows).toBe(1);
@@ -46,21 +49,27 @@ describe('the built-in retention timer', () => {
     expect(logger.error).not.toHaveBeenCalled();
   });
 
-  test('runs again at every interval; two timers never run at once', async () => {
+  test('runs again at every interval; two timers never run at once', { timeout: 90_000 }, async () => {
     const first = recordingLogger();
     const second = recordingLogger();
     const stops = [
       startRetentionTimer({ pool: stores.pool, logger: first.logger, intervalMs: 3_600_000 }),
       startRetentionTimer({ pool: stores.pool, logger: second.logger, intervalMs: 3_600_000 }),
     ];
-    await vi.waitFor(() => expect(first.reports.length + second.reports.length).toBe(2), { timeout: 10_000 });
-    await Promise.all(stops.map((stop) => stop()));
+    try {
+      await vi.waitFor(() => expect(first.reports.length + second.reports.length).toBe(2), { timeout: 20_000 });
+    } finally {
+      await Promise.all(stops.map((stop) => stop()));
+    }
     expect([...first.reports, ...second.reports].map((report) => report.status).sort()).toEqual(['completed', 'skipped']);
 
     const ticking = recordingLogger();
     const stop = startRetentionTimer({ pool: stores.pool, logger: ticking.logger, intervalMs: 50, runAtStart: false });
-    await vi.waitFor(() => expect(ticking.reports.length).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
-    await stop();
+    try {
+      await vi.waitFor(() => expect(ticking.reports.length).toBeGreaterThanOrEqual(2), { timeout: 40_000 });
+    } finally {
+      await stop();
+    }
     const count = ticking.reports.length;
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(ticking.reports).toHaveLength(count);
