@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisClient } from '../server/stores.js';
@@ -67,6 +68,33 @@ describe('live stream over Server-Sent Events', () => {
     await addToStream(redis, stores.streamKey, [makeEntry({ tenantId: 'tenant-b' }), own]);
     await source.until((s) => s.entryIds().includes(own.id));
     expect(source.entryIds()).toEqual([own.id]);
+  });
+
+  it('cuts off a client that stops reading for longer than the timeout', async () => {
+    const strict = await startStreamServer({
+      pool: stores.pool,
+      redis,
+      streamKey: stores.streamKey,
+      limits: { maxBufferedBytes: 256 * 1024, slowClientTimeoutMs: 500 },
+    });
+    try {
+      // The response is never read: it backs up through the socket buffers to the server's queue.
+      const { port } = new URL(strict.baseUrl);
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.pause();
+      socket.on('error', () => {});
+      socket.write(`GET ${STREAM_PATH}/sse?tenantId=tenant-stuck HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${PLATFORM_KEY}\r\n\r\n`);
+      await expect.poll(() => strict.hub.clientCount()).toBe(1);
+      // A steady flow, so that the socket buffers fill before the server's own queue does.
+      for (let batch = 0; batch < 500 && strict.hub.clientCount() > 0; batch++) {
+        await addToStream(redis, stores.streamKey, Array.from({ length: 40 }, () => makeEntry({ tenantId: 'tenant-stuck', message: 'x'.repeat(8000) })));
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await expect.poll(() => strict.hub.clientCount(), { timeout: 15_000 }).toBe(0);
+      socket.destroy();
+    } finally {
+      await strict.close();
+    }
   });
 
   it('answers invalid parameters with 400 and the parameter at fault', async () => {

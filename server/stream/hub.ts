@@ -124,9 +124,9 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
         setInterval(() => {
           const now = Date.now();
           for (const client of clients) {
-            if (client.checkSlow(now)) continue;
+            if (client.checkSlow(now)) continue; // false: stuck past the timeout
             disconnect(client);
-            client.terminate('the client did not read its stream');
+            client.terminate();
           }
         }, Math.min(SLOW_CHECK_MS, limits.slowClientTimeoutMs)),
       );
@@ -135,7 +135,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       for (const timer of timers) clearInterval(timer);
       for (const client of [...clients]) {
         disconnect(client);
-        client.terminate('the server is stopping');
+        client.terminate();
       }
       await source.stop();
     },

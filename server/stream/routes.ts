@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { NodeWebSocket } from '@hono/node-ws';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { WebSocket } from 'ws';
@@ -53,7 +54,8 @@ function webSocketSink(socket: WebSocket): ClientSink {
   };
 }
 
-function sseStream(): { body: ReadableStream<Uint8Array>; sink: ClientSink; onCancel(listener: () => void): void } {
+/** An SSE response body and the sink that writes to it; `response` (Node's) lets a stuck client be cut off. */
+function sseStream(response: ServerResponse | undefined): { body: ReadableStream<Uint8Array>; sink: ClientSink; onCancel(listener: () => void): void } {
   const encoder = new TextEncoder();
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let cancelled = () => {};
@@ -74,12 +76,13 @@ function sseStream(): { body: ReadableStream<Uint8Array>; sink: ClientSink; onCa
       }
     },
     pendingBytes: () => -(controller.desiredSize ?? 0),
-    terminate(reason) {
+    terminate() {
       try {
-        controller.error(new Error(reason));
+        controller.close();
       } catch {
         // already closed
       }
+      response?.destroy();
     },
   };
   return { body, sink, onCancel: (listener) => void (cancelled = listener) };
@@ -164,7 +167,7 @@ export function createStreamRoutes({ hub, upgradeWebSocket, auth }: StreamRoutes
       return errorJson(c, 400, error.message, error.parameter);
     }
 
-    const { body, sink, onCancel } = sseStream();
+    const { body, sink, onCancel } = sseStream((c.env as { outgoing?: ServerResponse } | undefined)?.outgoing);
     const client = hub.connect(c.get('principal'), sink);
     if (!client) return errorJson(c, 429, 'too many stream clients; try again later');
     onCancel(() => hub.disconnect(client));

@@ -9,7 +9,7 @@ export interface ClientSink {
   /** Bytes queued for the client that it has not read yet. */
   pendingBytes(): number;
   /** Ends the connection at once. */
-  terminate(reason: string): void;
+  terminate(): void;
 }
 
 export interface ClientLimits {
@@ -137,9 +137,9 @@ export class StreamClient {
     this.held = null;
   }
 
-  terminate(reason: string): void {
+  terminate(): void {
     this.close();
-    this.sink.terminate(reason);
+    this.sink.terminate();
   }
 
   private sendLive(streamId: string, message: string): void {
