@@ -16,17 +16,26 @@ describe('the live buffer', () => {
     expect(ids(buffer)).toEqual([0, 1, 2]);
   });
 
-  test('drops the oldest lines past its limit, and forgets their ids', () => {
+  test('trim drops the oldest lines past its limit, and forgets their ids', () => {
     const buffer = new LiveBuffer(50_000);
     const first = stored(0);
     buffer.addEntry(first);
     for (let n = 1; n <= 50_010; n++) buffer.addEntry(stored(n));
+    buffer.trim();
     expect(buffer.items).toHaveLength(50_000);
     expect(buffer.dropped).toBe(11);
     expect(ids(buffer).slice(0, 2)).toEqual([11, 12]);
     expect(ids(buffer).at(-1)).toBe(50_010);
     // a line dropped long ago is news again if the stream ever sends it
     expect(buffer.addEntry(first)).toBe(true);
+  });
+
+  test('stays bounded even when nothing trims it (a hidden tab renders no frames)', () => {
+    const buffer = new LiveBuffer(100);
+    for (let n = 0; n < 1_000; n++) buffer.addEntry(stored(n));
+    expect(buffer.items.length).toBeLessThan(200);
+    buffer.trim();
+    expect(ids(buffer)).toEqual(Array.from({ length: 100 }, (_, i) => 900 + i));
   });
 
   test('marks a gap where it happened, and clear empties everything', () => {

@@ -7,9 +7,9 @@ export type LiveItem =
 export const LIVE_BUFFER_LIMIT = 50_000;
 
 /**
- * The lines the live view holds: at most `limit`, the oldest dropped first, each entry
- * once (a replay after a reconnect may repeat entries already shown), and a marker line
- * where the stream says entries were missed.
+ * The lines the live view holds: at most `limit` after each `trim()`, the oldest dropped
+ * first, each entry once (a replay after a reconnect may repeat entries already shown), and
+ * a marker line where the stream says entries were missed.
  */
 export class LiveBuffer {
   readonly items: LiveItem[] = [];
@@ -38,11 +38,21 @@ export class LiveBuffer {
     this.dropped = 0;
   }
 
-  private push(item: LiveItem): void {
-    this.items.push(item);
+  /**
+   * Drops the oldest lines past the limit. Called once per rendered frame rather than per
+   * entry: removing from the front of 50,000 lines for every arriving entry would cost a
+   * copy of the whole list each time.
+   */
+  trim(): void {
     const excess = this.items.length - this.limit;
     if (excess <= 0) return;
     for (const old of this.items.splice(0, excess)) if (old.kind === 'entry') this.ids.delete(old.key);
     this.dropped += excess;
+  }
+
+  /** Frames do not run in a hidden tab: trim here too, rarely enough to stay cheap. */
+  private push(item: LiveItem): void {
+    this.items.push(item);
+    if (this.items.length >= this.limit * 2) this.trim();
   }
 }

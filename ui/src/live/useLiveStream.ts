@@ -25,9 +25,10 @@ export function useLiveStream(filters: StreamFilters, paused: boolean) {
     if (frame.current) return;
     frame.current = requestAnimationFrame(() => {
       frame.current = 0;
+      buffer.trim();
       setVersion((v) => v + 1);
     });
-  }, []);
+  }, [buffer]);
 
   useEffect(() => () => cancelAnimationFrame(frame.current), []);
 
