@@ -57,7 +57,8 @@ function entry(minutesAgo: number, now: number, fields: Partial<LogEntry> & Pick
 
 /**
  * A realistic hour and a half of platform traffic: requests, slow queries, a recurring
- * payment timeout, a front-end bug in admin, one request traced across three services.
+ * payment timeout, a short checkout outage, a front-end bug in admin, one request traced
+ * across three services.
  */
 export function realisticEntries(now = Date.now()): LogEntry[] {
   const entries: LogEntry[] = [];
@@ -90,6 +91,10 @@ export function realisticEntries(now = Date.now()): LogEntry[] {
   }
   for (let i = 0; i < 4; i++) {
     entries.push(entry(50 - i * 11, now, { service: 'admin', level: 'error', message: "Cannot read properties of undefined (reading 'sku')", errorType: 'TypeError', errorStack: TYPE_ERROR_STACK }));
+  }
+  // a short outage of the payment page: a burst of slow, failing requests
+  for (let i = 0; i < 25; i++) {
+    entries.push(entry(21 - i * 0.07, now, { service: 'storefront', level: 'warn', action: 'http.request', message: `POST /api/checkout 503 in ${2900 + i * 13}ms`, data: { status: 503, durationMs: 2900 + i * 13 } }));
   }
   entries.push(entry(33, now, { service: 'admin', message: `Search index ${RARE_WORD} finished for catalog in 14s`, tenantId: '_platform', tenantSlug: null }));
   const chain = { ...CHAIN, tenantId: 'acme-corp', tenantSlug: 'acme', userId: 'user-7', sessionId: 'sess_q81' };

@@ -12,8 +12,8 @@ interface Props {
   principal: Principal;
   /** The API's complaint about a parameter, shown next to that filter. */
   error: ApiError | null;
-  /** The live view has no time range. */
-  showTimeRange: boolean;
+  /** The live tail filters by level, service, tenant and text only: no time range, no request, trace or group. */
+  live: boolean;
 }
 
 const PINNED = [
@@ -22,7 +22,7 @@ const PINNED = [
   ['errorSignature', 'Error group'],
 ] as const;
 
-export function LogFilters({ filters, onChange, principal, error, showTimeRange }: Props) {
+export function LogFilters({ filters, onChange, principal, error, live }: Props) {
   const errorFor = (parameter: string) => (error?.parameter === parameter ? error.message : null);
   const set = useCallback(<K extends keyof Filters>(name: K, value: Filters[K]) => onChange({ ...filters, [name]: value }), [filters, onChange]);
   const setTenant = useCallback((value: string) => set('tenantId', value), [set]);
@@ -42,7 +42,7 @@ export function LogFilters({ filters, onChange, principal, error, showTimeRange 
           disabled={tenantKey}
           error={errorFor('tenantId')}
         />
-        {showTimeRange && (
+        {!live && (
           <TimeRangeFilter from={filters.from} to={filters.to} onChange={(range) => onChange({ ...filters, ...range })} fromError={errorFor('from')} toError={errorFor('to')} />
         )}
       </div>
@@ -50,7 +50,10 @@ export function LogFilters({ filters, onChange, principal, error, showTimeRange 
         <CheckboxGroup id="level" legend="Level" options={LOG_LEVELS} selected={filters.level} onChange={(level) => set('level', level)} error={errorFor('level')} optionClass={(l) => `level-${l}`} />
         <CheckboxGroup id="service" legend="Service" options={SERVICE_NAMES} selected={filters.service} onChange={(service) => set('service', service)} error={errorFor('service')} />
       </div>
-      {PINNED.some(([name]) => filters[name]) && (
+      {live && PINNED.some(([name]) => filters[name]) && (
+        <p className="hint">The live tail shows every request, trace and error group; those filters apply to Query and Errors.</p>
+      )}
+      {!live && PINNED.some(([name]) => filters[name]) && (
         <div className="filter-row pinned" data-testid="pinned-filters">
           {PINNED.filter(([name]) => filters[name]).map(([name, label]) => (
             <span key={name} className="pin">

@@ -4,7 +4,7 @@ import type { ErrorGroup, StoredLogEntry } from '../api/types.js';
 import { useSession } from '../auth/session.js';
 import { LogDetailModal, type RelatedField } from '../detail/LogDetailModal.js';
 import { ErrorAggregatesView } from '../errors/ErrorAggregatesView.js';
-import { EMPTY_FILTERS, filtersToParams, streamFilters, type LogFilters as Filters } from '../filters/filters.js';
+import { EMPTY_FILTERS, filtersToParams, streamFilters } from '../filters/filters.js';
 import { LogFilters } from '../filters/LogFilters.js';
 import { LogStream } from '../live/LogStream.js';
 import { QueryView } from '../query/QueryView.js';
@@ -50,8 +50,6 @@ export function Workspace({ onSignOut }: { onSignOut: () => void }) {
     navigate({ view: 'query', filters: { ...filters, errorSignature: group.signature } });
   }
 
-  const changeFilters = useCallback((next: Filters) => setFilters(next), [setFilters]);
-
   return (
     <div className="app">
       <header className="app-header">
@@ -69,7 +67,7 @@ export function Workspace({ onSignOut }: { onSignOut: () => void }) {
           </button>
         </div>
       </header>
-      <LogFilters filters={filters} onChange={changeFilters} principal={principal} error={filterError} showTimeRange={view !== 'live'} />
+      <LogFilters filters={filters} onChange={setFilters} principal={principal} error={filterError} live={view === 'live'} />
       <main id="view-panel" role="tabpanel" aria-labelledby={`tab-${view}`} className="view">
         {view === 'live' && <LogStream filters={liveFilters} onOpenDetails={setDetail} />}
         {view === 'query' && <QueryView params={params} onOpenDetails={setDetail} onFilterError={setFilterError} />}
