@@ -44,7 +44,7 @@ const WRITER = new URL('./log-writer.ts', import.meta.url).pathname;
 export function startWriter(stores: TestStores, args: string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', WRITER, ...args], {
     env: { ...process.env, DATABASE_URL: stores.databaseUrl, REDIS_URL: stores.redisUrl, STREAM_KEY: stores.streamKey, CHANNEL: stores.channel },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
 }
 

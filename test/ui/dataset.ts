@@ -104,15 +104,18 @@ export function realisticEntries(now = Date.now()): LogEntry[] {
   return entries.sort((a, b) => a.timestamp.localeCompare(b.timestamp));
 }
 
-/** One line of the live tail the writer emits, numbered. */
-export function liveEntry(n: number, word: string): LogEntry {
+/** Line `n` of the live tail: every fourth a warning, the tenants taking turns. */
+export function liveLine(n: number, word: string) {
   const tenant = TENANTS[n % TENANTS.length];
-  return entry(0, Date.now(), {
-    service: n % 3 === 0 ? 'webhook-handler' : 'storefront',
-    level: n % 4 === 3 ? 'warn' : 'info',
+  return {
+    level: n % 4 === 3 ? ('warn' as const) : ('info' as const),
     tenantId: tenant.id,
     tenantSlug: tenant.slug,
     message: `${word} tick ${n} for ${tenant.slug}`,
     data: { n },
-  });
+  };
+}
+
+export function liveEntry(n: number, word: string): LogEntry {
+  return entry(0, Date.now(), { service: 'storefront', ...liveLine(n, word) });
 }

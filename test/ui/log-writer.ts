@@ -1,16 +1,18 @@
 /**
- * A service process for the browser tests: logs through plain pino into the real
- * platform transports (PostgreSQL and the Redis stream).
- *   seed <file> writes the entries of a JSON file, then exits once the transports flushed them
- *   tail <word> writes a numbered line every 150 ms until SIGTERM
+ * A service process for the browser tests, logging into the real platform transports
+ * (PostgreSQL and the Redis stream):
+ *   tail <word> logs a numbered line every 150 ms through createLogger, until SIGTERM
+ *   seed <file> writes the entries of a JSON file through plain pino, since they carry
+ *               their own ids and past timestamps, then exits once they are stored
  * Stores from DATABASE_URL, REDIS_URL, STREAM_KEY, CHANNEL.
  */
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
-import { platformTransportTargets } from '../../src/transport-targets.js';
+import { createLogger } from '../../src/factory.js';
+import { platformTransportTargets, type PlatformTransportOptions } from '../../src/transport-targets.js';
 import type { LogEntry } from '../../src/types.js';
-import { liveEntry } from './dataset.js';
+import { liveLine } from './dataset.js';
 
 const env = (name: string) => {
   const value = process.env[name];
@@ -19,20 +21,28 @@ const env = (name: string) => {
 };
 
 const flushIntervalMs = 100;
-const transport = pino.transport({
-  targets: platformTransportTargets({
-    level: 'debug',
-    postgres: { connectionString: env('DATABASE_URL'), flushIntervalMs },
-    redis: { url: env('REDIS_URL'), streamKey: env('STREAM_KEY'), channel: env('CHANNEL'), flushIntervalMs },
-  }),
-});
-const logger = pino({ level: 'debug', base: null, timestamp: false, messageKey: 'message' }, transport);
+const stores: PlatformTransportOptions = {
+  level: 'debug',
+  postgres: { connectionString: env('DATABASE_URL'), flushIntervalMs },
+  redis: { url: env('REDIS_URL'), streamKey: env('STREAM_KEY'), channel: env('CHANNEL'), flushIntervalMs },
+};
 
-function log({ level, message, ...fields }: LogEntry): void {
-  logger[level](fields, message);
+async function tail(word: string): Promise<void> {
+  const logger = createLogger({ service: 'storefront', environment: 'test', transports: stores, config: { buffer: { flushIntervalMs } } });
+  let n = 0;
+  const timer = setInterval(() => {
+    const { level, message, data, ...context } = liveLine(n++, word);
+    logger.child(context)[level](message, data);
+  }, 150);
+  await once(process, 'SIGTERM');
+  clearInterval(timer);
+  await logger.close();
 }
 
-async function close(): Promise<void> {
+async function seed(file: string): Promise<void> {
+  const transport = pino.transport({ targets: platformTransportTargets(stores) });
+  const logger = pino({ level: 'debug', base: null, timestamp: false, messageKey: 'message' }, transport);
+  for (const { level, message, ...fields } of JSON.parse(readFileSync(file, 'utf8')) as LogEntry[]) logger[level](fields, message);
   // the transport worker is unref'd: without this timer the process could exit before it closed
   const keepAlive = setInterval(() => {}, 1_000);
   const closed = once(transport, 'close');
@@ -42,17 +52,6 @@ async function close(): Promise<void> {
 }
 
 const [mode, argument] = process.argv.slice(2);
-if (mode === 'seed' && argument) {
-  for (const entry of JSON.parse(readFileSync(argument, 'utf8')) as LogEntry[]) log(entry);
-  await close();
-} else if (mode === 'tail') {
-  let n = 0;
-  const timer = setInterval(() => log(liveEntry(n++, argument ?? 'live')), 150);
-  process.once('SIGTERM', () => {
-    clearInterval(timer);
-    void close().then(() => process.exit(0));
-  });
-  process.stdout.write('ready\n');
-} else {
-  throw new Error('usage: log-writer seed <entries.json> | tail <word>');
-}
+if (mode === 'tail') await tail(argument ?? 'live');
+else if (mode === 'seed' && argument) await seed(argument);
+else throw new Error('usage: log-writer tail <word> | seed <entries.json>');
