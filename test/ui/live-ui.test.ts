@@ -1,7 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Browser, Page } from 'playwright-core';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ApiKey } from '../../server/auth.js';
+import type { RedisClient } from '../../server/stores.js';
 import { useTestStores } from '../support/stores.js';
 import { launchBrowser, newPage, screenshot, signIn, startWriter, stopWriter } from './browser.js';
 import { startUiServer, type UiServer } from './ui-server.js';
@@ -126,6 +128,22 @@ describe('the live view', () => {
     const shown = await ticks();
     expect(shown).toContain(beforeRestart.at(-1)! + 1);
     expect(consecutive(shown)).toBe(true);
+  });
+
+  test('entries the stream can no longer replay show as a marker line, never a silent gap', async () => {
+    await page.getByTestId('pause').click();
+    await expect.poll(() => state()).toBe('Paused');
+    await page.waitForTimeout(600);
+    const redis: RedisClient = createClient({ url: stores.redisUrl });
+    await redis.connect();
+    await redis.xTrim(stores.streamKey, 'MAXLEN', 0);
+    await redis.quit();
+    await page.getByTestId('pause').click();
+    const gap = page.getByTestId('gap-line');
+    await gap.waitFor({ timeout: 10_000 });
+    await expect(gap.textContent()).resolves.toContain('missed here (trimmed)');
+    await expect.poll(() => state()).toBe('Live');
+    await screenshot(page, 'live-view-gap');
   });
 
   test("a tenant key's tail holds only its tenant", async () => {
