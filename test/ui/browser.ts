@@ -16,7 +16,11 @@ export function launchBrowser(): Promise<Browser> {
 
 /** A new page in its own context (its own sessionStorage), 1400×860 like an operator's laptop. */
 export async function newPage(browser: Browser, options: { colorScheme?: 'light' | 'dark' } = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 860 }, colorScheme: options.colorScheme ?? 'light' });
+  const context = await browser.newContext({
+    viewport: { width: 1400, height: 860 },
+    colorScheme: options.colorScheme ?? 'light',
+    permissions: ['clipboard-read', 'clipboard-write'],
+  });
   const page = await context.newPage();
   // fail fast with the locator's own message rather than at the test's timeout
   page.setDefaultTimeout(5_000);

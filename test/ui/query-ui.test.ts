@@ -117,6 +117,9 @@ describe('the query view', () => {
     expect(JSON.parse((await modal.locator('pre[data-field="data"]').textContent())!)).toEqual(failure.data);
     await expect(modal.locator('pre[data-field="errorStack"]').textContent()).resolves.toBe(failure.errorStack);
     await screenshot(page, 'detail-modal');
+    await modal.getByTestId('copy-json').click();
+    await expect(modal.getByRole('status').textContent()).resolves.toBe('Copied');
+    expect(JSON.parse(await page.evaluate<string>('navigator.clipboard.readText()'))).toMatchObject({ ...failure, errorSignature: expect.any(String) });
 
     // focus stays in the dialog; Escape closes it
     for (let i = 0; i < 8; i++) await page.keyboard.press('Tab');
@@ -180,6 +183,21 @@ describe('signing in', () => {
     await fresh.getByLabel('API key').waitFor();
     await expect(fresh.evaluate('Object.keys(sessionStorage).length')).resolves.toBe(0);
     await fresh.context().close();
+  });
+});
+
+describe('the theme', () => {
+  test('follows the system at first; the toggle switches it and is remembered', async () => {
+    const dark = await newPage(browser, { colorScheme: 'dark' });
+    await signIn(dark, server.baseUrl, PLATFORM_KEY, '/?view=query');
+    const theme = () => dark.evaluate('document.documentElement.dataset.theme');
+    await expect(theme()).resolves.toBe('dark');
+    await dark.getByTestId('theme-toggle').click();
+    await expect(theme()).resolves.toBe('light');
+    await dark.reload();
+    await dark.getByTestId('sign-out').waitFor();
+    await expect(theme()).resolves.toBe('light');
+    await dark.context().close();
   });
 });
 
