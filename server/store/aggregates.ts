@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { LOG_LEVELS, type LogLevel, type StoredLogEntry } from '../../src/types.js';
 import { ENTRY_COLUMNS, rowToEntry } from './entry-row.js';
+import { coverSql, rollupCover, type RollupCover } from './error-rollup.js';
 import { whereClause, type LogFilters } from './filters.js';
 import { bucketSecondsFor } from './histogram.js';
 import { InvalidCursorError } from './query.js';
@@ -48,6 +49,14 @@ export interface ErrorAggregates {
   nextCursor: string | null;
 }
 
+export interface AggregateOptions {
+  /**
+   * Read whole hours and days from platform_log_error_rollup where the filters allow
+   * (default true); false reads every entry, the exact reference the rollup is checked against.
+   */
+  useRollup?: boolean;
+}
+
 const DEFAULT_RANGE_MS = 24 * 3_600_000;
 const DEFAULT_LEVELS: LogLevel[] = ['warn', 'error'];
 const DEFAULT_LIMIT = 50;
@@ -58,6 +67,18 @@ const MAX_BUCKETS = 200;
 /** Exact microsecond time as text, so a page boundary on lastSeen is exact. */
 const EXACT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const SIGNATURE = /^[0-9a-f]{1,64}$/;
+/** The filters platform_log_error_rollup can answer; any other sends the query to the entries. */
+const ROLLUP_FILTERS = new Set<keyof AggregateFilters>(['levels', 'errorSignature', 'from', 'to', 'sort', 'limit', 'cursor', 'buckets']);
+
+function rollupServes(filters: AggregateFilters): boolean {
+  return Object.entries(filters).every(
+    ([key, value]) =>
+      ROLLUP_FILTERS.has(key as keyof AggregateFilters) ||
+      value === undefined ||
+      (Array.isArray(value) && value.length === 0) ||
+      (key === 'q' && typeof value === 'string' && value.trim() === ''),
+  );
+}
 
 /** Position after a group: its sort key (count, or lastSeen as exact text) and signature. */
 type GroupKeyset = [sort: AggregateSort, key: number | string, signature: string];
@@ -99,7 +120,8 @@ interface GroupRow {
   last_seen: Date;
   last_seen_exact: string;
   severity: number;
-  services: string[];
+  /** Absent when read from the rollup: selectServices fills the page's in. */
+  services?: string[];
   tenants: number;
   users: number;
 }
@@ -108,8 +130,14 @@ interface GroupRow {
  * Warn and error entries grouped by error signature over a time range (default the last
  * 24 hours), most frequent or most recent first, in keyset pages. Each group carries its
  * most recent entry as a sample and a trend of counts per bucket across the range.
+ * Without filters on tenants, users, requests, traces, services or text, whole hours and
+ * days come from the rollup (exact counts, times and services; tenants and users estimated).
  */
-export async function getErrorAggregates(pool: pg.Pool, filters: AggregateFilters): Promise<ErrorAggregates> {
+export async function getErrorAggregates(
+  pool: pg.Pool,
+  filters: AggregateFilters,
+  options: AggregateOptions = {},
+): Promise<ErrorAggregates> {
   const sort = filters.sort ?? 'count';
   const limit = clamp(filters.limit, DEFAULT_LIMIT, MAX_LIMIT);
   const to = filters.to ?? new Date();
@@ -117,15 +145,25 @@ export async function getErrorAggregates(pool: pg.Pool, filters: AggregateFilter
   const scope: LogFilters = { ...filters, from, to, levels: filters.levels?.length ? filters.levels : DEFAULT_LEVELS };
   const after = filters.cursor === undefined ? null : decodeCursor(filters.cursor, sort);
 
-  const groups = await selectGroups(pool, scope, sort, limit + 1, after);
+  const bucketSeconds = bucketSecondsFor(from, to, clamp(filters.buckets, DEFAULT_BUCKETS, MAX_BUCKETS));
+  const rollup = (options.useRollup ?? true) && rollupServes(filters);
+  const groupsCover = rollup ? rollupCover(from, to, true) : null;
+  // trend buckets of whole hours take hour rows, of whole days day rows
+  const trendCover = rollup && bucketSeconds % 3600 === 0 ? rollupCover(from, to, bucketSeconds % 86400 === 0) : null;
+
+  const groups = groupsCover
+    ? await selectGroupsFromRollup(pool, groupsCover, scope, sort, limit + 1, after)
+    : await selectGroups(pool, scope, sort, limit + 1, after);
   const page = groups.slice(0, limit);
   if (page.length === 0) return { groups: [], nextCursor: null };
 
   const signatures = page.map((group) => group.signature);
-  const bucketSeconds = bucketSecondsFor(from, to, clamp(filters.buckets, DEFAULT_BUCKETS, MAX_BUCKETS));
-  const [samples, trends] = await Promise.all([
+  const [samples, trends, services] = await Promise.all([
     selectSamples(pool, scope, signatures),
-    selectTrends(pool, scope, signatures, bucketSeconds),
+    trendCover
+      ? selectTrendsFromRollup(pool, trendCover, scope, signatures, bucketSeconds)
+      : selectTrends(pool, scope, signatures, bucketSeconds),
+    groupsCover ? selectServices(pool, groupsCover, scope, signatures) : null,
   ]);
 
   const last = page[page.length - 1];
@@ -141,7 +179,7 @@ export async function getErrorAggregates(pool: pg.Pool, filters: AggregateFilter
         template: sample.messageTemplate,
         errorType: sample.errorType,
         errorCode: sample.errorCode,
-        services: group.services,
+        services: group.services ?? services?.get(group.signature) ?? [],
         tenants: group.tenants,
         users: group.users,
         sample,
@@ -155,6 +193,21 @@ export async function getErrorAggregates(pool: pg.Pool, filters: AggregateFilter
   };
 }
 
+/** HAVING (after the previous page's last group), ORDER BY and LIMIT of a groups query. */
+function pageClauses(sortKey: string, sort: AggregateSort, limit: number, after: GroupKeyset | null, params: unknown[]): string {
+  let having = '';
+  if (after) {
+    params.push(after[1], after[2]);
+    const key = sort === 'count' ? `$${params.length - 1}::bigint` : `$${params.length - 1}::timestamptz`;
+    having = `HAVING ${sortKey} < ${key} OR (${sortKey} = ${key} AND error_signature > $${params.length})`;
+  }
+  params.push(limit);
+  return `${having} ORDER BY ${sortKey} DESC, error_signature LIMIT $${params.length}`;
+}
+
+/** A time as exact microsecond text, so that a page boundary on lastSeen is exact. */
+const exactTime = (expression: string) => `to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
 async function selectGroups(
   pool: pg.Pool,
   scope: LogFilters,
@@ -164,32 +217,71 @@ async function selectGroups(
 ): Promise<GroupRow[]> {
   const params: unknown[] = [LOG_LEVELS];
   const where = whereClause(scope, params, ['error_signature IS NOT NULL']);
-  const sortKey = sort === 'count' ? 'count(*)' : 'max("timestamp")';
-  let having = '';
-  if (after) {
-    params.push(after[1], after[2]);
-    const key = sort === 'count' ? `$${params.length - 1}::bigint` : `$${params.length - 1}::timestamptz`;
-    having = `HAVING ${sortKey} < ${key} OR (${sortKey} = ${key} AND error_signature > $${params.length})`;
-  }
-  params.push(limit);
+  const page = pageClauses(sort === 'count' ? 'count(*)' : 'max("timestamp")', sort, limit, after, params);
   const { rows } = await pool.query<GroupRow>(
     `SELECT error_signature AS signature,
             count(*)::int AS count,
             min("timestamp") AS first_seen,
             max("timestamp") AS last_seen,
-            to_char(max("timestamp") AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_seen_exact,
+            ${exactTime('max("timestamp")')} AS last_seen_exact,
             max(array_position($1::text[], level)) - 1 AS severity,
             array_agg(DISTINCT service ORDER BY service) AS services,
             count(DISTINCT tenant_id)::int AS tenants,
             count(DISTINCT user_id)::int AS users
      FROM platform_logs ${where}
      GROUP BY error_signature
-     ${having}
-     ORDER BY ${sortKey} DESC, error_signature
-     LIMIT $${params.length}`,
+     ${page}`,
     params,
   );
   return rows;
+}
+
+async function selectGroupsFromRollup(
+  pool: pg.Pool,
+  cover: RollupCover,
+  scope: LogFilters,
+  sort: AggregateSort,
+  limit: number,
+  after: GroupKeyset | null,
+): Promise<GroupRow[]> {
+  const params: unknown[] = [LOG_LEVELS];
+  const rows = coverSql(cover, scope, params);
+  const page = pageClauses(sort === 'count' ? 'sum(entries)' : 'max(last_seen)', sort, limit, after, params);
+  const result = await pool.query<GroupRow>(
+    `SELECT error_signature AS signature,
+            sum(entries)::int AS count,
+            min(first_seen) AS first_seen,
+            max(last_seen) AS last_seen,
+            ${exactTime('max(last_seen)')} AS last_seen_exact,
+            max(array_position($1::text[], level)) - 1 AS severity,
+            platform_log_distinct_estimate(bit_or(tenants)) AS tenants,
+            platform_log_distinct_estimate(bit_or(users)) AS users
+     FROM (${rows}) covered
+     GROUP BY error_signature
+     ${page}`,
+    params,
+  );
+  return result.rows;
+}
+
+/** The services of each signature over the cover. */
+async function selectServices(
+  pool: pg.Pool,
+  cover: RollupCover,
+  scope: LogFilters,
+  signatures: string[],
+): Promise<Map<string, string[]>> {
+  const params: unknown[] = [];
+  const rows = coverSql(cover, scope, params);
+  params.push(signatures);
+  const result = await pool.query<{ signature: string; services: string[] }>(
+    `SELECT error_signature AS signature, array_agg(DISTINCT service ORDER BY service) AS services
+     FROM (${rows}) covered CROSS JOIN unnest(services) AS service
+     WHERE error_signature = ANY($${params.length}::text[])
+     GROUP BY error_signature`,
+    params,
+  );
+  return new Map(result.rows.map((row) => [row.signature, row.services]));
 }
 
 /** The most recent entry of each signature within the scope. */
@@ -215,7 +307,7 @@ async function selectTrends(
 ): Promise<Map<string, Map<number, number>>> {
   const params: unknown[] = [signatures, bucketSeconds];
   const where = whereClause(scope, params, ['error_signature = ANY($1::text[])']);
-  const { rows } = await pool.query<{ signature: string; bucket: string; count: number }>(
+  const { rows } = await pool.query<TrendRow>(
     `SELECT error_signature AS signature,
             floor(extract(epoch FROM "timestamp") / $2::int)::bigint * $2::int AS bucket,
             count(*)::int AS count
@@ -223,6 +315,16 @@ async function selectTrends(
      GROUP BY 1, 2`,
     params,
   );
+  return trendMap(rows);
+}
+
+interface TrendRow {
+  signature: string;
+  bucket: string;
+  count: number;
+}
+
+function trendMap(rows: TrendRow[]): Map<string, Map<number, number>> {
   const trends = new Map<string, Map<number, number>>();
   for (const row of rows) {
     const counts = trends.get(row.signature) ?? new Map<number, number>();
@@ -230,6 +332,29 @@ async function selectTrends(
     trends.set(row.signature, counts);
   }
   return trends;
+}
+
+/** As selectTrends, from the cover's rows: each hour or day lies within one trend bucket. */
+async function selectTrendsFromRollup(
+  pool: pg.Pool,
+  cover: RollupCover,
+  scope: LogFilters,
+  signatures: string[],
+  bucketSeconds: number,
+): Promise<Map<string, Map<number, number>>> {
+  const params: unknown[] = [];
+  const rows = coverSql(cover, scope, params);
+  params.push(signatures, bucketSeconds);
+  const { rows: counts } = await pool.query<TrendRow>(
+    `SELECT error_signature AS signature,
+            floor(extract(epoch FROM bucket) / $${params.length}::int)::bigint * $${params.length}::int AS bucket,
+            sum(entries)::int AS count
+     FROM (${rows}) covered
+     WHERE error_signature = ANY($${params.length - 1}::text[])
+     GROUP BY 1, 2`,
+    params,
+  );
+  return trendMap(counts);
 }
 
 /** Every bucket of [from, to), zero where the group had no entry. */
