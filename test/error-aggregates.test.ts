@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, test } from 'vitest';
+import pg from 'pg';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
+import { DEFAULT_RETENTION_DAYS } from '../src/config.js';
 import { computeErrorSignature, generalizeMessage } from '../src/error-aggregation.js';
-import type { LogLevel } from '../src/types.js';
-import { getErrorAggregates, InvalidCursorError, type ErrorGroup } from '../server/store/aggregates.js';
+import type { LogLevel, StoredLogEntry } from '../src/types.js';
+import { getErrorAggregates, InvalidCursorError, type AggregateFilters, type ErrorGroup } from '../server/store/aggregates.js';
+import { pruneErrorRollup } from '../server/store/error-rollup.js';
+import { ensurePartitions } from '../server/store/partitions.js';
+import { COPY_FROM_ROWS, insertEntries, insertUnnest } from '../transports/postgres-insert.js';
 import { useTestStores } from './support/stores.js';
 
 const stores = useTestStores();
@@ -184,5 +189,206 @@ describe('getErrorAggregates', () => {
     for (const cursor of ['nope!', Buffer.from('[1,2]').toString('base64url'), Buffer.from('["count",-1,"ab"]').toString('base64url'), '']) {
       await expect(getErrorAggregates(stores.pool, { from, to, cursor })).rejects.toThrow(InvalidCursorError);
     }
+  });
+});
+
+describe('the error rollup', () => {
+  const DAY = 24 * HOUR;
+  // a window of its own, days before the entries above, with partial hours at both ends
+  const windowStart = new Date(to.getTime() - 4 * DAY + 17 * 60_000);
+  const windowEnd = new Date(windowStart.getTime() + 2.6 * DAY + 7 * 60_000);
+  const ROLLUP_SIGNATURES = ['a1', 'b2', 'c3', 'd4'];
+
+  const rollupTotals = async (signatures: string[]) => {
+    const { rows } = await stores.pool.query<{ width: string; entries: number }>(
+      `SELECT bucket_width::text AS width, sum(entries)::int AS entries FROM platform_log_error_rollup
+       WHERE error_signature = ANY($1) GROUP BY 1 ORDER BY 1`,
+      [signatures],
+    );
+    return rows;
+  };
+  const storedCount = async (signatures: string[]) => {
+    const { rows } = await stores.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM platform_logs WHERE error_signature = ANY($1)',
+      [signatures],
+    );
+    return rows[0].n;
+  };
+  const entry = (signature: string, at: Date, overrides: Partial<StoredLogEntry> = {}): StoredLogEntry => ({
+    id: randomUUID(), timestamp: at.toISOString(), level: 'error', tenantId: 't1', tenantSlug: null, userId: 'u1',
+    sessionId: null, impersonatorId: null, requestId: null, traceId: null, spanId: null, service: 'admin', action: null,
+    file: null, line: null, function: null, message: `failure ${signature}`, data: null, errorType: 'Error', errorCode: null,
+    errorStack: null, environment: 'test', version: null, region: null, errorSignature: signature,
+    messageTemplate: `failure ${signature}`, ...overrides,
+  });
+
+  beforeAll(async () => {
+    await ensurePartitions(stores.pool, new Date(windowStart.getTime() - DAY), to);
+    // 3,000 entries in three statements, so that rollup rows are both inserted and merged:
+    // 4 signatures, 7 tenants, 400 users (and some entries without), mostly one service each
+    for (let part = 0; part < 3; part++) {
+      await stores.pool.query(
+        `INSERT INTO platform_logs (id, "timestamp", level, tenant_id, user_id, service, message, environment,
+           error_signature, message_template)
+         SELECT gen_random_uuid(), $1::timestamptz + (g * ($2::timestamptz - $1::timestamptz) / 3000),
+                CASE WHEN g % 3 = 0 THEN 'warn' ELSE 'error' END, 't' || (g % 7),
+                CASE WHEN g % 11 = 0 THEN NULL ELSE 'u' || (g * 7 % 400) END,
+                CASE WHEN g % 13 = 0 THEN 'inngest' ELSE (ARRAY['admin', 'storefront', 'orchestrator', 'admin'])[1 + g % 4] END,
+                'failure ' || g, 'test', (ARRAY['a1', 'b2', 'c3', 'a1', 'a1', 'd4', 'b2'])[1 + g % 7], 'failure <NUM>'
+         FROM generate_series(0, 2999) g WHERE g % 3 = $3`,
+        [windowStart, windowEnd, part],
+      );
+    }
+  });
+
+  const views: [string, AggregateFilters][] = [
+    ['hour rows for the trend', { from: windowStart, to: windowEnd }],
+    ['day rows for the trend', { from: windowStart, to: windowEnd, buckets: 2 }],
+    ['by last seen', { from: windowStart, to: windowEnd, sort: 'lastSeen' }],
+    ['warn only', { from: windowStart, to: windowEnd, levels: ['warn'] }],
+    ['one signature', { from: windowStart, to: windowEnd, errorSignature: 'c3' }],
+    ['less than a day', { from: new Date(windowStart.getTime() + 5 * HOUR + 60_000), to: new Date(windowStart.getTime() + 20 * HOUR - 1) }],
+  ];
+
+  test.each(views)('gives what the entries give: %s', async (_view, filters) => {
+    const queries = vi.spyOn(stores.pool, 'query');
+    const rollup = await getErrorAggregates(stores.pool, filters);
+    expect(queries.mock.calls.some(([sql]) => String(sql).includes('platform_log_error_rollup'))).toBe(true);
+    queries.mockRestore();
+    const exact = await getErrorAggregates(stores.pool, filters, { useRollup: false });
+
+    expect(rollup.groups.length).toBeGreaterThan(0);
+    const withoutEstimates = (groups: ErrorGroup[]) => groups.map(({ tenants: _t, users: _u, ...group }) => group);
+    expect(withoutEstimates(rollup.groups)).toEqual(withoutEstimates(exact.groups));
+    expect(rollup.nextCursor).toEqual(exact.nextCursor);
+    for (const [i, group] of rollup.groups.entries()) {
+      // 7 tenants: exact; a few hundred users: the estimate's error is about 1%
+      expect(group.tenants).toBe(exact.groups[i].tenants);
+      expect(Math.abs(group.users - exact.groups[i].users)).toBeLessThanOrEqual(Math.ceil(exact.groups[i].users * 0.05));
+    }
+  });
+
+  test('pages through the rollup as through the entries', async () => {
+    const filters: AggregateFilters = { from: windowStart, to: windowEnd, limit: 1 };
+    let cursor: string | undefined;
+    const seen: string[] = [];
+    do {
+      const page = await getErrorAggregates(stores.pool, { ...filters, cursor });
+      seen.push(...page.groups.map((g) => `${g.signature}:${g.count}`));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    const exact = await getErrorAggregates(stores.pool, { from: windowStart, to: windowEnd }, { useRollup: false });
+    expect(seen).toEqual(exact.groups.map((g) => `${g.signature}:${g.count}`));
+    expect(seen.map((s) => s.split(':')[0]).sort()).toEqual(ROLLUP_SIGNATURES);
+  });
+
+  test('filters the rollup cannot answer read the entries', async () => {
+    const filters: AggregateFilters = { from: windowStart, to: windowEnd, services: ['inngest'], tenantId: 't3' };
+    const queries = vi.spyOn(stores.pool, 'query');
+    const { groups } = await getErrorAggregates(stores.pool, filters);
+    expect(queries.mock.calls.some(([sql]) => String(sql).includes('platform_log_error_rollup'))).toBe(false);
+    queries.mockRestore();
+    expect(groups.every((g) => g.services.length === 1 && g.services[0] === 'inngest' && g.tenants === 1)).toBe(true);
+    expect(groups.reduce((n, g) => n + g.count, 0)).toBe(await countWhere(`service = 'inngest' AND tenant_id = 't3'`));
+  });
+
+  const countWhere = async (condition: string) => {
+    const { rows } = await stores.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM platform_logs WHERE ${condition} AND "timestamp" >= $1 AND "timestamp" < $2`,
+      [windowStart, windowEnd],
+    );
+    return rows[0].n;
+  };
+
+  test.each([
+    ['INSERT … unnest', 10],
+    ['COPY and staging', COPY_FROM_ROWS],
+  ])('a batch written again (%s) is counted once', async (_path, size) => {
+    const signature = `e${size}`;
+    const batch = Array.from({ length: size }, (_, i) => entry(signature, at(30, i % 50)));
+    await insertEntries(stores.pool, batch);
+    // a retry of the same batch with five new entries: only those five are added
+    await insertEntries(stores.pool, [...batch, ...Array.from({ length: 5 }, () => entry(signature, at(30)))]);
+    expect(await storedCount([signature])).toBe(size + 5);
+    expect(await rollupTotals([signature])).toEqual([
+      { width: '01:00:00', entries: size + 5 },
+      { width: '1 day', entries: size + 5 },
+    ]);
+  });
+
+  test('batches flushed at once by several writers all land, without deadlock', async () => {
+    const signatures = Array.from({ length: 20 }, (_, i) => `f${i.toString(16)}`);
+    const writers = new pg.Pool({ connectionString: stores.databaseUrl, max: 6 });
+    try {
+      // every writer touches the same rollup rows, each in its own order
+      const batches = Array.from({ length: 12 }, (_, writer) => {
+        const keys = writer % 2 ? [...signatures].reverse() : signatures;
+        return keys.flatMap((signature, i) => [entry(signature, at(40 + (i % 3))), entry(signature, at(40 + ((i + writer) % 3)))]);
+      });
+      await Promise.all(batches.map((batch) => insertUnnest(writers, batch)));
+    } finally {
+      await writers.end();
+    }
+    expect(await rollupTotals(signatures)).toEqual([
+      { width: '01:00:00', entries: 12 * 40 },
+      { width: '1 day', entries: 12 * 40 },
+    ]);
+  });
+
+  test('entries moved out of a DEFAULT partition, or deleted from it, are counted as they are', async () => {
+    const day = new Date(Math.floor(to.getTime() / DAY) * DAY - 20 * DAY);
+    const signature = 'ab';
+    await insertEntries(stores.pool, [entry(signature, new Date(day.getTime() + 3 * HOUR)), entry(signature, new Date(day.getTime() + 5 * HOUR), { level: 'warn' })]);
+    const range = { from: day, to: new Date(day.getTime() + DAY), errorSignature: signature };
+    expect((await getErrorAggregates(stores.pool, range)).groups[0]).toMatchObject({ count: 2, level: 'error' });
+    // the partition for that day takes its rows out of the DEFAULT partition and in again
+    expect(await ensurePartitions(stores.pool, day, new Date(day.getTime() + DAY))).toHaveLength(4);
+    expect(await rollupTotals([signature])).toEqual([
+      { width: '01:00:00', entries: 2 },
+      { width: '1 day', entries: 2 },
+    ]);
+    // rows deleted from a DEFAULT partition (retention does this) leave the rollup
+    await insertEntries(stores.pool, [entry(signature, new Date(day.getTime() - DAY + HOUR))]);
+    expect(await rollupTotals([signature])).toEqual([
+      { width: '01:00:00', entries: 3 },
+      { width: '1 day', entries: 3 },
+    ]);
+    await stores.pool.query(`DELETE FROM platform_logs_error_default WHERE error_signature = $1`, [signature]);
+    expect(await rollupTotals([signature])).toEqual([
+      { width: '01:00:00', entries: 2 },
+      { width: '1 day', entries: 2 },
+    ]);
+    expect((await getErrorAggregates(stores.pool, { ...range, from: new Date(day.getTime() - DAY) })).groups[0].count).toBe(2);
+  });
+
+  test('pruneErrorRollup removes the days past their level retention', async () => {
+    const now = new Date();
+    const daysAgo = (days: number) => new Date(now.getTime() - days * DAY);
+    await insertEntries(stores.pool, [
+      entry('c0', daysAgo(31)),
+      entry('c0', daysAgo(29)),
+      entry('c1', daysAgo(15), { level: 'warn' }),
+      entry('c1', daysAgo(13), { level: 'warn' }),
+    ]);
+    const policy = { now, retentionDays: { ...DEFAULT_RETENTION_DAYS, error: 30, warn: 14 }, maxRetentionDays: 90 };
+    const buckets = async () => {
+      const { rows } = await stores.pool.query<{ signature: string; day: Date }>(
+        `SELECT DISTINCT error_signature AS signature, date_bin('1 day', bucket, timestamptz 'epoch') AS day
+         FROM platform_log_error_rollup WHERE error_signature IN ('c0', 'c1') ORDER BY 1, 2`,
+      );
+      return rows.map((row) => `${row.signature} ${row.day.toISOString().slice(0, 10)}`);
+    };
+    const rollupRows = async () => (await stores.pool.query('SELECT 1 FROM platform_log_error_rollup')).rowCount;
+    const before = await buckets();
+    expect(before).toHaveLength(4);
+    const rowsBefore = await rollupRows();
+    const expired = await pruneErrorRollup(stores.pool, { ...policy, dryRun: true });
+    expect(await rollupRows()).toBe(rowsBefore);
+    expect(await pruneErrorRollup(stores.pool, policy)).toBe(expired);
+    expect(await rollupRows()).toBe(rowsBefore! - expired);
+    // the oldest error and the oldest warn expire, with their hour rows
+    expect(await buckets()).toEqual([before[1], before[3]]);
+    await pruneErrorRollup(stores.pool, { ...policy, maxRetentionDays: 10 });
+    expect(await buckets()).toEqual([]);
   });
 });
