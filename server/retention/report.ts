@@ -29,6 +29,8 @@ export interface RetentionReport {
   dropped: DroppedPartition[];
   created: string[];
   defaultPartitions: CleanedDefaultPartition[];
+  /** Error rollup rows (platform_log_error_rollup) of expired days removed. */
+  errorRollupRows: number;
   rowsRemoved: number;
   durationMs: number;
 }

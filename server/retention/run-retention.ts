@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { loadConfig, type RetentionDays } from '../../src/config.js';
+import { pruneErrorRollup } from '../store/error-rollup.js';
 import { ensurePartitionsAhead } from '../store/partitions.js';
 import { expireDefaultRows, defaultPartitions } from './default-partitions.js';
 import { countRows, dropPartition } from './drop-partition.js';
@@ -67,7 +68,8 @@ async function expire(client: pg.PoolClient, policy: RetentionPolicy, dryRun: bo
     const rows = await expireDefaultRows(client, name, policy, dryRun);
     if (rows > 0) cleanedDefaults.push({ name, rows });
   }
-  return { created, dropped, defaultPartitions: cleanedDefaults };
+  const errorRollupRows = await pruneErrorRollup(client, { ...policy, dryRun });
+  return { created, dropped, defaultPartitions: cleanedDefaults, errorRollupRows };
 }
 
 /**
@@ -85,7 +87,7 @@ export async function runRetention(options: RunRetentionOptions): Promise<Retent
     validatePolicy(policy);
 
     const run = await withRetentionLock(pool, (client) => expire(client, policy, dryRun));
-    const work = run.acquired ? run.value : { created: [], dropped: [], defaultPartitions: [] };
+    const work = run.acquired ? run.value : { created: [], dropped: [], defaultPartitions: [], errorRollupRows: 0 };
     const report: RetentionReport = {
       status: run.acquired ? 'completed' : 'skipped',
       dryRun,
