@@ -5,6 +5,7 @@ import { DEFAULT_RETENTION_DAYS } from '../src/config.js';
 import { computeErrorSignature, generalizeMessage } from '../src/error-aggregation.js';
 import type { LogLevel, StoredLogEntry } from '../src/types.js';
 import { getErrorAggregates, InvalidCursorError, type AggregateFilters, type ErrorGroup } from '../server/store/aggregates.js';
+import { runRetention } from '../server/retention/run-retention.js';
 import { pruneErrorRollup } from '../server/store/error-rollup.js';
 import { ensurePartitions } from '../server/store/partitions.js';
 import { COPY_FROM_ROWS, insertEntries, insertUnnest } from '../transports/postgres-insert.js';
@@ -384,6 +385,7 @@ describe('the error rollup', () => {
     const rowsBefore = await rollupRows();
     const expired = await pruneErrorRollup(stores.pool, { ...policy, dryRun: true });
     expect(await rollupRows()).toBe(rowsBefore);
+    expect((await runRetention({ pool: stores.pool, ...policy, dryRun: true })).errorRollupRows).toBe(expired);
     expect(await pruneErrorRollup(stores.pool, policy)).toBe(expired);
     expect(await rollupRows()).toBe(rowsBefore! - expired);
     // the oldest error and the oldest warn expire, with their hour rows
