@@ -1,0 +1,78 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createNodeWebSocket } from '@hono/node-ws';
+import { Hono } from 'hono';
+import type pg from 'pg';
+import { createClient } from 'redis';
+import { createApp } from '../../server/app.js';
+import { createAuth, type ApiKey } from '../../server/auth.js';
+import type { RedisClient } from '../../server/stores.js';
+import { createStreamHub, createStreamRoutes, type StreamHub, type StreamLimits } from '../../server/stream/index.js';
+
+export interface LogServerOptions {
+  pool: pg.Pool;
+  /** The Redis the server reads the stream from (possibly through a proxy). */
+  redisUrl: string;
+  streamKey: string;
+  keys: ApiKey[];
+  /** 0 for a free port; a port to restart on the same address. */
+  port?: number;
+  limits?: Partial<StreamLimits>;
+  rateLimitPerMinute?: number;
+}
+
+export interface LogServer {
+  port: number;
+  hub: StreamHub;
+  redis: RedisClient;
+  wsUrl: string;
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole server as startServer wires it (createApp with the live stream mounted) on the
+ * test's own stores and stream key, served on 127.0.0.1.
+ */
+export async function startLogServer(options: LogServerOptions): Promise<LogServer> {
+  const redis: RedisClient = createClient({ url: options.redisUrl });
+  redis.on('error', () => {}); // an outage is what some tests make; the hub reports it
+  await redis.connect();
+  const hub = createStreamHub({ pool: options.pool, redis, streamKey: options.streamKey, limits: options.limits });
+  await hub.start();
+  const auth = createAuth(options.keys);
+  const root = new Hono();
+  const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({ app: root });
+  root.route(
+    '/',
+    createApp({
+      pool: options.pool,
+      redis,
+      auth,
+      exportMaxRows: 100_000,
+      rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
+      stream: createStreamRoutes({ hub, upgradeWebSocket, auth }),
+      uiDir: '/nonexistent-ui',
+    }),
+  );
+  const server = serve({ fetch: root.fetch, hostname: '127.0.0.1', port: options.port ?? 0 }) as Server;
+  injectWebSocket(server);
+  if (!server.listening) await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    hub,
+    redis,
+    baseUrl: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}/api/platform/logs/stream`,
+    async stop() {
+      await hub.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      if (redis.isReady) await redis.close();
+      else redis.destroy();
+    },
+  };
+}
