@@ -64,6 +64,7 @@ export function startService(stores: ServiceStores, tenant: string, run: Service
     child.stdout.on('data', () => stdout.includes('ready\n') && resolve());
     child.once('exit', () => (stdout.includes('ready\n') ? resolve() : reject(new Error(`service exited before logging: ${stderr}`))));
   });
+  started.catch(() => {}); // awaited only by callers that wait for it
 
   const finished = (async (): Promise<ServiceResult> => {
     const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
