@@ -1,5 +1,6 @@
 import { v7 as uuidv7, validate as isUuid } from 'uuid';
 import { computeErrorSignature, generalizeMessage } from '../src/error-aggregation.js';
+import { wellFormed } from '../src/safe-string.js';
 import { LOG_ENTRY_FIELDS, PLATFORM_TENANT_ID, isLogLevel, type LogLevel, type StoredLogEntry } from '../src/types.js';
 
 const KNOWN_KEYS = new Set<string>([...LOG_ENTRY_FIELDS, 'msg', 'time', 'pid', 'hostname']);
@@ -60,14 +61,24 @@ function timestampOf(raw: Record<string, unknown>): string | null {
   return date.toISOString();
 }
 
+/** JSON escapes that PostgreSQL's jsonb refuses: NUL, and lone UTF-16 surrogates. */
+const UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
+
+function storable(value: unknown): unknown {
+  if (typeof value === 'string') return cleanText(wellFormed(value));
+  if (Array.isArray(value)) return value.map(storable);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [cleanText(wellFormed(key)), storable(item)]));
+}
+
 /**
- * The value itself when it has no NUL character (it was parsed from JSON, so it is JSON-safe);
- * otherwise a copy with every NUL replaced.
+ * The value itself when jsonb takes it as it is (it was parsed from JSON, so it is JSON-safe);
+ * otherwise a copy with NUL characters and lone surrogates replaced, in keys as in values,
+ * so that one such entry never fails its whole batch.
  */
-function withoutNul(value: Record<string, unknown>): Record<string, unknown> {
-  const text = JSON.stringify(value);
-  if (!text.includes('\\u0000')) return value;
-  return JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? cleanText(v) : v)));
+function storableData(value: Record<string, unknown>): Record<string, unknown> {
+  if (!UNSTORABLE_ESCAPE.test(JSON.stringify(value))) return value;
+  return storable(value) as Record<string, unknown>;
 }
 
 /**
@@ -119,7 +130,7 @@ export function normalizeEntry(raw: Record<string, unknown>): StoredLogEntry {
     line,
     function: null,
     message: textOrNull(raw.message ?? raw.msg) ?? '',
-    data: Object.keys(data).length > 0 ? withoutNul(data) : null,
+    data: Object.keys(data).length > 0 ? storableData(data) : null,
     errorType: null,
     errorCode: null,
     errorStack: null,
