@@ -1,0 +1,145 @@
+/**
+ * Each benchmark's result as figures of the common table, each beside the baseline measured
+ * in the same run, with the goal the project set for it.
+ */
+import type { IngestBenchResult } from './ingest.js';
+import type { LiveLatencyBenchResult, LatencySummary } from './live-latency.js';
+import type { BenchRow } from './logger.js';
+import type { Figure } from './report.js';
+import type { RetentionBenchResult } from './retention.js';
+import type { SearchBenchResult } from './search.js';
+
+function named<T extends { name: string }>(rows: T[], name: (n: string) => boolean, what: string): T {
+  const row = rows.find((r) => name(r.name));
+  if (!row) throw new Error(`benchmark result has no ${what}`);
+  return row;
+}
+
+export function loggerFigures(rows: BenchRow[]): Figure[] {
+  const raw = named(rows, (n) => n === 'raw pino', 'raw pino row');
+  return rows
+    .filter((row) => row !== raw)
+    .map((row) => ({
+      benchmark: 'logger',
+      measure: `${row.name} (CPU time)`,
+      value: row.opsPerSecond,
+      unit: 'ops/s',
+      baseline: { name: 'raw pino, same sink', value: raw.opsPerSecond },
+      goal: /caller location on/.test(row.name)
+        ? { on: 'ratio', atLeast: 0.4 }
+        : /caller location off/.test(row.name)
+          ? { on: 'ratio', atLeast: 0.8 }
+          : undefined,
+    }));
+}
+
+export function ingestFigures(result: IngestBenchResult): Figure[] {
+  const figures: Figure[] = [
+    {
+      benchmark: 'ingest',
+      measure: 'end to end: logger → worker → committed rows',
+      value: result.endToEndPerSecond,
+      unit: 'rows/s',
+      baseline: { name: 'raw COPY, batches of 10,000', value: result.rawCopyPerSecond },
+      goal: { on: 'ratio', atLeast: 0.8 },
+    },
+  ];
+  for (const size of result.perBatchSize) {
+    figures.push({
+      benchmark: 'ingest',
+      measure: `INSERT … unnest, batches of ${size.batchSize.toLocaleString('en-US')}`,
+      value: size.unnestPerSecond,
+      unit: 'rows/s',
+      baseline: { name: 'COPY + staging, same batches', value: size.copyStagingPerSecond },
+    });
+  }
+  figures.push({
+    benchmark: 'ingest',
+    measure: 'INSERT … unnest with the tsvector column + GIN index',
+    value: result.fullText.withPerSecond,
+    unit: 'rows/s',
+    baseline: { name: 'same, without them', value: result.fullText.withoutPerSecond },
+  });
+  return figures;
+}
+
+const isBaseline = (name: string) => name.startsWith('baseline');
+
+export function searchFigures(result: SearchBenchResult): Figure[] {
+  const baseline = named(result.queries, isBaseline, 'baseline query');
+  return result.queries
+    .filter((query) => query !== baseline)
+    .flatMap((query) =>
+      (['p50Ms', 'p95Ms'] as const).map((key) => ({
+        benchmark: 'search',
+        measure: `${query.name}, first page, ${key.slice(0, 3)}`,
+        value: query[key],
+        unit: 'ms',
+        baseline: { name: `newest page of 24 h, ${key.slice(0, 3)}`, value: baseline[key] },
+      })),
+    );
+}
+
+export function exportFigures(result: SearchBenchResult): Figure[] {
+  const baseline = named(result.export, isBaseline, 'baseline export');
+  return result.export
+    .filter((run) => !isBaseline(run.name))
+    .map((run) => ({
+      benchmark: 'export',
+      measure: `${run.name} (${run.rows.toLocaleString('en-US')} rows)`,
+      value: run.rowsPerSecond,
+      unit: 'rows/s',
+      baseline: { name: baseline.name.replace(/^baseline: /, ''), value: baseline.rowsPerSecond },
+      goal: { on: 'value', atLeast: 100_000 },
+    }));
+}
+
+export function liveLatencyFigures(result: LiveLatencyBenchResult): Figure[] {
+  const raw = result.rawRedis;
+  const latency = (path: string, summary: LatencySummary, key: keyof LatencySummary, goalMs?: number): Figure => ({
+    benchmark: 'live latency',
+    measure: `${path}, ${key.slice(0, 3)}`,
+    value: summary[key],
+    unit: 'ms',
+    baseline: { name: `raw XADD → XREAD BLOCK, ${key.slice(0, 3)}`, value: raw[key] },
+    goal: goalMs === undefined ? undefined : { on: 'value', atMost: goalMs },
+  });
+  const redisPath = 'logger.error() → Redis → hub → WebSocket';
+  const postgresPath = 'logger.error() → PostgreSQL → poll → WebSocket (no Redis)';
+  return [
+    latency(redisPath, result.loggerToClientRedis, 'p50Ms'),
+    latency(redisPath, result.loggerToClientRedis, 'p95Ms'),
+    latency(redisPath, result.loggerToClientRedis, 'p99Ms', 100),
+    latency(postgresPath, result.loggerToClientPostgresOnly, 'p50Ms'),
+    latency(postgresPath, result.loggerToClientPostgresOnly, 'p99Ms'),
+    {
+      benchmark: 'live latency',
+      measure: `server heap per idle stream client (${result.idleClients} clients${result.heapMeasuredAfterGc ? '' : ', without --expose-gc: rough'})`,
+      value: result.heapBytesPerIdleClient / 1024,
+      unit: 'KiB',
+    },
+  ];
+}
+
+export function retentionFigures(result: RetentionBenchResult): Figure[] {
+  const approach = <T extends { approach: string }>(rows: T[], prefix: string) =>
+    named(rows.map((row) => ({ ...row, name: row.approach })), (n) => n.startsWith(prefix), `'${prefix}' row`);
+  const drop = approach(result.expiry, 'runRetention');
+  const del = approach(result.expiry, 'DELETE');
+  const vacuum = approach(result.expiry, '  then VACUUM');
+  const dropQueued = approach(result.lockQueue, 'runRetention');
+  const dropUnbounded = approach(result.lockQueue, 'DROP TABLE');
+  const day = `a day of ${result.rows.toLocaleString('en-US')} INFO entries`;
+  return [
+    { benchmark: 'retention', measure: `expire ${day}: runRetention (DROP partition)`, value: drop.ms, unit: 'ms', baseline: { name: 'DELETE of the same rows', value: del.ms } },
+    { benchmark: 'retention', measure: 'INFO table size after runRetention', value: drop.bytesAfter / 1_048_576, unit: 'MB', baseline: { name: 'after DELETE + VACUUM', value: vacuum.bytesAfter / 1_048_576 } },
+    { benchmark: 'retention', measure: 'max insert wait during runRetention', value: drop.maxInsertMs, unit: 'ms', baseline: { name: 'during DELETE', value: del.maxInsertMs } },
+    {
+      benchmark: 'retention',
+      measure: `max insert wait, runRetention behind a ${result.readerMs.toLocaleString('en-US')} ms reader`,
+      value: dropQueued.maxInsertMs,
+      unit: 'ms',
+      baseline: { name: 'DROP TABLE without lock timeout', value: dropUnbounded.maxInsertMs },
+    },
+  ];
+}
