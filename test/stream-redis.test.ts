@@ -160,6 +160,23 @@ describe('live stream over WebSocket, from the Redis stream', () => {
     expect(socket.entryIds()).toEqual(ids(later.slice(-5)));
   });
 
+  it('says entries were trimmed when the stream was trimmed to nothing, or is gone, since the resume point', async () => {
+    const [early] = await addToStream(redis, stores.streamKey, [makeEntry({ tenantId: 'tenant-emptied' })]);
+    await addToStream(redis, stores.streamKey, [makeEntry({ tenantId: 'tenant-emptied' })]);
+    await redis.xTrim(stores.streamKey, 'MAXLEN', 0);
+
+    const emptied = await open();
+    await emptied.subscribe({ tenantId: 'tenant-emptied' }, early);
+    await emptied.until((s) => s.messages.some((message) => message.type === 'gap'));
+    expect(emptied.messages.find((message) => message.type === 'gap')).toEqual({ type: 'gap', reason: 'trimmed' });
+
+    await redis.del(stores.streamKey);
+    const vanished = await open();
+    await vanished.subscribe({ tenantId: 'tenant-emptied' }, early);
+    await vanished.until((s) => s.messages.some((message) => message.type === 'gap'));
+    expect(vanished.messages.find((message) => message.type === 'gap')).toEqual({ type: 'gap', reason: 'trimmed' });
+  });
+
   it('drops entries for a client that does not read, without holding back the others, and says how many', async () => {
     const fast = await open();
     const slow = await open();

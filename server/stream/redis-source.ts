@@ -17,6 +17,12 @@ const READ_COUNT = 500;
 /** The blocking connection's name in CLIENT LIST. */
 export const READER_CONNECTION_NAME = 'platform-logs:stream-reader';
 
+/** The part of XINFO STREAM's reply that tells what was trimmed. */
+interface StreamInfo {
+  'first-entry': { id: string } | null;
+  'last-generated-id': string;
+}
+
 interface RawMessage {
   id: string;
   message: Record<string, string>;
@@ -51,16 +57,19 @@ export function createRedisSource({ redis, streamKey, logger, blockMs = 5_000, m
     return last?.id ?? '0-0';
   };
 
-  /** The id of the stream's first entry, or null when it is empty or absent. */
-  const firstId = async (): Promise<string | null> => {
-    const [first] = (await redis.xRange(streamKey, '-', '+', { COUNT: 1 })) ?? [];
-    return first?.id ?? null;
-  };
-
-  // Entries after `id` were trimmed when the stream now starts past it.
+  /**
+   * Entries after `id` are lost when the stream now starts past it, when it is empty although
+   * it has made newer ids since (trimmed to nothing), or when it is gone (Redis restarted).
+   */
   const trimmedAfter = async (id: string): Promise<boolean> => {
-    const first = await firstId();
-    return first !== null && compareRedisStreamIds(first, id) > 0;
+    if (id === '0-0') return false;
+    const info = (await redis.xInfoStream(streamKey).catch((error: Error) => {
+      if (/no such key/i.test(error.message)) return null;
+      throw error;
+    })) as StreamInfo | null;
+    if (info === null) return true;
+    const first = info['first-entry']?.id;
+    return compareRedisStreamIds(first ?? info['last-generated-id'], id) > 0;
   };
 
   const run = async (events: SourceEvents) => {
