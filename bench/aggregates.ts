@@ -1,16 +1,18 @@
 /**
  * Error aggregation benchmark: generalizeMessage throughput against trivial baselines in the
- * same run, and the latency of the aggregates query over N error entries across 30 days.
+ * same run, and the latency of the aggregates query over N error entries across 30 days,
+ * read from the entries (the reference) and through the error rollup, in the same run.
  *
  *   npx tsx bench/aggregates.ts [--rows 200000] [--runs 15]
  *
- * Loads its data with generate_series into a schema of its own, dropped afterwards.
+ * Loads its data with generate_series, one statement per day (the rollup trigger runs once
+ * per statement), into a schema of its own, dropped afterwards.
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { generalizeMessage } from '../src/error-aggregation.js';
-import { getErrorAggregates, type AggregateFilters } from '../server/store/aggregates.js';
+import { getErrorAggregates, type AggregateFilters, type AggregateOptions } from '../server/store/aggregates.js';
 import { migrate } from '../server/store/migrate.js';
 import { ensurePartitions } from '../server/store/partitions.js';
 import { LABELLED_TEMPLATES } from '../test/fixtures/log-templates.js';
@@ -50,30 +52,40 @@ function withSearchPath(url: string, schema: string): string {
 }
 
 async function loadErrors(pool: pg.Pool, rows: number, to: Date): Promise<void> {
-  const chunk = 100_000;
-  for (let done = 0; done < rows; done += chunk) {
-    // 300 signatures with a skewed frequency, 50 tenants, 1,000 users, 7 services, 70% error
+  const days = 30;
+  for (let day = 0; day < days; day++) {
+    const dayRows = Math.floor(rows / days) + (day < rows % days ? 1 : 0);
+    // 300 signatures with a skewed frequency, 50 tenants, 1,000 users, 7 services, 70% error;
+    // one day per statement, so that each statement writes to the same few partitions
     await pool.query(
       `INSERT INTO platform_logs (id, "timestamp", level, tenant_id, user_id, service, message, error_type,
          environment, error_signature, message_template)
-       SELECT gen_random_uuid(), $1::timestamptz - random() * interval '30 days',
+       SELECT gen_random_uuid(), $1::timestamptz - ($3::int + random()) * interval '1 day',
               CASE WHEN random() < 0.7 THEN 'error' ELSE 'warn' END,
               't' || floor(random() * 50)::int, 'u' || floor(random() * 1000)::int,
               (ARRAY['orchestrator','admin','storefront','creator-portal','mcp-server','inngest','webhook-handler'])[1 + floor(random() * 7)::int],
               'failure ' || g, 'Error', 'bench', lpad(to_hex(s), 16, '0'), 'Failure <NUM> in step ' || s
        FROM (SELECT g, floor(power(random(), 3) * 300)::int AS s FROM generate_series(1, $2::int) g) src`,
-      [to, Math.min(chunk, rows - done)],
+      [to, dayRows, day],
     );
+    process.stdout.write(`\rloading: day ${day + 1}/${days}`);
   }
+  process.stdout.write('\n');
   await pool.query('VACUUM ANALYZE platform_logs');
+  await pool.query('VACUUM ANALYZE platform_log_error_rollup');
 }
 
-async function latency(pool: pg.Pool, filters: AggregateFilters, runs: number): Promise<{ p50: number; p95: number; groups: number }> {
+async function latency(
+  pool: pg.Pool,
+  filters: AggregateFilters,
+  options: AggregateOptions,
+  runs: number,
+): Promise<{ p50: number; p95: number; groups: number }> {
   const times: number[] = [];
   let groups = 0;
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
-    groups = (await getErrorAggregates(pool, filters)).groups.length;
+    groups = (await getErrorAggregates(pool, filters, options)).groups.length;
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
@@ -115,10 +127,17 @@ export async function runAggregatesBench(options: AggregatesBenchOptions = {}): 
       ['30 days, one tenant', { ...month, tenantId: 't7' }],
       ['24 hours, all tenants', { ...day }],
     ];
+    const { rows: size } = await pool.query<{ rows: string; bytes: string }>(
+      `SELECT count(*) AS rows, pg_size_pretty(pg_total_relation_size('platform_log_error_rollup')) AS bytes
+       FROM platform_log_error_rollup`,
+    );
+    console.log(`error rollup: ${size[0].rows} rows, ${size[0].bytes}`);
     const results = [];
     for (const [view, filters] of views) {
-      const { p50, p95, groups } = await latency(pool, filters, runs);
-      results.push({ view, groups, 'p50 ms': p50.toFixed(1), 'p95 ms': p95.toFixed(1) });
+      for (const [source, options] of [['entries', { useRollup: false }], ['rollup', {}]] as const) {
+        const { p50, p95, groups } = await latency(pool, filters, options, runs);
+        results.push({ view, source, groups, 'p50 ms': p50.toFixed(1), 'p95 ms': p95.toFixed(1) });
+      }
     }
     printTable(`aggregates query over ${rows} entries (${runs} runs each, limit 50, 24 trend buckets)`, results);
   } finally {

@@ -5,7 +5,7 @@
 -- with bit_or. Day rows serve the whole days of a range, hour rows the whole hours at its
 -- ends, and the entries themselves the partial hours.
 CREATE TABLE platform_log_error_rollup (
-  bucket_width    interval    NOT NULL CHECK (bucket_width IN ('1 hour', '1 day')),
+  bucket_width    interval    NOT NULL,
   bucket          timestamptz NOT NULL,
   level           text        NOT NULL,
   error_signature text        NOT NULL,
@@ -16,7 +16,11 @@ CREATE TABLE platform_log_error_rollup (
   tenants         bit(4096)   NOT NULL,
   users           bit(4096)   NOT NULL,
   PRIMARY KEY (bucket_width, bucket, level, error_signature)
-);
+) PARTITION BY LIST (bucket_width);
+
+-- Day rows apart from the many more hour rows, so that reading a month reads only day rows.
+CREATE TABLE platform_log_error_rollup_hour PARTITION OF platform_log_error_rollup FOR VALUES IN ('1 hour');
+CREATE TABLE platform_log_error_rollup_day  PARTITION OF platform_log_error_rollup FOR VALUES IN ('1 day');
 
 -- The one-bit hash set of a value; NULL for NULL, which bit_or then skips.
 CREATE FUNCTION platform_log_hash_bit(value text) RETURNS bit(4096)

@@ -120,18 +120,20 @@ interface GroupRow {
   last_seen: Date;
   last_seen_exact: string;
   severity: number;
-  /** Absent when read from the rollup: selectServices fills the page's in. */
-  services?: string[];
+  services: string[];
   tenants: number;
   users: number;
+  /** Counts per trend bucket start (epoch seconds) when read from the rollup. */
+  trend?: Record<string, number>;
 }
 
 /**
  * Warn and error entries grouped by error signature over a time range (default the last
  * 24 hours), most frequent or most recent first, in keyset pages. Each group carries its
  * most recent entry as a sample and a trend of counts per bucket across the range.
- * Without filters on tenants, users, requests, traces, services or text, whole hours and
- * days come from the rollup (exact counts, times and services; tenants and users estimated).
+ * Without filters on tenants, users, requests, traces, services or text, and with trend
+ * buckets of whole hours (ranges over 12 hours at the default 24 buckets), whole hours and
+ * days come from the rollup: exact counts, times, services and trends; tenants and users estimated.
  */
 export async function getErrorAggregates(
   pool: pg.Pool,
@@ -146,24 +148,21 @@ export async function getErrorAggregates(
   const after = filters.cursor === undefined ? null : decodeCursor(filters.cursor, sort);
 
   const bucketSeconds = bucketSecondsFor(from, to, clamp(filters.buckets, DEFAULT_BUCKETS, MAX_BUCKETS));
-  const rollup = (options.useRollup ?? true) && rollupServes(filters);
-  const groupsCover = rollup ? rollupCover(from, to, true) : null;
-  // trend buckets of whole hours take hour rows, of whole days day rows
-  const trendCover = rollup && bucketSeconds % 3600 === 0 ? rollupCover(from, to, bucketSeconds % 86400 === 0) : null;
+  // the rollup serves trend buckets of whole hours (from hour rows) or whole days (day rows)
+  const cover =
+    (options.useRollup ?? true) && rollupServes(filters) && bucketSeconds % 3600 === 0
+      ? rollupCover(from, to, bucketSeconds % 86400 === 0)
+      : null;
 
-  const groups = groupsCover
-    ? await selectGroupsFromRollup(pool, groupsCover, scope, sort, limit + 1, after)
+  const groups = cover
+    ? await selectGroupsFromRollup(pool, cover, scope, sort, limit + 1, after, bucketSeconds)
     : await selectGroups(pool, scope, sort, limit + 1, after);
   const page = groups.slice(0, limit);
   if (page.length === 0) return { groups: [], nextCursor: null };
 
-  const signatures = page.map((group) => group.signature);
-  const [samples, trends, services] = await Promise.all([
-    selectSamples(pool, scope, signatures),
-    trendCover
-      ? selectTrendsFromRollup(pool, trendCover, scope, signatures, bucketSeconds)
-      : selectTrends(pool, scope, signatures, bucketSeconds),
-    groupsCover ? selectServices(pool, groupsCover, scope, signatures) : null,
+  const [samples, trends] = await Promise.all([
+    selectSamples(pool, scope, page),
+    cover ? null : selectTrends(pool, scope, page.map((group) => group.signature), bucketSeconds),
   ]);
 
   const last = page[page.length - 1];
@@ -179,11 +178,11 @@ export async function getErrorAggregates(
         template: sample.messageTemplate,
         errorType: sample.errorType,
         errorCode: sample.errorCode,
-        services: group.services ?? services?.get(group.signature) ?? [],
+        services: group.services,
         tenants: group.tenants,
         users: group.users,
         sample,
-        trend: trendOf(trends.get(group.signature), from, to, bucketSeconds),
+        trend: trendOf(group.trend ? countsByBucket(group.trend) : trends?.get(group.signature), from, to, bucketSeconds),
       };
     }),
     nextCursor:
@@ -236,6 +235,10 @@ async function selectGroups(
   return rows;
 }
 
+/**
+ * The groups over the cover in one reading of it: counts, times and estimates for every
+ * signature, then the services and trend of the page's.
+ */
 async function selectGroupsFromRollup(
   pool: pg.Pool,
   cover: RollupCover,
@@ -243,55 +246,63 @@ async function selectGroupsFromRollup(
   sort: AggregateSort,
   limit: number,
   after: GroupKeyset | null,
+  bucketSeconds: number,
 ): Promise<GroupRow[]> {
-  const params: unknown[] = [LOG_LEVELS];
+  const params: unknown[] = [LOG_LEVELS, bucketSeconds];
   const rows = coverSql(cover, scope, params);
   const page = pageClauses(sort === 'count' ? 'sum(entries)' : 'max(last_seen)', sort, limit, after, params);
   const result = await pool.query<GroupRow>(
-    `SELECT error_signature AS signature,
-            sum(entries)::int AS count,
-            min(first_seen) AS first_seen,
-            max(last_seen) AS last_seen,
-            ${exactTime('max(last_seen)')} AS last_seen_exact,
-            max(array_position($1::text[], level)) - 1 AS severity,
-            platform_log_distinct_estimate(bit_or(tenants)) AS tenants,
-            platform_log_distinct_estimate(bit_or(users)) AS users
-     FROM (${rows}) covered
-     GROUP BY error_signature
-     ${page}`,
+    `WITH covered AS MATERIALIZED (${rows}),
+     page AS (
+       SELECT error_signature AS signature,
+              sum(entries)::int AS count,
+              min(first_seen) AS first_seen,
+              max(last_seen) AS last_seen,
+              ${exactTime('max(last_seen)')} AS last_seen_exact,
+              max(array_position($1::text[], level)) - 1 AS severity,
+              platform_log_distinct_estimate(bit_or(tenants)) AS tenants,
+              platform_log_distinct_estimate(bit_or(users)) AS users
+       FROM covered
+       GROUP BY error_signature
+       ${page}
+     ),
+     services AS (
+       SELECT c.error_signature AS signature, array_agg(DISTINCT service ORDER BY service) AS services
+       FROM covered c JOIN page p ON p.signature = c.error_signature CROSS JOIN unnest(c.services) AS service
+       GROUP BY 1
+     ),
+     trend AS (
+       SELECT signature, json_object_agg(bucket, count) AS trend
+       FROM (SELECT c.error_signature AS signature,
+                    floor(extract(epoch FROM c.bucket) / $2::int)::bigint * $2::int AS bucket,
+                    sum(c.entries)::int AS count
+             FROM covered c JOIN page p ON p.signature = c.error_signature
+             GROUP BY 1, 2) counts
+       GROUP BY 1
+     )
+     SELECT page.*, services.services, trend.trend
+     FROM page JOIN services USING (signature) JOIN trend USING (signature)
+     ORDER BY ${sort === 'count' ? 'page.count' : 'page.last_seen'} DESC, page.signature`,
     params,
   );
   return result.rows;
 }
 
-/** The services of each signature over the cover. */
-async function selectServices(
-  pool: pg.Pool,
-  cover: RollupCover,
-  scope: LogFilters,
-  signatures: string[],
-): Promise<Map<string, string[]>> {
-  const params: unknown[] = [];
-  const rows = coverSql(cover, scope, params);
-  params.push(signatures);
-  const result = await pool.query<{ signature: string; services: string[] }>(
-    `SELECT error_signature AS signature, array_agg(DISTINCT service ORDER BY service) AS services
-     FROM (${rows}) covered CROSS JOIN unnest(services) AS service
-     WHERE error_signature = ANY($${params.length}::text[])
-     GROUP BY error_signature`,
-    params,
-  );
-  return new Map(result.rows.map((row) => [row.signature, row.services]));
-}
-
-/** The most recent entry of each signature within the scope. */
-async function selectSamples(pool: pg.Pool, scope: LogFilters, signatures: string[]): Promise<Map<string, StoredLogEntry>> {
-  const params: unknown[] = [signatures];
-  const where = whereClause(scope, params, ['error_signature = s.signature']);
+/**
+ * The most recent entry of each group within the scope. Its time is the group's last seen,
+ * so only the partitions holding those times are read.
+ */
+async function selectSamples(pool: pg.Pool, scope: LogFilters, groups: GroupRow[]): Promise<Map<string, StoredLogEntry>> {
+  const params: unknown[] = [groups.map((group) => group.signature), groups.map((group) => group.last_seen_exact)];
+  const where = whereClause(scope, params, [
+    'error_signature = s.signature',
+    '"timestamp" = s.last_seen',
+    '"timestamp" = ANY($2::timestamptz[])',
+  ]);
   const { rows } = await pool.query(
-    `SELECT e.* FROM unnest($1::text[]) AS s(signature)
+    `SELECT e.* FROM unnest($1::text[], $2::timestamptz[]) AS s(signature, last_seen)
      CROSS JOIN LATERAL (
-       SELECT ${ENTRY_COLUMNS} FROM platform_logs ${where} ORDER BY "timestamp" DESC, id DESC LIMIT 1
+       SELECT ${ENTRY_COLUMNS} FROM platform_logs ${where} ORDER BY id DESC LIMIT 1
      ) e`,
     params,
   );
@@ -334,27 +345,8 @@ function trendMap(rows: TrendRow[]): Map<string, Map<number, number>> {
   return trends;
 }
 
-/** As selectTrends, from the cover's rows: each hour or day lies within one trend bucket. */
-async function selectTrendsFromRollup(
-  pool: pg.Pool,
-  cover: RollupCover,
-  scope: LogFilters,
-  signatures: string[],
-  bucketSeconds: number,
-): Promise<Map<string, Map<number, number>>> {
-  const params: unknown[] = [];
-  const rows = coverSql(cover, scope, params);
-  params.push(signatures, bucketSeconds);
-  const { rows: counts } = await pool.query<TrendRow>(
-    `SELECT error_signature AS signature,
-            floor(extract(epoch FROM bucket) / $${params.length}::int)::bigint * $${params.length}::int AS bucket,
-            sum(entries)::int AS count
-     FROM (${rows}) covered
-     WHERE error_signature = ANY($${params.length - 1}::text[])
-     GROUP BY 1, 2`,
-    params,
-  );
-  return trendMap(counts);
+function countsByBucket(trend: Record<string, number>): Map<number, number> {
+  return new Map(Object.entries(trend).map(([bucket, count]) => [Number(bucket), count]));
 }
 
 /** Every bucket of [from, to), zero where the group had no entry. */

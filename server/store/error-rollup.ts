@@ -55,11 +55,19 @@ function timeRanges(column: string, ranges: TimeRange[], params: unknown[]): str
  */
 export function coverSql(cover: RollupCover, filters: Pick<LogFilters, 'levels' | 'errorSignature'>, params: unknown[]): string {
   const scope: LogFilters = { levels: filters.levels, errorSignature: filters.errorSignature };
-  const widths: string[] = [];
-  if (cover.days.length) widths.push(`(bucket_width = '1 day' AND ${timeRanges('bucket', cover.days, params)})`);
-  if (cover.hours.length) widths.push(`(bucket_width = '1 hour' AND ${timeRanges('bucket', cover.hours, params)})`);
-  const rollup = `SELECT error_signature, level, bucket, entries, first_seen, last_seen, services, tenants, users
-    FROM platform_log_error_rollup ${whereClause(scope, params, [`(${widths.join(' OR ')})`])}`;
+  const byWidth: [string, TimeRange[]][] = [
+    ['1 day', cover.days],
+    ['1 hour', cover.hours],
+  ];
+  // one SELECT per width, so that each reads its own partition of the rollup by its key
+  const rollup = byWidth
+    .filter(([, ranges]) => ranges.length > 0)
+    .map(([width, ranges]) => {
+      const conditions = [`bucket_width = interval '${width}'`, timeRanges('bucket', ranges, params)];
+      return `SELECT error_signature, level, bucket, entries, first_seen, last_seen, services, tenants, users
+        FROM platform_log_error_rollup ${whereClause(scope, params, conditions)}`;
+    })
+    .join('\n    UNION ALL\n    ');
   if (cover.entries.length === 0) return rollup;
   const partialHours = timeRanges('"timestamp"', cover.entries, params);
   return `${rollup}
