@@ -137,7 +137,7 @@ export async function writeReport(path: string, mode: string, heading: string, r
   if (from >= 0 && to > from) {
     updated = document.slice(0, from) + block + document.slice(to + end(mode).length);
   } else if (document.includes(NEW_RESULTS)) {
-    updated = document.replace(NEW_RESULTS, `### ${heading}\n\n${block}\n\n${NEW_RESULTS}`);
+    updated = document.replace(NEW_RESULTS, () => `### ${heading}\n\n${block}\n\n${NEW_RESULTS}`);
   } else {
     updated = `${document.trimEnd()}\n\n### ${heading}\n\n${block}\n`;
   }
