@@ -121,19 +121,18 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const format = parseChoice(params, 'format', EXPORT_FORMATS, 'ndjson');
     const maxRows = parseIntParam(params, 'limit', 1, options.exportMaxRows, options.exportMaxRows);
     const chunks = filters ? exportChunks(pool, filters, { format, maxRows }) : emptyExport(format);
-    // The first batch is read before answering, so a store fault is a 503, not a cut download.
+    // The first rows are read before answering, so a store fault is a 503, not a cut download.
     const first = await chunks.next();
-    const encoder = new TextEncoder();
     const body = new ReadableStream<Uint8Array>(
       {
         start(controller) {
           if (first.done) controller.close();
-          else controller.enqueue(encoder.encode(first.value));
+          else controller.enqueue(first.value);
         },
         async pull(controller) {
           const next = await chunks.next();
           if (next.done) controller.close();
-          else controller.enqueue(encoder.encode(next.value));
+          else controller.enqueue(next.value);
         },
         async cancel() {
           await chunks.return(undefined);

@@ -1,88 +1,103 @@
-import type pg from 'pg';
-import { LOG_ENTRY_FIELDS, type StoredLogEntry } from '../../src/types.js';
-import { ENTRY_COLUMNS, rowToEntry } from './entry-row.js';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { copyTextReader } from './copy-text.js';
+import { ENTRY_API_VALUES, ENTRY_FIELDS } from './entry-row.js';
 import { whereClause, type LogFilters } from './filters.js';
 
 export const EXPORT_FORMATS = ['ndjson', 'csv'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** Rows fetched per batch: large enough to amortize a round trip, small enough to stay flat in memory. */
-export const EXPORT_BATCH_ROWS = 5_000;
-
-const CSV_COLUMNS = [...LOG_ENTRY_FIELDS, 'errorSignature', 'messageTemplate'] as const satisfies readonly (keyof StoredLogEntry)[];
+type Fields = (string | null)[];
 
 /** A CSV field per RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled. */
-export function csvField(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+export function csvField(value: string | null): string {
+  if (value === null) return '';
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
 export function csvHeader(): string {
-  return CSV_COLUMNS.join(',') + '\r\n';
+  return ENTRY_FIELDS.map(({ field }) => field).join(',') + '\r\n';
 }
 
-export function csvLine(entry: StoredLogEntry): string {
-  return CSV_COLUMNS.map((column) => csvField(entry[column])).join(',') + '\r\n';
+export function csvLine(fields: Fields): string {
+  return fields.map(csvField).join(',') + '\r\n';
 }
 
-export function ndjsonLine(entry: StoredLogEntry): string {
-  return JSON.stringify(entry) + '\n';
+const NDJSON_KEYS = ENTRY_FIELDS.map(({ field }, i) => (i === 0 ? '{' : ',') + JSON.stringify(field) + ':');
+
+/** One JSON object per line, keys in wire order; numbers and stored JSON as PostgreSQL writes them, the rest as strings. */
+export function ndjsonLine(fields: Fields): string {
+  let line = '';
+  for (let i = 0; i < fields.length; i++) {
+    const value = fields[i];
+    const { kind } = ENTRY_FIELDS[i];
+    line += NDJSON_KEYS[i] + (value === null ? 'null' : kind === 'number' || kind === 'json' ? value : JSON.stringify(value));
+  }
+  return line + '}\n';
+}
+
+/** A query value as an SQL literal: COPY takes no parameters. */
+function sqlLiteral(value: unknown): string {
+  if (typeof value === 'string') return pg.escapeLiteral(value);
+  if (value instanceof Date) return `${pg.escapeLiteral(value.toISOString())}::timestamptz`;
+  if (Array.isArray(value)) return `ARRAY[${value.map(sqlLiteral).join(', ')}]`;
+  if (Number.isSafeInteger(value)) return String(value);
+  throw new TypeError(`no SQL literal for ${typeof value}`);
 }
 
 /**
- * The export as text chunks, one per batch, newest first, at most `maxRows` rows. One
- * server-side cursor in a read-only snapshot: planned once (partition pruning included),
- * fetched in batches so memory stays flat whatever the size, and closed as soon as the
- * consumer stops pulling.
+ * The export's COPY statement: the matching rows, newest first, at most `maxRows`, in
+ * PostgreSQL's text format. `columns` is the select list, the fields as the API writes them
+ * unless told otherwise.
+ */
+export function exportCopySql(filters: LogFilters, maxRows: number, columns = ENTRY_API_VALUES): string {
+  const params: unknown[] = [];
+  const where = whereClause(filters, params).replace(/\$(\d+)/g, (_, n: string) => sqlLiteral(params[Number(n) - 1]));
+  return `COPY (SELECT ${columns} FROM platform_logs ${where}
+                ORDER BY "timestamp" DESC, id DESC LIMIT ${sqlLiteral(maxRows)}) TO STDOUT`;
+}
+
+/**
+ * The export as byte chunks, newest first, at most `maxRows` rows. One COPY statement, so one
+ * snapshot; PostgreSQL sends its text format and each chunk becomes lines as it arrives, so
+ * memory stays flat whatever the size: a consumer that stops pulling stops the socket, and
+ * the server stops with it. The connection goes back to the pool as soon as PostgreSQL has
+ * sent the last row; when the consumer leaves earlier it is closed, the only way to stop a COPY.
  */
 export async function* exportChunks(
   pool: pg.Pool,
   filters: LogFilters,
-  options: { format: ExportFormat; maxRows: number; batchRows?: number },
-): AsyncGenerator<string> {
-  const format = options.format === 'csv' ? csvLine : ndjsonLine;
-  const batchRows = options.batchRows ?? EXPORT_BATCH_ROWS;
+  options: { format: ExportFormat; maxRows: number },
+): AsyncGenerator<Buffer> {
+  const toLine = options.format === 'csv' ? csvLine : ndjsonLine;
+  const readRows = copyTextReader();
+  // The header goes out with the first rows, so that nothing is answered before PostgreSQL has.
+  let head = options.format === 'csv' ? csvHeader() : '';
   const client = await pool.connect();
   let released = false;
-  const release = async (broken: boolean) => {
+  const release = (broken: boolean) => {
     if (released) return;
     released = true;
-    // Ends the snapshot also when the consumer stopped early; a broken connection is discarded.
-    const rolledBack = await client.query('ROLLBACK').then(() => true, () => false);
-    client.release(broken || !rolledBack);
+    client.release(broken);
   };
   try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const params: unknown[] = [];
-    const where = whereClause(filters, params);
-    params.push(options.maxRows);
-    await client.query(
-      `DECLARE platform_logs_export NO SCROLL CURSOR FOR
-       SELECT ${ENTRY_COLUMNS} FROM platform_logs ${where}
-       ORDER BY "timestamp" DESC, id DESC LIMIT $${params.length}`,
-      params,
-    );
-    if (options.format === 'csv') yield csvHeader();
-    for (;;) {
-      const { rows } = await client.query(`FETCH ${batchRows} FROM platform_logs_export`);
-      if (rows.length === 0) break;
-      let chunk = '';
-      for (const row of rows) chunk += format(rowToEntry(row));
-      // The last batch gives the connection back before it is handed on, not once it is read.
-      if (rows.length < batchRows) await release(false);
-      yield chunk;
-      if (released) return;
+    const copy = client.query(copyTo(exportCopySql(filters, options.maxRows)));
+    // Closing the connection mid-COPY reports an error on it once nobody reads it any more.
+    copy.on('error', () => {});
+    copy.once('end', () => release(false));
+    for await (const chunk of copy as AsyncIterable<Buffer>) {
+      let text = head;
+      for (const fields of readRows(chunk)) text += toLine(fields);
+      head = '';
+      if (text) yield Buffer.from(text);
     }
-  } catch (error) {
-    await release(true);
-    throw error;
+    if (head) yield Buffer.from(head);
   } finally {
-    await release(false);
+    release(true);
   }
 }
 
 /** The export of nothing: the CSV header alone, or no NDJSON line. */
-export async function* emptyExport(format: ExportFormat): AsyncGenerator<string> {
-  if (format === 'csv') yield csvHeader();
+export async function* emptyExport(format: ExportFormat): AsyncGenerator<Buffer> {
+  if (format === 'csv') yield Buffer.from(csvHeader());
 }
