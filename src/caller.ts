@@ -2,12 +2,18 @@ import { isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface CallerLocation {
-  file: string | null;
-  line: number | null;
-  function: string | null;
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly function: string | null;
+  /** The three fields as partial JSON for a log line, e.g. `,"file":"src/a.ts","line":3,"function":null`. */
+  readonly json: string;
 }
 
-const NO_LOCATION: CallerLocation = { file: null, line: null, function: null };
+function callerLocationOf(file: string | null, line: number | null, fn: string | null): CallerLocation {
+  return { file, line, function: fn, json: `,"file":${JSON.stringify(file)},"line":${JSON.stringify(line)},"function":${JSON.stringify(fn)}` };
+}
+
+const NO_LOCATION = callerLocationOf(null, null, null);
 
 // "    at fn (file:line:col)", "    at async fn (file:line:col)" or "    at file:line:col"
 const FRAME = /^\s*at (?:async )?(?:(.*?) \()?(.*):(\d+):\d+\)?$/;
@@ -53,14 +59,14 @@ function locate(site: NodeJS.CallSite, prepare: typeof Error.prepareStackTrace):
   const file = site.getFileName();
   const line = site.getLineNumber();
   if (!file || line === null) return NO_LOCATION;
-  return { file: displayFile(file), line, function: functionName(site.getFunctionName() ?? undefined) };
+  return callerLocationOf(displayFile(file), line, functionName(site.getFunctionName() ?? undefined));
 }
 
 function fromStackText(text: unknown): CallerLocation {
   if (typeof text !== 'string') return NO_LOCATION;
   const frame = FRAME.exec(text.slice(text.indexOf('\n') + 1).split('\n', 1)[0]);
   if (frame === null) return NO_LOCATION;
-  return { file: displayFile(frame[2]), line: Number(frame[3]), function: functionName(frame[1]) };
+  return callerLocationOf(displayFile(frame[2]), Number(frame[3]), functionName(frame[1]));
 }
 
 function functionName(name: string | undefined): string | null {

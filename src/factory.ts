@@ -7,7 +7,7 @@ import { PlatformLogger, type LoggerCore } from './logger.js';
 import { LogOutputs, type SyncStream, type WorkerStream } from './outputs.js';
 import { createKeyRules, type RedactOptions } from './redact.js';
 import { createDataSanitizer } from './safe-data.js';
-import { isoTimestamp } from './timestamp.js';
+import { timestampField } from './timestamp.js';
 import { platformTransportTargets, type PlatformTransportOptions } from './transport-targets.js';
 import type { Environment, LogContext } from './types.js';
 
@@ -107,13 +107,14 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
   }
   if (options.destination) streams.push({ level: config.minLevel, stream: options.destination });
 
-  const clock = { now: Date.now() };
+  // Only PlatformLogger writes through this pino, and it sets the entry's fields before each write.
+  const entryFields = { json: timestampField(Date.now()) };
   const root = pino(
     {
       level: config.minLevel,
       base: null,
       messageKey: 'message',
-      timestamp: () => `,"timestamp":"${isoTimestamp(clock.now)}"`,
+      timestamp: () => entryFields.json,
       formatters: { level: (label) => ({ level: label }) },
     },
     // A worker always sits behind pino.multistream: the workers filter by level names
@@ -124,7 +125,7 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
   const redactKeys = env.LOG_REDACT_KEYS?.split(',').map((key) => key.trim()).filter(Boolean) ?? [];
   const core: LoggerCore = {
     pino: root,
-    clock,
+    entryFields,
     minLevel: config.minLevel,
     callerLocation: options.callerLocation ?? env.LOG_CALLER_LOCATION !== 'false',
     maxStringLength: config.maxStringLength,

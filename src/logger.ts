@@ -2,6 +2,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { callerLocation, type CallerLocation } from './caller.js';
 import { activeSpanIds, currentLogScope, mergeContext, type LogScope } from './context.js';
 import { uuidv7 } from './id.js';
+import { timestampField } from './timestamp.js';
 import type { LogOutputs } from './outputs.js';
 import type { DataSanitizer } from './safe-data.js';
 import { safeString } from './safe-string.js';
@@ -27,8 +28,8 @@ const CONTEXT_KEYS = [
 export interface LoggerCore {
   /** The pino logger without bindings; each PlatformLogger binds its fields on a child of it. */
   readonly pino: PinoLogger;
-  /** The time of the entry being written, read by pino's timestamp function. */
-  readonly clock: { now: number };
+  /** The per-entry fields of the entry being written, as partial JSON, which pino's timestamp function writes. */
+  readonly entryFields: { json: string };
   readonly minLevel: LogLevel;
   readonly callerLocation: boolean;
   readonly maxStringLength: number;
@@ -149,34 +150,34 @@ export class PlatformLogger {
     return logger;
   }
 
+  /**
+   * The fields that change with every entry are written here as partial JSON, which pino
+   * puts into the line through its timestamp function; pino itself only adds the level,
+   * the bound fields and the message. The caller's location comes serialized once per
+   * call site, the ids and the timestamp need no escaping.
+   */
   #emit(level: LogLevel, message: unknown, err: unknown, data: unknown, caller: CallerLocation | null): void {
     const core = this.#core;
     const now = Date.now();
-    const entry: Record<string, unknown> = { id: uuidv7(now), data: core.sanitize(data) };
+    let fields = `${timestampField(now)},"id":"${uuidv7(now)}"`;
     let shape = 0;
-    if (caller !== null) {
-      entry.file = caller.file;
-      entry.line = caller.line;
-      entry.function = caller.function;
-    }
+    if (caller !== null) fields += caller.json;
     if (this.context.traceId === null) {
       const span = activeSpanIds();
       if (span !== null) {
-        entry.traceId = span.traceId;
-        entry.spanId = span.spanId;
+        fields += `,"traceId":${JSON.stringify(span.traceId)},"spanId":${JSON.stringify(span.spanId)}`;
         shape |= OWN_TRACE;
       }
     }
+    let safeData = core.sanitize(data);
     if (err !== undefined && err !== null) {
-      const fields = serializeError(err, core.maxStringLength);
-      entry.errorType = fields.errorType;
-      entry.errorCode = fields.errorCode;
-      entry.errorStack = fields.errorStack;
-      if (!isErrorLike(err)) entry.data = withThrownValue(entry.data as Record<string, unknown> | null, core.sanitize(err));
+      const error = serializeError(err, core.maxStringLength);
+      fields += `,"errorType":${JSON.stringify(error.errorType)},"errorCode":${JSON.stringify(error.errorCode)},"errorStack":${JSON.stringify(error.errorStack)}`;
+      if (!isErrorLike(err)) safeData = withThrownValue(safeData, core.sanitize(err));
       shape |= OWN_ERROR;
     }
-    core.clock.now = now;
-    this.#pinoChild(shape)[level](entry, messageText(message, core.maxStringLength));
+    core.entryFields.json = fields + (safeData === null ? ',"data":null' : `,"data":${JSON.stringify(safeData)}`);
+    this.#pinoChild(shape)[level](messageText(message, core.maxStringLength));
   }
 
   #pinoChild(shape: number): PinoLogger {
@@ -222,7 +223,7 @@ export class PlatformLogger {
     try {
       const core = this.#core;
       const now = Date.now();
-      core.clock.now = now;
+      core.entryFields.json = timestampField(now);
       const reason = safeString(String((failure as Error)?.message ?? failure), 1_000);
       core.pino[level](
         { ...this.#bindings(0), id: uuidv7(now), file: null, line: null, function: null, data: { reason } },
