@@ -22,8 +22,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** PostgreSQL refuses to run as root: as root, the data folder belongs to the `postgres` OS user. */
+/**
+ * PostgreSQL refuses to run as root: as root, the data folder belongs to the `postgres` OS
+ * user, who must also be able to reach it through its parent folders.
+ */
 async function prepareDataDir(dataDir: string): Promise<void> {
+  await mkdir(dirname(dataDir), { recursive: true });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (process.getuid?.() !== 0) return;
   let uid: number;
@@ -37,6 +41,13 @@ async function prepareDataDir(dataDir: string): Promise<void> {
     );
   }
   await chown(dataDir, uid, gid);
+  try {
+    execFileSync('runuser', ['-u', 'postgres', '--', 'test', '-w', dataDir], { stdio: 'ignore' });
+  } catch {
+    throw new Error(
+      `embedded PostgreSQL runs as the \`postgres\` OS user, who cannot reach ${dataDir} (a parent folder is closed to it): set LOG_DATA_DIR to a folder under one it can reach, such as /var/tmp, or set DATABASE_URL.`,
+    );
+  }
 }
 
 /** The superuser password of this data folder: made once, kept beside it (mode 600). */

@@ -40,7 +40,7 @@ test('with no DATABASE_URL the server runs on an embedded PostgreSQL: health, in
   dataRoot = await mkdtemp(join(tmpdir(), 'platform-logs-embedded-'));
   await chmod(dataRoot, 0o755); // run as root, PostgreSQL runs as the postgres user and must reach its folder
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_DATA_DIR: join(dataRoot, 'postgres'), PORT: String(port), HOST: '127.0.0.1', LOG_API_KEYS: `${KEY}:platform`, LOG_CONSOLE: 'off', NODE_ENV: 'test' };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_DATA_DIR: join(dataRoot, 'data', 'postgres'), PORT: String(port), HOST: '127.0.0.1', LOG_API_KEYS: `${KEY}:platform`, LOG_CONSOLE: 'off', NODE_ENV: 'test' };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   child = spawn(process.execPath, [CLI, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -56,7 +56,7 @@ test('with no DATABASE_URL the server runs on an embedded PostgreSQL: health, in
     throw new Error(`the server did not become healthy; its output:\n${output}`, { cause: error });
   });
   expect(health).toEqual({ postgres: 'ok', redis: 'not configured' });
-  expect(output).toContain(`stores: embedded PostgreSQL at ${join(dataRoot, 'postgres')}, no Redis`);
+  expect(output).toContain(`stores: embedded PostgreSQL at ${join(dataRoot, 'data', 'postgres')}, no Redis`);
 
   const auth = { headers: { authorization: `Bearer ${KEY}` } };
   expect(await (await fetch(`${base}/whoami?`, auth)).json()).toEqual({ scope: 'platform' });
