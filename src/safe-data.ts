@@ -29,7 +29,9 @@ export function createDataSanitizer(keyRule: (key: string) => KeyRule, limits: S
   const maxKeys = limits.maxKeys ?? 1_000;
   const maxValues = limits.maxValues ?? 10_000;
 
-  let ancestors: object[] = [];
+  // The objects being walked, outermost first; the current walk's start at firstAncestor.
+  const ancestors: object[] = [];
+  let firstAncestor = 0;
   let budget = 0;
 
   function walk(value: unknown, depth: number): unknown {
@@ -52,7 +54,7 @@ export function createDataSanitizer(keyRule: (key: string) => KeyRule, limits: S
     if (value === null) return null;
     const object = value as object;
     if (depth >= maxDepth) return `[Truncated: nested deeper than ${maxDepth}]`;
-    if (ancestors.includes(object)) return '[Circular]';
+    if (ancestors.indexOf(object, firstAncestor) !== -1) return '[Circular]';
     ancestors.push(object);
     try {
       return walkObject(object, depth);
@@ -152,16 +154,19 @@ export function createDataSanitizer(keyRule: (key: string) => KeyRule, limits: S
 
   return (data) => {
     if (data === undefined || data === null) return null;
-    // Saved and restored in case a toJSON or getter logs while its data is being walked.
-    const outer = { ancestors, budget };
-    ancestors = [];
+    // A toJSON or getter may log while its data is being walked: that walk gets its own
+    // budget and cycle check, and the outer walk's are restored after it.
+    const outerBudget = budget;
+    const outerFirstAncestor = firstAncestor;
     budget = maxValues;
+    firstAncestor = ancestors.length;
     try {
       const safe = walk(data, 0);
       if (typeof safe === 'object' && safe !== null && !Array.isArray(safe)) return safe as Record<string, unknown>;
       return { value: safe === undefined ? null : safe };
     } finally {
-      ({ ancestors, budget } = outer);
+      budget = outerBudget;
+      firstAncestor = outerFirstAncestor;
     }
   };
 }
