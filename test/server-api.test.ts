@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { StoredLogEntry } from '../src/types.js';
 import { PLATFORM_KEY, TENANT_A_KEY, bearer, createTestApp, insertEntries, makeEntry } from './server-fixtures.js';
+import { parseCsv } from './support/csv.js';
 import { useTestStores } from './support/stores.js';
 
 const stores = useTestStores();
@@ -171,34 +172,6 @@ describe('GET /api/platform/logs/histogram', () => {
     expect(totals.error).toBe(2);
   });
 });
-
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += ch;
-  }
-  return rows;
-}
 
 describe('GET /api/platform/logs/export', () => {
   test('NDJSON: every matching entry, newest first, as an attachment', async () => {

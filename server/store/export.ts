@@ -24,14 +24,17 @@ export function csvLine(fields: Fields): string {
 }
 
 const NDJSON_KEYS = ENTRY_FIELDS.map(({ field }, i) => (i === 0 ? '{' : ',') + JSON.stringify(field) + ':');
+const AS_IS = ENTRY_FIELDS.map(({ kind }) => kind === 'number' || kind === 'json');
+// What a JSON string must escape; most values hold none of it and are only quoted, which is faster.
+const JSON_ESCAPED = /["\\\u0000-\u001f]/;
 
 /** One JSON object per line, keys in wire order; numbers and stored JSON as PostgreSQL writes them, the rest as strings. */
 export function ndjsonLine(fields: Fields): string {
   let line = '';
   for (let i = 0; i < fields.length; i++) {
     const value = fields[i];
-    const { kind } = ENTRY_FIELDS[i];
-    line += NDJSON_KEYS[i] + (value === null ? 'null' : kind === 'number' || kind === 'json' ? value : JSON.stringify(value));
+    const json = value === null ? 'null' : AS_IS[i] ? value : JSON_ESCAPED.test(value) ? JSON.stringify(value) : `"${value}"`;
+    line += NDJSON_KEYS[i] + json;
   }
   return line + '}\n';
 }
