@@ -68,9 +68,9 @@ async function loadErrors(pool: pg.Pool, rows: number, to: Date): Promise<void> 
        FROM (SELECT g, floor(power(random(), 3) * 300)::int AS s FROM generate_series(1, $2::int) g) src`,
       [to, dayRows, day],
     );
-    process.stdout.write(`\rloading: day ${day + 1}/${days}`);
+    process.stderr.write(`\rloading: day ${day + 1}/${days}`);
   }
-  process.stdout.write('\n');
+  process.stderr.write('\n');
   await pool.query('VACUUM ANALYZE platform_logs');
   await pool.query('VACUUM ANALYZE platform_log_error_rollup');
 }
@@ -92,7 +92,18 @@ async function latency(
   return { p50: percentile(times, 50), p95: percentile(times, 95), groups };
 }
 
-export async function runAggregatesBench(options: AggregatesBenchOptions = {}): Promise<void> {
+export interface AggregatesBenchResult {
+  rows: number;
+  runs: number;
+  /** Labelled lines each function ran over. */
+  messages: number;
+  /** Messages per second on one core. */
+  templates: { identity: number; oneRegex: number; generalizeMessage: number };
+  /** Each view read from the entries (the reference) and through the rollup. */
+  views: { view: string; source: 'entries' | 'rollup'; groups: number; p50Ms: number; p95Ms: number }[];
+}
+
+export async function runAggregatesBench(options: AggregatesBenchOptions = {}): Promise<AggregatesBenchResult> {
   const rows = options.rows ?? 200_000;
   const runs = options.runs ?? 15;
   const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -100,11 +111,6 @@ export async function runAggregatesBench(options: AggregatesBenchOptions = {}): 
   const identity = perSecond((m) => m);
   const oneRegex = perSecond((m) => m.replace(/\d+/g, '<NUM>'));
   const generalize = perSecond(generalizeMessage);
-  printTable(`generalizeMessage over ${MESSAGES.length} labelled lines (messages/s, one core)`, [
-    { function: 'identity (baseline)', 'messages/s': Math.round(identity) },
-    { function: 'one regex replace (baseline)', 'messages/s': Math.round(oneRegex) },
-    { function: 'generalizeMessage', 'messages/s': Math.round(generalize) },
-  ]);
 
   const schema = `bench_aggregates_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: databaseUrl });
@@ -117,7 +123,7 @@ export async function runAggregatesBench(options: AggregatesBenchOptions = {}): 
     await ensurePartitions(pool, new Date(to.getTime() - 31 * DAY), new Date(to.getTime() + DAY));
     const loadStart = performance.now();
     await loadErrors(pool, rows, to);
-    console.log(`\nloaded ${rows} error/warn entries over 30 days in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`);
+    console.error(`\nloaded ${rows} error/warn entries over 30 days in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`);
 
     const month = { from: new Date(to.getTime() - 30 * DAY), to };
     const day = { from: new Date(to.getTime() - DAY), to };
@@ -131,15 +137,21 @@ export async function runAggregatesBench(options: AggregatesBenchOptions = {}): 
       `SELECT count(*) AS rows, pg_size_pretty(pg_total_relation_size('platform_log_error_rollup')) AS bytes
        FROM platform_log_error_rollup`,
     );
-    console.log(`error rollup: ${size[0].rows} rows, ${size[0].bytes}`);
-    const results = [];
+    console.error(`error rollup: ${size[0].rows} rows, ${size[0].bytes}`);
+    const results: AggregatesBenchResult['views'] = [];
     for (const [view, filters] of views) {
       for (const [source, options] of [['entries', { useRollup: false }], ['rollup', {}]] as const) {
         const { p50, p95, groups } = await latency(pool, filters, options, runs);
-        results.push({ view, source, groups, 'p50 ms': p50.toFixed(1), 'p95 ms': p95.toFixed(1) });
+        results.push({ view, source, groups, p50Ms: p50, p95Ms: p95 });
       }
     }
-    printTable(`aggregates query over ${rows} entries (${runs} runs each, limit 50, 24 trend buckets)`, results);
+    return {
+      rows,
+      runs,
+      messages: MESSAGES.length,
+      templates: { identity, oneRegex, generalizeMessage: generalize },
+      views: results,
+    };
   } finally {
     await pool.end();
     await admin.query(`DROP SCHEMA ${schema} CASCADE`);
@@ -156,5 +168,14 @@ function flag(name: string): number | undefined {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await runAggregatesBench({ rows: flag('rows'), runs: flag('runs') });
+  const result = await runAggregatesBench({ rows: flag('rows'), runs: flag('runs') });
+  printTable(`generalizeMessage over ${result.messages} labelled lines (messages/s, one core)`, [
+    { function: 'identity (baseline)', 'messages/s': Math.round(result.templates.identity) },
+    { function: 'one regex replace (baseline)', 'messages/s': Math.round(result.templates.oneRegex) },
+    { function: 'generalizeMessage', 'messages/s': Math.round(result.templates.generalizeMessage) },
+  ]);
+  printTable(
+    `aggregates query over ${result.rows} entries (${result.runs} runs each, limit 50, 24 trend buckets)`,
+    result.views.map(({ view, source, groups, p50Ms, p95Ms }) => ({ view, source, groups, 'p50 ms': p50Ms.toFixed(1), 'p95 ms': p95Ms.toFixed(1) })),
+  );
 }
