@@ -2,6 +2,7 @@
  * Each benchmark's result as figures of the common table, each beside the baseline measured
  * in the same run, with the goal the project set for it.
  */
+import type { AggregatesBenchResult } from './aggregates.js';
 import type { IngestBenchResult } from './ingest.js';
 import type { LiveLatencyBenchResult, LatencySummary } from './live-latency.js';
 import type { BenchRow } from './logger.js';
@@ -92,6 +93,37 @@ export function exportFigures(result: SearchBenchResult): Figure[] {
       baseline: { name: baseline.name.replace(/^baseline: /, ''), value: baseline.rowsPerSecond },
       goal: { on: 'value', atLeast: 100_000 },
     }));
+}
+
+/** The entries counted for the aggregates goal (a 30-day, all-tenant view under 300 ms). */
+const AGGREGATES_GOAL_ROWS = 1_000_000;
+
+export function aggregatesFigures(result: AggregatesBenchResult): Figure[] {
+  const { templates } = result;
+  const generalize = `generalizeMessage over ${result.messages} labelled lines, one core`;
+  const figures: Figure[] = [
+    { benchmark: 'aggregates', measure: generalize, value: templates.generalizeMessage, unit: 'messages/s', baseline: { name: 'one regex replace', value: templates.oneRegex } },
+    { benchmark: 'aggregates', measure: generalize, value: templates.generalizeMessage, unit: 'messages/s', baseline: { name: 'identity function', value: templates.identity } },
+  ];
+  for (const rollup of result.views.filter((v) => v.source === 'rollup')) {
+    const entries = result.views.find((v) => v.source === 'entries' && v.view === rollup.view);
+    if (!entries) throw new Error(`aggregates benchmark result has no entries row for ${rollup.view}`);
+    const goal =
+      rollup.view.startsWith('30 days, all tenants')
+        ? { on: 'value' as const, atMost: 300, statedFor: result.rows < AGGREGATES_GOAL_ROWS ? 'at 1M entries' : undefined }
+        : undefined;
+    for (const key of ['p50Ms', 'p95Ms'] as const) {
+      figures.push({
+        benchmark: 'aggregates',
+        measure: `${rollup.view} (${rollup.groups} groups), with the rollup, ${key.slice(0, 3)}`,
+        value: rollup[key],
+        unit: 'ms',
+        baseline: { name: `same view from the entries only, ${key.slice(0, 3)}`, value: entries[key] },
+        goal,
+      });
+    }
+  }
+  return figures;
 }
 
 export function liveLatencyFigures(result: LiveLatencyBenchResult): Figure[] {
