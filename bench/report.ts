@@ -73,6 +73,11 @@ export function goalMet(figure: Figure): 'yes' | 'no' | 'n/a' | '' {
   return ok ? 'yes' : 'no';
 }
 
+/** Two decimals, or two significant digits for ratios too small for them. */
+function formatRatio(r: number): string {
+  return `${r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}x`;
+}
+
 export function formatTable(figures: Figure[]): string {
   const lines = [
     '| benchmark | measure | value | baseline | baseline value | ratio | goal | met? |',
@@ -87,7 +92,7 @@ export function formatTable(figures: Figure[]): string {
         formatValue(figure.value, figure.unit),
         figure.baseline?.name ?? '',
         figure.baseline ? formatValue(figure.baseline.value, figure.unit) : '',
-        r === undefined ? '' : `${r.toFixed(2)}x`,
+        r === undefined ? '' : formatRatio(r),
         figure.goal ? goalText(figure.goal, figure.unit) : '',
         goalMet(figure),
       ].join(' | ')} |`,

@@ -37,7 +37,7 @@ const USAGE = `Usage: npm run bench [-- --rows N] [--only ${BENCHMARKS.join(',')
   --rows N   size of the log store searched (default ${QUICK_ROWS.toLocaleString('en-US')}: the quick run);
              the other benchmarks scale from it (see docs/benchmarks.md)
   --only     comma-separated benchmarks to run (default: all)
-  --no-doc   print the table only; docs/benchmarks.md is written only by runs of every benchmark`;
+  --no-doc   print the table only, without writing it into docs/benchmarks.md`;
 
 /** What each benchmark runs at, derived from the one --rows flag. */
 function benchSizes(rows: number) {
@@ -160,9 +160,12 @@ async function main(): Promise<void> {
     figures,
   };
   console.log(formatReport(report));
-  if (writeDoc && selected.length === BENCHMARKS.length) {
-    const mode = rows === QUICK_ROWS ? 'quick' : `rows-${rows}`;
-    await writeReport(DOC_PATH, mode, rows === QUICK_ROWS ? 'Quick run' : `Run at ${count(rows)} rows`, report);
+  if (writeDoc) {
+    // one section per size and selection: a later run of the same kind replaces it
+    const partial = selected.length < BENCHMARKS.length;
+    const mode = (rows === QUICK_ROWS ? 'quick' : `rows-${rows}`) + (partial ? `-${selected.join('-')}` : '');
+    const heading = (rows === QUICK_ROWS ? 'Quick run' : `Run at ${count(rows)} rows`) + (partial ? `: ${selected.join(', ')}` : '');
+    await writeReport(DOC_PATH, mode, heading, report);
     progress(`written to ${DOC_PATH}`);
   }
 }
