@@ -134,8 +134,9 @@ export async function runAggregatesBench(options: AggregatesBenchOptions = {}): 
       ['24 hours, all tenants', { ...day }],
     ];
     const { rows: size } = await pool.query<{ rows: string; bytes: string }>(
-      `SELECT count(*) AS rows, pg_size_pretty(pg_total_relation_size('platform_log_error_rollup')) AS bytes
-       FROM platform_log_error_rollup`,
+      `SELECT (SELECT count(*) FROM platform_log_error_rollup) AS rows,
+              pg_size_pretty(sum(pg_total_relation_size(relid))) AS bytes
+       FROM pg_partition_tree('platform_log_error_rollup')`,
     );
     console.error(`error rollup: ${size[0].rows} rows, ${size[0].bytes}`);
     const results: AggregatesBenchResult['views'] = [];

@@ -252,7 +252,7 @@ describe('the error rollup', () => {
   ];
 
   test.each(views)('gives what the entries give: %s', async (_view, filters) => {
-    const queries = vi.spyOn(stores.pool, 'query');
+    const queries = vi.spyOn(pg.Client.prototype, 'query');
     const rollup = await getErrorAggregates(stores.pool, filters);
     expect(queries.mock.calls.some(([sql]) => String(sql).includes('platform_log_error_rollup'))).toBe(true);
     queries.mockRestore();
@@ -285,7 +285,7 @@ describe('the error rollup', () => {
 
   test('filters the rollup cannot answer read the entries', async () => {
     const filters: AggregateFilters = { from: windowStart, to: windowEnd, services: ['inngest'], tenantId: 't3' };
-    const queries = vi.spyOn(stores.pool, 'query');
+    const queries = vi.spyOn(pg.Client.prototype, 'query');
     const { groups } = await getErrorAggregates(stores.pool, filters);
     expect(queries.mock.calls.some(([sql]) => String(sql).includes('platform_log_error_rollup'))).toBe(false);
     queries.mockRestore();

@@ -251,41 +251,54 @@ async function selectGroupsFromRollup(
   const params: unknown[] = [LOG_LEVELS, bucketSeconds];
   const rows = coverSql(cover, scope, params);
   const page = pageClauses(sort === 'count' ? 'sum(entries)' : 'max(last_seen)', sort, limit, after, params);
-  const result = await pool.query<GroupRow>(
-    `WITH covered AS MATERIALIZED (${rows}),
-     page AS (
-       SELECT error_signature AS signature,
-              sum(entries)::int AS count,
-              min(first_seen) AS first_seen,
-              max(last_seen) AS last_seen,
-              ${exactTime('max(last_seen)')} AS last_seen_exact,
-              max(array_position($1::text[], level)) - 1 AS severity,
-              platform_log_distinct_estimate(bit_or(tenants)) AS tenants,
-              platform_log_distinct_estimate(bit_or(users)) AS users
-       FROM covered
-       GROUP BY error_signature
-       ${page}
-     ),
-     services AS (
-       SELECT c.error_signature AS signature, array_agg(DISTINCT service ORDER BY service) AS services
-       FROM covered c JOIN page p ON p.signature = c.error_signature CROSS JOIN unnest(c.services) AS service
-       GROUP BY 1
-     ),
-     trend AS (
-       SELECT signature, json_object_agg(bucket, count) AS trend
-       FROM (SELECT c.error_signature AS signature,
-                    floor(extract(epoch FROM c.bucket) / $2::int)::bigint * $2::int AS bucket,
-                    sum(c.entries)::int AS count
-             FROM covered c JOIN page p ON p.signature = c.error_signature
-             GROUP BY 1, 2) counts
-       GROUP BY 1
-     )
-     SELECT page.*, services.services, trend.trend
-     FROM page JOIN services USING (signature) JOIN trend USING (signature)
-     ORDER BY ${sort === 'count' ? 'page.count' : 'page.last_seen'} DESC, page.signature`,
-    params,
-  );
-  return result.rows;
+  // the cover holds two 512-byte hash sets a row (about 40 MB at a million entries a month):
+  // room to keep it, and to sort its services, in memory
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL work_mem = '64MB'`);
+    const result = await client.query<GroupRow>(
+      `WITH covered AS MATERIALIZED (${rows}),
+       page AS (
+         SELECT error_signature AS signature,
+                sum(entries)::int AS count,
+                min(first_seen) AS first_seen,
+                max(last_seen) AS last_seen,
+                ${exactTime('max(last_seen)')} AS last_seen_exact,
+                max(array_position($1::text[], level)) - 1 AS severity,
+                platform_log_distinct_estimate(bit_or(tenants)) AS tenants,
+                platform_log_distinct_estimate(bit_or(users)) AS users
+         FROM covered
+         GROUP BY error_signature
+         ${page}
+       ),
+       services AS (
+         SELECT c.error_signature AS signature, array_agg(DISTINCT service ORDER BY service) AS services
+         FROM covered c JOIN page p ON p.signature = c.error_signature CROSS JOIN unnest(c.services) AS service
+         GROUP BY 1
+       ),
+       trend AS (
+         SELECT signature, json_object_agg(bucket, count) AS trend
+         FROM (SELECT c.error_signature AS signature,
+                      floor(extract(epoch FROM c.bucket) / $2::int)::bigint * $2::int AS bucket,
+                      sum(c.entries)::int AS count
+               FROM covered c JOIN page p ON p.signature = c.error_signature
+               GROUP BY 1, 2) counts
+         GROUP BY 1
+       )
+       SELECT page.*, services.services, trend.trend
+       FROM page JOIN services USING (signature) JOIN trend USING (signature)
+       ORDER BY ${sort === 'count' ? 'page.count' : 'page.last_seen'} DESC, page.signature`,
+      params,
+    );
+    await client.query('COMMIT');
+    return result.rows;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /**
