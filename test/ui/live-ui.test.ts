@@ -100,10 +100,11 @@ describe('the live view', () => {
   });
 
   test('a line opens inline with Enter, and its details from there', async () => {
+    await page.getByTestId('pause').click();
+    await expect.poll(() => state()).toBe('Paused');
     const line = lines().last();
     const summary = line.locator('[aria-expanded]');
     const n = Number((await line.locator('.message').textContent())!.match(/tick (\d+)/)![1]);
-    await page.getByTestId('pause').click();
     await summary.focus();
     await page.keyboard.press('Enter');
     await expect(summary.getAttribute('aria-expanded')).resolves.toBe('true');
