@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // most files wait on PostgreSQL, Redis, timers or a browser rather than on a core
+    maxWorkers: 3,
   },
 });
