@@ -145,17 +145,25 @@ async function main(): Promise<void> {
   const figures: Figure[] = [];
   const started = performance.now();
   progress(`load average ${machine.loadAverage.map((n) => n.toFixed(2)).join(', ')} on ${machine.cores} cores`);
+  const failed = new Map<BenchName, string>();
   for (const [i, name] of selected.entries()) {
     progress(`[${i + 1}/${selected.length}] ${name}: ${runs[name].size}…`);
     const benchStarted = performance.now();
-    figures.push(...(await runs[name].run()));
-    progress(`[${i + 1}/${selected.length}] ${name} done in ${((performance.now() - benchStarted) / 1000).toFixed(0)} s`);
+    // one benchmark failing leaves the others' figures standing
+    try {
+      figures.push(...(await runs[name].run()));
+      progress(`[${i + 1}/${selected.length}] ${name} done in ${((performance.now() - benchStarted) / 1000).toFixed(0)} s`);
+    } catch (error) {
+      failed.set(name, (error as Error).message);
+      progress(`[${i + 1}/${selected.length}] ${name} failed: ${(error as Error).stack ?? error}`);
+      process.exitCode = 1;
+    }
   }
 
   const report = {
     machine,
     flags: process.argv.slice(2).join(' '),
-    sizes: selected.map((name) => `${name}: ${runs[name].size}`),
+    sizes: selected.map((name) => `${name}: ${runs[name].size}${failed.has(name) ? ` — failed: ${failed.get(name)}` : ''}`),
     seconds: (performance.now() - started) / 1000,
     figures,
   };
