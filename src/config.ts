@@ -2,6 +2,9 @@ import { ENVIRONMENTS, isLogLevel, type Environment, type LogLevel } from './typ
 
 export type ConsoleMode = 'pretty' | 'json' | 'off';
 
+/** Which entries carry the caller's file, line and function: all, warn and error only, or none. */
+export type CallerLocationMode = 'all' | 'errors' | 'off';
+
 export interface BufferRules {
   /** Flush when this many entries are waiting. */
   batchSize: number;
@@ -25,6 +28,7 @@ export interface LoggingConfig {
   buffer: BufferRules;
   /** Longest string kept in an entry's message or data; longer ones are cut with a marker. */
   maxStringLength: number;
+  callerLocation: CallerLocationMode;
 }
 
 export const DEFAULT_RETENTION_DAYS: RetentionDays = { error: 30, warn: 14, info: 7, debug: 1 };
@@ -70,6 +74,14 @@ function consoleMode(value: string | undefined): ConsoleMode | undefined {
   throw new Error(`LOG_CONSOLE must be pretty, json or off, got "${value}"`);
 }
 
+function callerLocationMode(value: string | undefined): CallerLocationMode | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'all' || value === 'true') return 'all';
+  if (value === 'off' || value === 'false') return 'off';
+  if (value === 'errors') return 'errors';
+  throw new Error(`LOG_CALLER_LOCATION must be all, errors or off, got "${value}"`);
+}
+
 export type LoggingConfigOverrides = Partial<Omit<LoggingConfig, 'buffer' | 'retentionDays'>> & {
   buffer?: Partial<BufferRules>;
   retentionDays?: Partial<RetentionDays>;
@@ -103,5 +115,6 @@ export function loadConfig(overrides: LoggingConfigOverrides = {}, env: NodeJS.P
       maxBufferedEntries: overrides.buffer?.maxBufferedEntries ?? positiveInt('LOG_MAX_BUFFERED', env.LOG_MAX_BUFFERED) ?? DEFAULT_BUFFER.maxBufferedEntries,
     },
     maxStringLength: overrides.maxStringLength ?? positiveInt('LOG_MAX_STRING_LENGTH', env.LOG_MAX_STRING_LENGTH) ?? 32_768,
+    callerLocation: overrides.callerLocation ?? callerLocationMode(env.LOG_CALLER_LOCATION) ?? 'all',
   };
 }

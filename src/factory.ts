@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import pino, { type DestinationStream, type StreamEntry, type TransportTargetOptions } from 'pino';
-import { loadConfig, type BufferRules, type LoggingConfig, type LoggingConfigOverrides } from './config.js';
+import { loadConfig, type BufferRules, type CallerLocationMode, type LoggingConfig, type LoggingConfigOverrides } from './config.js';
 import { offerDefaultLogger } from './context.js';
-import { PlatformLogger, type LoggerCore } from './logger.js';
+import { LEVEL_VALUES, PlatformLogger, type LoggerCore } from './logger.js';
 import { LogOutputs, type SyncStream, type WorkerStream } from './outputs.js';
 import { createKeyRules, type RedactOptions } from './redact.js';
 import { createDataSanitizer } from './safe-data.js';
@@ -30,8 +30,11 @@ export interface CreateLoggerOptions extends LogContext {
   targets?: TransportTargetOptions[];
   /** A stream that receives every entry as one JSON line, e.g. for tests or tools. */
   destination?: DestinationStream | NodeJS.WritableStream;
-  /** Caller file, line and function on each entry. Default true (env LOG_CALLER_LOCATION=false turns it off). */
-  callerLocation?: boolean;
+  /**
+   * Caller file, line and function: on every entry (true, 'all'), on warn and error entries
+   * only ('errors'), or on none (false, 'off'). Default env LOG_CALLER_LOCATION, else 'all'.
+   */
+  callerLocation?: boolean | CallerLocationMode;
   /** Secret redaction in data. Default on; env LOG_REDACT_KEYS adds comma-separated keys. */
   redact?: RedactOptions;
   /** The environment variables to read; default process.env. */
@@ -70,6 +73,13 @@ function prettyTarget(config: LoggingConfig): TransportTargetOptions {
       ignore: 'id,service,environment,version,region,file,line,function,errorType,errorCode',
     },
   };
+}
+
+/** The lowest level value whose entries carry the caller's location. */
+function callerLocationFrom(mode: boolean | CallerLocationMode): number {
+  if (mode === true || mode === 'all') return LEVEL_VALUES.debug;
+  if (mode === 'errors') return LEVEL_VALUES.warn;
+  return Infinity;
 }
 
 const discard = (): Writable => new Writable({ write: (_chunk, _encoding, done) => done() });
@@ -127,7 +137,7 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
     pino: root,
     entryFields,
     minLevel: config.minLevel,
-    callerLocation: options.callerLocation ?? env.LOG_CALLER_LOCATION !== 'false',
+    callerLocationFrom: callerLocationFrom(options.callerLocation ?? config.callerLocation),
     maxStringLength: config.maxStringLength,
     sanitize: createDataSanitizer(createKeyRules({ ...options.redact, keys: [...redactKeys, ...(options.redact?.keys ?? [])] }), {
       maxStringLength: config.maxStringLength,

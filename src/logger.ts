@@ -31,7 +31,8 @@ export interface LoggerCore {
   /** The per-entry fields of the entry being written, as partial JSON, which pino's timestamp function writes. */
   readonly entryFields: { json: string };
   readonly minLevel: LogLevel;
-  readonly callerLocation: boolean;
+  /** Entries of this level value and above carry the caller's location (Infinity: none). */
+  readonly callerLocationFrom: number;
   readonly maxStringLength: number;
   readonly sanitize: DataSanitizer;
   readonly service: string;
@@ -50,6 +51,7 @@ export interface CloseOptions {
 // uses a child without those bindings and carries them itself, so each key appears once.
 const OWN_TRACE = 1;
 const OWN_ERROR = 2;
+const OWN_LOCATION = 4;
 
 /**
  * The platform's logger: a thin layer over pino that writes every entry with exactly the
@@ -66,11 +68,11 @@ export class PlatformLogger {
   }
 
   debug(message: string, data?: unknown): void {
-    if (this.#accepts('debug')) this.#write('debug', message, undefined, data, this.#callerOf(PlatformLogger.prototype.debug));
+    if (this.#accepts('debug')) this.#write('debug', message, undefined, data, this.#callerOf('debug', PlatformLogger.prototype.debug));
   }
 
   info(message: string, data?: unknown): void {
-    if (this.#accepts('info')) this.#write('info', message, undefined, data, this.#callerOf(PlatformLogger.prototype.info));
+    if (this.#accepts('info')) this.#write('info', message, undefined, data, this.#callerOf('info', PlatformLogger.prototype.info));
   }
 
   /** `warn(message, data?)`, or `warn(message, err, data?)` like error. */
@@ -78,7 +80,7 @@ export class PlatformLogger {
   warn(message: string, err: unknown, data: unknown): void;
   warn(message: string, errOrData?: unknown, data?: unknown): void {
     if (!this.#accepts('warn')) return;
-    const caller = this.#callerOf(PlatformLogger.prototype.warn);
+    const caller = this.#callerOf('warn', PlatformLogger.prototype.warn);
     if (arguments.length >= 3 || isThrown(errOrData)) this.#write('warn', message, errOrData, data, caller);
     else this.#write('warn', message, undefined, errOrData, caller);
   }
@@ -89,7 +91,7 @@ export class PlatformLogger {
    */
   error(message: string, errOrData?: unknown, data?: unknown): void {
     if (!this.#accepts('error')) return;
-    const caller = this.#callerOf(PlatformLogger.prototype.error);
+    const caller = this.#callerOf('error', PlatformLogger.prototype.error);
     if (arguments.length >= 3 || isThrown(errOrData)) this.#write('error', message, errOrData, data, caller);
     else this.#write('error', message, undefined, errOrData, caller);
   }
@@ -122,11 +124,11 @@ export class PlatformLogger {
   }
 
   /**
-   * Where the code calling `method` is, when caller location is on. Taken in the logging
-   * method itself: the fewer frames V8 walks to reach the caller, the cheaper the capture.
+   * Where the code calling `method` is, when entries of this level carry it. Taken in the
+   * logging method itself: the fewer frames V8 walks to reach the caller, the cheaper.
    */
-  #callerOf(method: Function): CallerLocation | null {
-    return this.#core.callerLocation ? callerLocation(method) : null;
+  #callerOf(level: LogLevel, method: Function): CallerLocation | null {
+    return LEVEL_VALUES[level] >= this.#core.callerLocationFrom ? callerLocation(method) : null;
   }
 
   #write(level: LogLevel, message: unknown, err: unknown, data: unknown, caller: CallerLocation | null): void {
@@ -161,7 +163,10 @@ export class PlatformLogger {
     const now = Date.now();
     let fields = `${timestampField(now)},"id":"${uuidv7(now)}"`;
     let shape = 0;
-    if (caller !== null) fields += caller.json;
+    if (caller !== null) {
+      fields += caller.json;
+      shape |= OWN_LOCATION;
+    }
     if (this.context.traceId === null) {
       const span = activeSpanIds();
       if (span !== null) {
@@ -210,7 +215,7 @@ export class PlatformLogger {
       bindings.errorCode = null;
       bindings.errorStack = null;
     }
-    if (!core.callerLocation) {
+    if (!(shape & OWN_LOCATION)) {
       bindings.file = null;
       bindings.line = null;
       bindings.function = null;
@@ -226,7 +231,7 @@ export class PlatformLogger {
       core.entryFields.json = timestampField(now);
       const reason = safeString(String((failure as Error)?.message ?? failure), 1_000);
       core.pino[level](
-        { ...this.#bindings(0), id: uuidv7(now), file: null, line: null, function: null, data: { reason } },
+        { ...this.#bindings(0), id: uuidv7(now), data: { reason } },
         `Log entry could not be serialized: ${messageText(message, core.maxStringLength)}`,
       );
     } catch {

@@ -185,6 +185,25 @@ describe('caller location', () => {
     expect(child).toMatchObject({ file: join('test', 'logger.test.ts'), line: childLine });
   });
 
+  it("with 'errors', is on warn and error entries only, by option or by LOG_CALLER_LOCATION=errors", () => {
+    for (const options of [{ callerLocation: 'errors' as const }, { env: { LOG_CALLER_LOCATION: 'errors' } }]) {
+      const { logger, entries } = captureLogger(options);
+      logger.debug('d');
+      logger.info('i');
+      const warnLine = lineHere(); logger.warn('w');
+      const errorLine = lineHere(); logger.error('e', new Error('x'));
+      const [debug, info, warn, error] = entries();
+      for (const entry of [debug, info]) expect(entry).toMatchObject({ file: null, line: null, function: null });
+      expect(warn).toMatchObject({ file: join('test', 'logger.test.ts'), line: warnLine });
+      expect(error).toMatchObject({ file: join('test', 'logger.test.ts'), line: errorLine });
+      for (const entry of entries()) expect(Object.keys(entry).sort()).toEqual([...LOG_ENTRY_FIELDS].sort());
+    }
+  });
+
+  it('rejects an unknown LOG_CALLER_LOCATION with a clear error', () => {
+    expect(() => captureLogger({ env: { LOG_CALLER_LOCATION: 'sometimes' } })).toThrow('LOG_CALLER_LOCATION must be all, errors or off, got "sometimes"');
+  });
+
   it('is left out (null) when turned off, by option or by LOG_CALLER_LOCATION=false', () => {
     const byOption = captureLogger({ callerLocation: false });
     byOption.logger.info('x');
