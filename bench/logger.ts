@@ -42,9 +42,12 @@ function sink(kind: BenchSink): DestinationStream {
 }
 
 /**
- * PlatformLogger.info with full context and a small data object, against raw pino writing
- * the same kind of line to the same kind of sink, in interleaved rounds; ops per second of
- * CPU time, best round of each.
+ * PlatformLogger.info with full context and a small data object, against raw pino writing to
+ * the same kind of sink: a pino child bound to the same context and service, called as
+ * `child.info(data, message)` with the same data object (pino's default numeric level and
+ * epoch time; its line has 12 fields where the platform's has 24). Interleaved rounds; ops
+ * per second of CPU time, best round of each. One more row times the cheapest V8 capture of
+ * the caller's location alone, the floor under "caller location on".
  */
 export async function runLoggerBench(options: LoggerBenchOptions = {}): Promise<BenchRow[]> {
   const calls = options.calls ?? 20_000;
@@ -55,15 +58,18 @@ export async function runLoggerBench(options: LoggerBenchOptions = {}): Promise<
   const raw = pino({ base: null, messageKey: 'message' }, sink(kind)).child({ ...CONTEXT, service: 'storefront' });
   const withCaller = createLogger({ service: 'storefront', transports: false, destination: sink(kind), config, callerLocation: true }).child(CONTEXT);
   const withoutCaller = createLogger({ service: 'storefront', transports: false, destination: sink(kind), config, callerLocation: false }).child(CONTEXT);
+  const errorsOnly = createLogger({ service: 'storefront', transports: false, destination: sink(kind), config, callerLocation: 'errors' }).child(CONTEXT);
   const scoped = createLogger({ service: 'storefront', transports: false, destination: sink(kind), config, callerLocation: false });
 
   const variants: [string, (i: number) => void][] = [
     ['raw pino', (i) => raw.info({ orderId: 'ord_1', amount: i, currency: 'EUR' }, 'order placed')],
     ['PlatformLogger, caller location on', (i) => withCaller.info('order placed', { orderId: 'ord_1', amount: i, currency: 'EUR' })],
+    ["PlatformLogger, caller location 'errors' (info entries not located)", (i) => errorsOnly.info('order placed', { orderId: 'ord_1', amount: i, currency: 'EUR' })],
     ['PlatformLogger, caller location off', (i) => withoutCaller.info('order placed', { orderId: 'ord_1', amount: i, currency: 'EUR' })],
     ['PlatformLogger, caller location off, context from scope', (i) => scoped.info('order placed', { orderId: 'ord_1', amount: i, currency: 'EUR' })],
+    ['V8 caller capture alone (no logging)', function captureAlone() { captureWithCallSites(captureAlone); }],
   ];
-  const inScope = new Set([variants[3][0]]);
+  const inScope = new Set([variants[4][0]]);
 
   const best = new Map<string, number>();
   for (const [, log] of variants) for (let i = 0; i < calls / 10; i++) log(i); // warm-up
@@ -87,16 +93,95 @@ export async function runLoggerBench(options: LoggerBenchOptions = {}): Promise<
   return variants.map(([name]) => ({ name, opsPerSecond: Math.round(best.get(name)!), ratio: best.get(name)! / baseline }));
 }
 
+const callSites = (_error: Error, sites: NodeJS.CallSite[]): NodeJS.CallSite[] => sites;
+
+/** The capture src/caller.ts makes: one structured CallSite, the frames above `fn` skipped. */
+function captureWithCallSites(fn: Function): string {
+  const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  Error.prepareStackTrace = callSites;
+  Error.stackTraceLimit = 1;
+  const holder: { stack?: NodeJS.CallSite[] } = {};
+  Error.captureStackTrace(holder, fn);
+  const site = holder.stack![0];
+  Error.prepareStackTrace = prepare;
+  Error.stackTraceLimit = limit;
+  return `${site.getFileName()}:${site.getLineNumber()}:${site.getColumnNumber()}`;
+}
+
+/** The same capture, read as formatted stack text. */
+function captureAsText(fn: Function): string {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 1;
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, fn);
+  Error.stackTraceLimit = limit;
+  return holder.stack!;
+}
+
+/** A new Error with just enough frames to reach the caller (this one and the logging method's), read as text. */
+function captureWithNewError(): string {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 3;
+  const stack = new Error().stack!;
+  Error.stackTraceLimit = limit;
+  return stack;
+}
+
+/** The frame walk without reading the result: what no reading strategy can save. */
+function captureWithoutReading(fn: Function): object {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 1;
+  const holder = {};
+  Error.captureStackTrace(holder, fn);
+  Error.stackTraceLimit = limit;
+  return holder;
+}
+
+export interface CaptureRow {
+  name: string;
+  microseconds: number;
+}
+
+/**
+ * The ways to learn the caller's location without V8 flags (Node 20 has no util.getCallSite),
+ * each called from a stand-in logging method, in interleaved rounds; CPU µs per capture.
+ */
+export function runCaptureBench(calls = 100_000, rounds = 5): CaptureRow[] {
+  const methods: [string, () => unknown][] = [
+    ['captureStackTrace + structured CallSite (used)', function log() { return captureWithCallSites(log); }],
+    ['captureStackTrace + stack text', function log() { return captureAsText(log); }],
+    ['new Error().stack, 3 frames', function log() { return captureWithNewError(); }],
+    ['captureStackTrace, result not read', function log() { return captureWithoutReading(log); }],
+  ];
+  const best = new Map<string, number>();
+  for (const [, log] of methods) for (let i = 0; i < calls / 10; i++) log();
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, log] of methods) {
+      const start = process.cpuUsage();
+      for (let i = 0; i < calls; i++) log();
+      const used = process.cpuUsage(start);
+      best.set(name, Math.min(best.get(name) ?? Infinity, (used.user + used.system) / calls));
+    }
+  }
+  return methods.map(([name]) => ({ name, microseconds: best.get(name)! }));
+}
+
 function printTable(rows: BenchRow[]): void {
-  console.log('| variant | ops/s | vs raw pino |');
-  console.log('|---|---:|---:|');
-  for (const row of rows) console.log(`| ${row.name} | ${row.opsPerSecond.toLocaleString('en-US')} | ${row.ratio.toFixed(2)}x |`);
+  console.log('| variant | ops/s | µs per call | vs raw pino |');
+  console.log('|---|---:|---:|---:|');
+  for (const row of rows) {
+    console.log(`| ${row.name} | ${row.opsPerSecond.toLocaleString('en-US')} | ${(1e6 / row.opsPerSecond).toFixed(2)} | ${row.ratio.toFixed(2)}x |`);
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const calls = Number(process.argv.find((arg) => arg.startsWith('--calls='))?.slice(8) ?? 20_000);
   const rounds = Number(process.argv.find((arg) => arg.startsWith('--rounds='))?.slice(9) ?? 5);
   const kind = process.argv.find((arg) => arg.startsWith('--sink='))?.slice(7) === 'memory' ? 'memory' : 'devnull';
-  console.log(`sink: ${kind}, ${calls} calls x ${rounds} rounds`);
+  console.log(`sink: ${kind}, ${calls} calls x ${rounds} rounds (raw pino: a child with the same bindings, child.info(data, message))`);
   printTable(await runLoggerBench({ calls, rounds, sink: kind }));
+  console.log('\n| caller capture | µs per capture |');
+  console.log('|---|---:|');
+  for (const row of runCaptureBench(calls * 5, rounds)) console.log(`| ${row.name} | ${row.microseconds.toFixed(2)} |`);
 }
