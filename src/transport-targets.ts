@@ -32,7 +32,7 @@ export interface PlatformTransportOptions {
 }
 
 /** The compiled transport module that a pino worker thread loads. */
-export function transportModulePath(name: 'postgres' | 'redis-stream'): string {
+export function transportModulePath(name: 'postgres' | 'redis-stream' | 'pretty-console'): string {
   return new URL(`dist/transports/${name}.js`, packageRoot).pathname;
 }
 

@@ -309,9 +309,12 @@ await logger.close();`;
     expect(run({ APP_ENV: 'production' })).toBe('');
   });
 
-  it('writes readable lines in development', () => {
+  it('writes readable lines in development, without the empty fields', () => {
     const out = run({ APP_ENV: 'development' });
     expect(out).toContain('hello console');
+    expect(out).toContain('"n": 1');
+    expect(out).toContain('tenantId: "_platform"');
+    expect(out).not.toContain('null');
     expect(() => JSON.parse(out.trim())).toThrow();
   });
 
