@@ -1,14 +1,14 @@
-import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import pino, { type DestinationStream, type StreamEntry, type TransportTargetOptions } from 'pino';
 import { loadConfig, type BufferRules, type CallerLocationMode, type LoggingConfig, type LoggingConfigOverrides } from './config.js';
 import { offerDefaultLogger } from './context.js';
+import { flushOnExit } from './flush-on-exit.js';
 import { LEVEL_VALUES, PlatformLogger, type LoggerCore } from './logger.js';
 import { LogOutputs, type SyncStream, type WorkerStream } from './outputs.js';
 import { createKeyRules, type RedactOptions } from './redact.js';
 import { createDataSanitizer } from './safe-data.js';
 import { timestampField } from './timestamp.js';
-import { platformTransportTargets, type PlatformTransportOptions } from './transport-targets.js';
+import { platformTransportTargets, transportModulePath, type PlatformTransportOptions } from './transport-targets.js';
 import type { Environment, LogContext } from './types.js';
 
 export interface CreateLoggerOptions extends LogContext {
@@ -41,8 +41,6 @@ export interface CreateLoggerOptions extends LogContext {
   env?: NodeJS.ProcessEnv;
 }
 
-const require = createRequire(import.meta.url);
-
 /** The platform transports configured by the environment, when options do not say. */
 function transportsFromEnv(env: NodeJS.ProcessEnv): PlatformTransportOptions {
   return {
@@ -63,15 +61,9 @@ function storeTargets(transports: PlatformTransportOptions, config: LoggingConfi
 
 function prettyTarget(config: LoggingConfig): TransportTargetOptions {
   return {
-    target: require.resolve('pino-pretty'),
+    target: transportModulePath('pretty-console'),
     level: config.minLevel,
-    options: {
-      destination: 1,
-      messageKey: 'message',
-      timestampKey: 'timestamp',
-      translateTime: 'SYS:HH:MM:ss.l',
-      ignore: 'id,service,environment,version,region,file,line,function,errorType,errorCode',
-    },
+    options: { colorize: Boolean(process.stdout.isTTY) },
   };
 }
 
@@ -87,7 +79,9 @@ const discard = (): Writable => new Writable({ write: (_chunk, _encoding, done) 
 /**
  * Makes the service's root logger: configuration from the environment and options, the
  * platform transports (worker threads), the console per configuration, and an optional
- * destination stream. The first logger made becomes getLogger()'s default.
+ * destination stream. The first logger made becomes getLogger()'s default. With worker
+ * transports, an unhandled SIGTERM or SIGINT ends the process through process.exit, so
+ * that what the transports hold is written first (see flushOnExit).
  */
 export function createLogger(options: CreateLoggerOptions): PlatformLogger {
   if (typeof options?.service !== 'string' || options.service.trim() === '') throw new Error('createLogger: options.service must name the service');
@@ -109,6 +103,7 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
     worker.on('error', (err: Error) => process.emitWarning(`platform-logging transport failed: ${err.message}`));
     workers.push(worker as unknown as WorkerStream);
     streams.push({ level: config.minLevel, stream: worker });
+    flushOnExit();
   }
   if (config.console === 'json') {
     const stdout = pino.destination({ dest: 1, sync: true });

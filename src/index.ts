@@ -4,6 +4,7 @@ export type { BufferRules, ConsoleMode, LoggingConfig, LoggingConfigOverrides, R
 export { platformTransportTargets, transportModulePath } from './transport-targets.js';
 export type { PlatformTransportOptions, PostgresTransportOptions, RedisStreamTransportOptions } from './transport-targets.js';
 export { createLogger } from './factory.js';
+export { flushOnExit } from './flush-on-exit.js';
 export type { CreateLoggerOptions } from './factory.js';
 export { PlatformLogger, LEVEL_VALUES } from './logger.js';
 export type { CloseOptions } from './logger.js';

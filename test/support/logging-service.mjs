@@ -10,7 +10,6 @@
 import { openSync, writeSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createLogger } from '../../dist/src/index.js';
-import { flushOnExit } from '../../dist/src/flush-on-exit.js';
 
 const env = process.env;
 const ledger = openSync(env.LEDGER, 'a');
@@ -27,7 +26,6 @@ const logger = createLogger({
   },
   destination: { write: (line) => void writeSync(ledger, line) },
 });
-flushOnExit();
 
 const entry = (i) => logger.info(`order ${i} placed`, { i, cart: { items: i % 7, total: i * 3.5 } });
 
