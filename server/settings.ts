@@ -1,4 +1,4 @@
-import { resolveEnvironment } from '../src/config.js';
+import { positiveIntSetting, resolveEnvironment } from '../src/config.js';
 import type { Environment } from '../src/types.js';
 
 export interface ServerSettings {
@@ -14,27 +14,19 @@ export interface ServerSettings {
   apiKeys?: string;
 }
 
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  const value = env[name];
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0 || n > max) throw new Error(`${name} must be a whole number from 1 to ${max}, got "${value}"`);
-  return n;
-}
-
 /** The server's settings from the environment; a malformed value is an error naming it. */
 export function loadServerSettings(env: NodeJS.ProcessEnv = process.env): ServerSettings {
   const environment = resolveEnvironment(env.APP_ENV ?? env.NODE_ENV);
   return {
     environment,
-    port: positiveInt(env, 'PORT', 4000, 65_535),
+    port: positiveIntSetting('PORT', env.PORT, 65_535) ?? 4000,
     // Only a development machine keeps the server to itself by default.
     host: env.HOST || (environment === 'development' ? '127.0.0.1' : '0.0.0.0'),
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     dataDir: env.LOG_DATA_DIR || '.data/postgres',
-    exportMaxRows: positiveInt(env, 'LOG_EXPORT_MAX_ROWS', 1_000_000),
-    rateLimitPerMinute: positiveInt(env, 'LOG_RATE_LIMIT_PER_MINUTE', 600),
+    exportMaxRows: positiveIntSetting('LOG_EXPORT_MAX_ROWS', env.LOG_EXPORT_MAX_ROWS) ?? 1_000_000,
+    rateLimitPerMinute: positiveIntSetting('LOG_RATE_LIMIT_PER_MINUTE', env.LOG_RATE_LIMIT_PER_MINUTE) ?? 600,
     apiKeys: env.LOG_API_KEYS,
   };
 }

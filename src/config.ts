@@ -54,10 +54,11 @@ export function resolveEnvironment(value: string | undefined): Environment {
   return (ENVIRONMENTS as readonly string[]).includes(normalized ?? '') ? (normalized as Environment) : 'development';
 }
 
-function positiveInt(name: string, value: string | undefined): number | undefined {
+/** A whole-number setting from 1 to `max`; undefined when unset or empty, an error naming it when malformed. */
+export function positiveIntSetting(name: string, value: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number, got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0 || n > max) throw new Error(`${name} must be a whole number from 1 to ${max}, got "${value}"`);
   return n;
 }
 
@@ -102,19 +103,19 @@ export function loadConfig(overrides: LoggingConfigOverrides = {}, env: NodeJS.P
     minLevel,
     console: overrides.console ?? consoleMode(env.LOG_CONSOLE) ?? defaults.console,
     retentionDays: {
-      error: overrides.retentionDays?.error ?? positiveInt('LOG_RETENTION_ERROR_DAYS', env.LOG_RETENTION_ERROR_DAYS) ?? DEFAULT_RETENTION_DAYS.error,
-      warn: overrides.retentionDays?.warn ?? positiveInt('LOG_RETENTION_WARN_DAYS', env.LOG_RETENTION_WARN_DAYS) ?? DEFAULT_RETENTION_DAYS.warn,
-      info: overrides.retentionDays?.info ?? positiveInt('LOG_RETENTION_INFO_DAYS', env.LOG_RETENTION_INFO_DAYS) ?? DEFAULT_RETENTION_DAYS.info,
-      debug: overrides.retentionDays?.debug ?? positiveInt('LOG_RETENTION_DEBUG_DAYS', env.LOG_RETENTION_DEBUG_DAYS) ?? DEFAULT_RETENTION_DAYS.debug,
+      error: overrides.retentionDays?.error ?? positiveIntSetting('LOG_RETENTION_ERROR_DAYS', env.LOG_RETENTION_ERROR_DAYS) ?? DEFAULT_RETENTION_DAYS.error,
+      warn: overrides.retentionDays?.warn ?? positiveIntSetting('LOG_RETENTION_WARN_DAYS', env.LOG_RETENTION_WARN_DAYS) ?? DEFAULT_RETENTION_DAYS.warn,
+      info: overrides.retentionDays?.info ?? positiveIntSetting('LOG_RETENTION_INFO_DAYS', env.LOG_RETENTION_INFO_DAYS) ?? DEFAULT_RETENTION_DAYS.info,
+      debug: overrides.retentionDays?.debug ?? positiveIntSetting('LOG_RETENTION_DEBUG_DAYS', env.LOG_RETENTION_DEBUG_DAYS) ?? DEFAULT_RETENTION_DAYS.debug,
     },
-    maxRetentionDays: overrides.maxRetentionDays ?? positiveInt('LOG_MAX_RETENTION_DAYS', env.LOG_MAX_RETENTION_DAYS) ?? 90,
+    maxRetentionDays: overrides.maxRetentionDays ?? positiveIntSetting('LOG_MAX_RETENTION_DAYS', env.LOG_MAX_RETENTION_DAYS) ?? 90,
     buffer: {
-      batchSize: overrides.buffer?.batchSize ?? positiveInt('LOG_BATCH_SIZE', env.LOG_BATCH_SIZE) ?? DEFAULT_BUFFER.batchSize,
-      flushIntervalMs: overrides.buffer?.flushIntervalMs ?? positiveInt('LOG_FLUSH_INTERVAL_MS', env.LOG_FLUSH_INTERVAL_MS) ?? DEFAULT_BUFFER.flushIntervalMs,
+      batchSize: overrides.buffer?.batchSize ?? positiveIntSetting('LOG_BATCH_SIZE', env.LOG_BATCH_SIZE) ?? DEFAULT_BUFFER.batchSize,
+      flushIntervalMs: overrides.buffer?.flushIntervalMs ?? positiveIntSetting('LOG_FLUSH_INTERVAL_MS', env.LOG_FLUSH_INTERVAL_MS) ?? DEFAULT_BUFFER.flushIntervalMs,
       flushImmediatelyAt: overrides.buffer?.flushImmediatelyAt ?? DEFAULT_BUFFER.flushImmediatelyAt,
-      maxBufferedEntries: overrides.buffer?.maxBufferedEntries ?? positiveInt('LOG_MAX_BUFFERED', env.LOG_MAX_BUFFERED) ?? DEFAULT_BUFFER.maxBufferedEntries,
+      maxBufferedEntries: overrides.buffer?.maxBufferedEntries ?? positiveIntSetting('LOG_MAX_BUFFERED', env.LOG_MAX_BUFFERED) ?? DEFAULT_BUFFER.maxBufferedEntries,
     },
-    maxStringLength: overrides.maxStringLength ?? positiveInt('LOG_MAX_STRING_LENGTH', env.LOG_MAX_STRING_LENGTH) ?? 32_768,
+    maxStringLength: overrides.maxStringLength ?? positiveIntSetting('LOG_MAX_STRING_LENGTH', env.LOG_MAX_STRING_LENGTH) ?? 32_768,
     callerLocation: overrides.callerLocation ?? callerLocationMode(env.LOG_CALLER_LOCATION) ?? 'all',
   };
 }

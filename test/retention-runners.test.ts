@@ -126,7 +126,7 @@ describe('the retention command', () => {
       [['--now', 'yesterday'], { DATABASE_URL: stores.databaseUrl }, '--now must be an ISO-8601 time, got "yesterday"'],
       [['--force'], { DATABASE_URL: stores.databaseUrl }, "Unknown option '--force'"],
       [[], {}, 'DATABASE_URL is not set'],
-      [[], { DATABASE_URL: stores.databaseUrl, LOG_RETENTION_INFO_DAYS: 'seven' }, 'LOG_RETENTION_INFO_DAYS must be a positive whole number'],
+      [[], { DATABASE_URL: stores.databaseUrl, LOG_RETENTION_INFO_DAYS: 'seven' }, 'LOG_RETENTION_INFO_DAYS must be a whole number from 1 to'],
     ];
     for (const [argv, env, message] of cases) {
       const io = capturingIo(env);

@@ -1,3 +1,4 @@
+import { positiveIntSetting } from '../../src/config.js';
 import type { StreamLimits } from './hub.js';
 
 const VARIABLES: Record<string, keyof StreamLimits> = {
@@ -12,11 +13,8 @@ const VARIABLES: Record<string, keyof StreamLimits> = {
 export function streamLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<StreamLimits> {
   const limits: Partial<StreamLimits> = {};
   for (const [name, limit] of Object.entries(VARIABLES)) {
-    const value = env[name];
-    if (value === undefined || value === '') continue;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number, got "${value}"`);
-    limits[limit] = n;
+    const value = positiveIntSetting(name, env[name]);
+    if (value !== undefined) limits[limit] = value;
   }
   return limits;
 }
