@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { Inngest } from 'inngest';
+import type { Handler } from 'hono';
 import { serve } from 'inngest/hono';
 import { runRetention, type RetentionLogger } from './run-retention.js';
 
@@ -34,5 +35,23 @@ export function createRetentionInngest({ pool, logger, cron = RETENTION_CRON }: 
     async ({ step }) => step.run('run-retention', () => runRetention({ pool, logger })),
   );
   const functions = [retention];
-  return { client, functions, handler: serve({ client, functions }) };
+  return { client, functions, handler: refuseBodiesNotJson(serve({ client, functions })) };
+}
+
+/**
+ * The SDK answers a body that is not JSON with a 500; it is the client's error, so a 400.
+ * Hono keeps the body read here for the SDK's own read.
+ */
+function refuseBodiesNotJson(handler: Handler): Handler {
+  return async (c, next) => {
+    const body = await c.req.text();
+    if (body !== '') {
+      try {
+        JSON.parse(body);
+      } catch {
+        return c.json({ error: 'the request body must be JSON' }, 400);
+      }
+    }
+    return handler(c, next);
+  };
 }
