@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createNodeWebSocket } from '@hono/node-ws';
-import { Hono } from 'hono';
+import { Hono, type Handler } from 'hono';
 import type pg from 'pg';
 import { createClient } from 'redis';
 import { createApp } from '../../server/app.js';
@@ -21,10 +21,16 @@ export interface LogServerOptions {
   port?: number;
   limits?: Partial<StreamLimits>;
   rateLimitPerMinute?: number;
+  /** The Inngest serve handler for /api/inngest. */
+  inngest?: Handler;
+  /** The built UI; default none. */
+  uiDir?: string;
 }
 
 export interface LogServer {
   port: number;
+  /** The root app, for in-process requests (app.request). */
+  app: Hono;
   hub: StreamHub;
   redis: RedisClient;
   wsUrl: string;
@@ -54,7 +60,8 @@ export async function startLogServer(options: LogServerOptions): Promise<LogServ
       exportMaxRows: 100_000,
       rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
       stream: createStreamRoutes({ hub, upgradeWebSocket, auth }),
-      uiDir: '/nonexistent-ui',
+      inngest: options.inngest,
+      uiDir: options.uiDir ?? '/nonexistent-ui',
     }),
   );
   const server = serve({ fetch: root.fetch, hostname: '127.0.0.1', port: options.port ?? 0 }) as Server;
@@ -63,6 +70,7 @@ export async function startLogServer(options: LogServerOptions): Promise<LogServ
   const { port } = server.address() as AddressInfo;
   return {
     port,
+    app: root,
     hub,
     redis,
     baseUrl: `http://127.0.0.1:${port}`,
