@@ -4,6 +4,7 @@ import { createClient } from 'redis';
 import { createApp } from '../server/app.js';
 import { createAuth, type ApiKey } from '../server/auth.js';
 import type { StoredLogEntry } from '../src/types.js';
+import { ENTRY_COLUMNS, ENTRY_FIELDS } from '../server/store/entry-row.js';
 
 export const PLATFORM_KEY = 'platform-key-0123456789';
 export const TENANT_A_KEY = 'tenant-a-key-0123456789';
@@ -51,41 +52,12 @@ export function makeEntry(overrides: Partial<StoredLogEntry> = {}): StoredLogEnt
   };
 }
 
-const COLUMNS: [keyof StoredLogEntry, string, string][] = [
-  ['id', 'id', 'uuid'],
-  ['timestamp', '"timestamp"', 'timestamptz'],
-  ['level', 'level', 'text'],
-  ['tenantId', 'tenant_id', 'text'],
-  ['tenantSlug', 'tenant_slug', 'text'],
-  ['userId', 'user_id', 'text'],
-  ['sessionId', 'session_id', 'text'],
-  ['impersonatorId', 'impersonator_id', 'text'],
-  ['requestId', 'request_id', 'text'],
-  ['traceId', 'trace_id', 'text'],
-  ['spanId', 'span_id', 'text'],
-  ['service', 'service', 'text'],
-  ['action', 'action', 'text'],
-  ['file', 'file', 'text'],
-  ['line', 'line', 'integer'],
-  ['function', 'function', 'text'],
-  ['message', 'message', 'text'],
-  ['data', 'data', 'jsonb'],
-  ['errorType', 'error_type', 'text'],
-  ['errorCode', 'error_code', 'text'],
-  ['errorStack', 'error_stack', 'text'],
-  ['environment', 'environment', 'text'],
-  ['version', 'version', 'text'],
-  ['region', 'region', 'text'],
-  ['errorSignature', 'error_signature', 'text'],
-  ['messageTemplate', 'message_template', 'text'],
-];
-
 /** Inserts the entries as the postgres transport would store them. */
 export async function insertEntries(pool: pg.Pool, entries: StoredLogEntry[]): Promise<void> {
   if (entries.length === 0) return;
   await pool.query(
-    `INSERT INTO platform_logs (${COLUMNS.map(([, column]) => column).join(', ')})
-     SELECT ${COLUMNS.map(([field, , type]) => `(e->>'${field}')::${type}`).join(', ')}
+    `INSERT INTO platform_logs (${ENTRY_COLUMNS})
+     SELECT ${ENTRY_FIELDS.map(({ field, sqlType }) => `(e->>'${field}')::${sqlType}`).join(', ')}
      FROM jsonb_array_elements($1::jsonb) AS e`,
     [JSON.stringify(entries)],
   );

@@ -9,17 +9,24 @@ export interface EntryField {
   field: StoredField;
   column: string;
   kind: FieldKind;
+  /** The column's PostgreSQL type. */
+  sqlType: string;
 }
 
 const STORED_FIELDS: readonly StoredField[] = [...LOG_ENTRY_FIELDS, 'errorSignature', 'messageTemplate'];
 const NOT_TEXT: Partial<Record<StoredField, FieldKind>> = { timestamp: 'time', line: 'number', data: 'json' };
+const SQL_TYPES: Record<FieldKind, string> = { text: 'text', number: 'integer', json: 'jsonb', time: 'timestamptz' };
 
 /** Every field of a StoredLogEntry in wire order, with its platform_logs column: the one description of a row. */
-export const ENTRY_FIELDS: readonly EntryField[] = STORED_FIELDS.map((field) => ({
-  field,
-  column: field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`),
-  kind: NOT_TEXT[field] ?? 'text',
-}));
+export const ENTRY_FIELDS: readonly EntryField[] = STORED_FIELDS.map((field) => {
+  const kind = NOT_TEXT[field] ?? 'text';
+  return {
+    field,
+    column: field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`),
+    kind,
+    sqlType: field === 'id' ? 'uuid' : SQL_TYPES[kind],
+  };
+});
 
 /** The platform_logs columns that make a StoredLogEntry, for `SELECT ${ENTRY_COLUMNS} FROM platform_logs`. */
 export const ENTRY_COLUMNS = ENTRY_FIELDS.map(({ column }) => `"${column}"`).join(', ');
