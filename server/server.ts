@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { createNodeWebSocket } from '@hono/node-ws';
@@ -76,6 +77,12 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
       started.once('error', reject);
     });
     injectWebSocket(server);
+    // Upgraded sockets leave the HTTP server's bookkeeping: kept here, so shutdown can end them.
+    const sockets = new Set<Socket>();
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
     const url = `http://${settings.host === '0.0.0.0' ? 'localhost' : settings.host}:${settings.port}`;
     const serverLogger = logger;
 
@@ -88,7 +95,9 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         if ('closeIdleConnections' in server) server.closeIdleConnections();
         await hub.stop();
-        const grace = setTimeout(() => 'closeAllConnections' in server && server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+        const grace = setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+        }, SHUTDOWN_GRACE_MS).unref();
         await closed;
         clearTimeout(grace);
         await stopRetentionTimer?.();

@@ -120,6 +120,14 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const filters = confineToPrincipal(c.get('principal'), parseFilters(params, now()));
     const format = parseChoice(params, 'format', EXPORT_FORMATS, 'ndjson');
     const maxRows = parseIntParam(params, 'limit', 1, options.exportMaxRows, options.exportMaxRows);
+    const stamp = now().toISOString().replace(/[:.]/g, '-');
+    const headers = {
+      'Content-Type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+      'Content-Disposition': `attachment; filename="platform-logs-${stamp}.${format}"`,
+      'Cache-Control': 'no-store',
+    };
+    // HEAD reads no body: an export begun for it would hold its connection for ever.
+    if (c.req.method === 'HEAD') return new Response(null, { headers });
     const chunks = filters ? exportChunks(pool, filters, { format, maxRows }) : emptyExport(format);
     // The first rows are read before answering, so a store fault is a 503, not a cut download.
     const first = await chunks.next();
@@ -140,14 +148,7 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
       },
       { highWaterMark: 0 },
     );
-    const stamp = now().toISOString().replace(/[:.]/g, '-');
-    return new Response(body, {
-      headers: {
-        'Content-Type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
-        'Content-Disposition': `attachment; filename="platform-logs-${stamp}.${format}"`,
-        'Cache-Control': 'no-store',
-      },
-    });
+    return new Response(body, { headers });
   });
 
   app.get('/:id', async (c) => {

@@ -167,18 +167,19 @@ export function createStreamRoutes({ hub, upgradeWebSocket, auth }: StreamRoutes
       return errorJson(c, 400, error.message, error.parameter);
     }
 
+    const headers = {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      'X-Accel-Buffering': 'no',
+    };
+    // HEAD reads no body, so no stream client is made that nobody would ever close.
+    if (c.req.method === 'HEAD') return new Response(null, { headers });
     const { body, sink, onCancel } = sseStream((c.env as { outgoing?: ServerResponse } | undefined)?.outgoing);
     const client = hub.connect(c.get('principal'), sink);
     if (!client) return errorJson(c, 429, 'too many stream clients; try again later');
     onCancel(() => hub.disconnect(client));
     void client.subscribe(request, hub.position());
-    return new Response(body, {
-      headers: {
-        'Content-Type': 'text/event-stream; charset=utf-8',
-        'Cache-Control': 'no-cache, no-transform',
-        'X-Accel-Buffering': 'no',
-      },
-    });
+    return new Response(body, { headers });
   });
 
   return app;

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createNodeWebSocket } from '@hono/node-ws';
 import { Hono, type Handler } from 'hono';
@@ -66,6 +66,11 @@ export async function startLogServer(options: LogServerOptions): Promise<LogServ
   );
   const server = serve({ fetch: root.fetch, hostname: '127.0.0.1', port: options.port ?? 0 }) as Server;
   injectWebSocket(server);
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   if (!server.listening) await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   return {
@@ -77,8 +82,9 @@ export async function startLogServer(options: LogServerOptions): Promise<LogServ
     wsUrl: `ws://127.0.0.1:${port}/api/platform/logs/stream`,
     async stop() {
       await hub.stop();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      const closed = new Promise((resolve) => server.close(resolve));
+      for (const socket of sockets) socket.destroy(); // upgraded ones included
+      await closed;
       if (redis.isReady) await redis.close();
       else redis.destroy();
     },
