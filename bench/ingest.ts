@@ -79,7 +79,7 @@ async function timed(fn: () => Promise<void>): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-async function inBatches(entries: StoredLogEntry[], size: number, write: (batch: StoredLogEntry[]) => Promise<void>) {
+async function inBatches(entries: StoredLogEntry[], size: number, write: (batch: StoredLogEntry[]) => Promise<unknown>) {
   for (let i = 0; i < entries.length; i += size) await write(entries.slice(i, i + size));
 }
 

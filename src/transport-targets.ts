@@ -12,6 +12,8 @@ export interface BatchingOptions extends Partial<BufferRules> {
 export interface PostgresTransportOptions extends BatchingOptions {
   /** A PostgreSQL connection string; its search_path selects the schema. */
   connectionString: string;
+  /** The channel on which each committed batch is announced (NOTIFY, payload: rows added). Default `platform_logs`. */
+  notifyChannel?: string;
 }
 
 export interface RedisStreamTransportOptions extends BatchingOptions {

@@ -1,10 +1,16 @@
+import pg from 'pg';
 import pino from 'pino';
 import { describe, expect, test } from 'vitest';
 import { transportModulePath } from '../src/transport-targets.js';
-import { closeTransport, openTransport, send, wireEntry } from './fixtures/transport-harness.js';
+import { closeTransport, openTransport, send, waitFor, wireEntry } from './fixtures/transport-harness.js';
 import { useTestStores } from './support/stores.js';
 
 const stores = useTestStores();
+
+async function countFor(tenantId: string): Promise<number> {
+  const { rows } = await stores.pool.query('SELECT count(*)::int AS n FROM platform_logs WHERE tenant_id = $1', [tenantId]);
+  return rows[0].n;
+}
 
 async function rowsFor(tenantId: string) {
   const { rows } = await stores.pool.query(
@@ -128,5 +134,32 @@ describe('postgres transport', () => {
     expect(row.partition).toBe('platform_logs_info_default');
     expect(row.ts.toISOString()).toBe(old.timestamp);
   });
-});
 
+  test('each committed batch is announced on the platform_logs channel with the rows it added', async () => {
+    const listener = new pg.Client({ connectionString: stores.databaseUrl });
+    await listener.connect();
+    try {
+      const notices: string[] = [];
+      let rowsAtNotice = -1;
+      listener.on('notification', (notice) => {
+        if (notice.channel !== 'platform_logs' || notice.payload !== '37') return;
+        notices.push(notice.payload);
+        void countFor('announced').then((n) => (rowsAtNotice = n));
+      });
+      await listener.query('LISTEN platform_logs');
+      const stream = openTransport({ postgres: { connectionString: stores.databaseUrl } });
+      try {
+        // 36 entries wait for a full batch; the error entry flushes all 37 at once
+        const batch = [...Array.from({ length: 36 }, () => wireEntry({ tenantId: 'announced' })), wireEntry({ tenantId: 'announced', level: 'error' })];
+        send(stream, batch);
+        await waitFor(async () => rowsAtNotice, (n) => n >= 0, 5_000);
+        expect(notices).toEqual(['37']);
+        expect(rowsAtNotice).toBe(37);
+      } finally {
+        await closeTransport(stream);
+      }
+    } finally {
+      await listener.end();
+    }
+  });
+});

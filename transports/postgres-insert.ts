@@ -43,17 +43,42 @@ function columnValue(entry: StoredLogEntry, field: Field): string | number | nul
   return field === 'data' ? JSON.stringify(value) : (value as string | number);
 }
 
-const INSERT_UNNEST_SQL = `INSERT INTO platform_logs (${COLUMN_LIST})
+/** The channel on which each committed batch is announced, with the number of rows it added. */
+export const DEFAULT_NOTIFY_CHANNEL = 'platform_logs';
+
+/**
+ * `insert` (an INSERT … ON CONFLICT DO NOTHING) as one statement that also announces the
+ * rows it added with pg_notify on the channel given as parameter `channelParam`; the notice
+ * is delivered when the transaction commits, and none is sent when no row was added.
+ * The statement returns `added`.
+ */
+function announced(insert: string, channelParam: number): string {
+  return `WITH inserted AS (${insert} RETURNING 1)
+SELECT added, CASE WHEN added > 0 THEN pg_notify($${channelParam}, added::text) END AS notified
+FROM (SELECT count(*)::int AS added FROM inserted) AS counted`;
+}
+
+const INSERT_UNNEST_SQL = announced(
+  `INSERT INTO platform_logs (${COLUMN_LIST})
 SELECT * FROM unnest(${COLUMNS.map(([, , type], i) => `$${i + 1}::${type}[]`).join(', ')})
-ON CONFLICT DO NOTHING`;
+ON CONFLICT DO NOTHING`,
+  COLUMNS.length + 1,
+);
 
 /**
  * One multi-row INSERT whose rows are column arrays (one parameter per column, whatever
- * the batch size); an id already stored is skipped. The statement is prepared once per connection.
+ * the batch size); an id already stored is skipped. The statement is prepared once per
+ * connection. Resolves with the number of rows added.
  */
-export async function insertUnnest(client: pg.Pool | pg.ClientBase, entries: StoredLogEntry[]): Promise<void> {
-  const values = COLUMNS.map(([, field]) => entries.map((entry) => columnValue(entry, field)));
-  await client.query({ name: 'platform_logs_insert_unnest', text: INSERT_UNNEST_SQL, values });
+export async function insertUnnest(
+  client: pg.Pool | pg.ClientBase,
+  entries: StoredLogEntry[],
+  notifyChannel = DEFAULT_NOTIFY_CHANNEL,
+): Promise<number> {
+  const values: unknown[] = COLUMNS.map(([, field]) => entries.map((entry) => columnValue(entry, field)));
+  values.push(notifyChannel);
+  const { rows } = await client.query({ name: 'platform_logs_insert_unnest', text: INSERT_UNNEST_SQL, values });
+  return rows[0].added;
 }
 
 /** COPY text format: backslash escapes for the characters it gives meaning to, \N for null. */
@@ -78,17 +103,24 @@ async function copyInto(client: pg.ClientBase, table: string, entries: StoredLog
   });
 }
 
+const INSERT_FROM_STAGING_SQL = announced(
+  `INSERT INTO platform_logs (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM platform_logs_staging ON CONFLICT DO NOTHING`,
+  1,
+);
+
 /**
  * COPY into a session-local staging table, then one INSERT … ON CONFLICT DO NOTHING from
  * it, in one transaction (four round trips). Measured against insertUnnest by bench/ingest.ts.
+ * Resolves with the number of rows added.
  */
-export async function insertViaCopy(client: pg.ClientBase, entries: StoredLogEntry[]): Promise<void> {
+export async function insertViaCopy(client: pg.ClientBase, entries: StoredLogEntry[], notifyChannel = DEFAULT_NOTIFY_CHANNEL): Promise<number> {
   await client.query('BEGIN');
   try {
     await client.query('CREATE TEMP TABLE IF NOT EXISTS platform_logs_staging (LIKE platform_logs) ON COMMIT DELETE ROWS');
     await copyInto(client, 'platform_logs_staging', entries);
-    await client.query(`INSERT INTO platform_logs (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM platform_logs_staging ON CONFLICT DO NOTHING`);
+    const { rows } = await client.query(INSERT_FROM_STAGING_SQL, [notifyChannel]);
     await client.query('COMMIT');
+    return rows[0].added;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
@@ -102,13 +134,14 @@ export async function insertViaCopy(client: pg.ClientBase, entries: StoredLogEnt
  */
 export const COPY_FROM_ROWS = 1_000;
 
-/** Writes a batch the faster way for its size. */
-export async function insertEntries(pool: pg.Pool, entries: StoredLogEntry[]): Promise<void> {
-  if (entries.length < COPY_FROM_ROWS) return insertUnnest(pool, entries);
+/** Writes a batch the faster way for its size, announcing it on `notifyChannel`; resolves with the number of rows added. */
+export async function insertEntries(pool: pg.Pool, entries: StoredLogEntry[], notifyChannel = DEFAULT_NOTIFY_CHANNEL): Promise<number> {
+  if (entries.length < COPY_FROM_ROWS) return insertUnnest(pool, entries, notifyChannel);
   const client = await pool.connect();
   try {
-    await insertViaCopy(client, entries);
+    const added = await insertViaCopy(client, entries, notifyChannel);
     client.release();
+    return added;
   } catch (error) {
     client.release(error as Error);
     throw error;

@@ -1,17 +1,23 @@
 import pg from 'pg';
 import type { PostgresTransportOptions } from '../src/transport-targets.js';
 import { batchingTransport } from './batching-transport.js';
-import { insertEntries } from './postgres-insert.js';
+import { DEFAULT_NOTIFY_CHANNEL, insertEntries } from './postgres-insert.js';
 
 /**
  * pino transport into PostgreSQL's platform_logs: one statement per batch (INSERT … unnest
  * for small batches, COPY + staging for large ones; see insertEntries), duplicates skipped
- * by the primary key.
+ * by the primary key. Each committed batch is announced with a NOTIFY on `notifyChannel`
+ * (payload: the rows added), which the live stream without Redis listens to.
  * Load it by path: `pino.transport({ target: 'platform-logging/transports/postgres', options })`.
  */
 export default async function postgresTransport(options: PostgresTransportOptions) {
   if (typeof options?.connectionString !== 'string' || options.connectionString === '') {
     throw new Error('platform-logging: the postgres transport needs options.connectionString');
+  }
+  const notifyChannel = options.notifyChannel ?? DEFAULT_NOTIFY_CHANNEL;
+  // PostgreSQL refuses an empty channel name and one longer than 63 bytes: refused here, not on every batch
+  if (typeof notifyChannel !== 'string' || notifyChannel === '' || Buffer.byteLength(notifyChannel) > 63) {
+    throw new Error(`platform-logging: options.notifyChannel must be 1 to 63 bytes of text, got ${JSON.stringify(options.notifyChannel)}`);
   }
   // One connection: writes are serialized anyway. A failed query discards its connection,
   // so the next write reconnects; the timeouts keep a dead network from holding a write.
@@ -25,7 +31,9 @@ export default async function postgresTransport(options: PostgresTransportOption
   });
   pool.on('error', () => {});
   return batchingTransport('postgres', options, {
-    write: (entries) => insertEntries(pool, entries),
+    write: async (entries) => {
+      await insertEntries(pool, entries, notifyChannel);
+    },
     close: () => pool.end(),
   });
 }
