@@ -1,16 +1,26 @@
 /**
- * Ingest benchmark: end-to-end entries/s (pino logger calls -> transport worker -> committed
- * rows) against a raw COPY of the same rows into the same table (the limit), INSERT … unnest
- * against COPY + staging per batch size, and what the full-text column and index cost.
+ * Ingest benchmark: end-to-end entries/s against a raw COPY of the same rows into the same
+ * table (the limit), INSERT … unnest against COPY + staging per batch size, and what the
+ * full-text column and index cost.
  *
- *   npx tsx bench/ingest.ts [--rows 100000] [--database-url postgres://…]
+ * - raw COPY: one COPY statement of the pre-built stored rows (encoded to COPY text as it
+ *   streams), run before and after the end-to-end run; the faster of the two is the baseline.
+ * - end to end: plain pino (the wire format's keys, no caller location: the rows are the
+ *   pre-built ones) calling into pino.transport -> the postgres transport worker -> committed
+ *   rows, timed from the first call until the transport's NOTIFY notices have announced every
+ *   row. The notices give the batch sizes actually written. The table's content is checked
+ *   to be identical to the raw COPY's. PlatformLogger's own cost is bench/logger.ts's.
+ *
+ *   npx tsx bench/ingest.ts [--rows 100000] [--end-to-end-only] [--profile-worker DIR] [--database-url postgres://…]
  *
  * Needs the compiled transports (npm run build:lib). Works in its own schema, dropped at the end.
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import pino from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { migrate } from '../server/store/migrate.js';
@@ -18,19 +28,38 @@ import { ensurePartitionsAhead } from '../server/store/partitions.js';
 import { transportModulePath } from '../src/transport-targets.js';
 import { LOG_LEVELS, type LogEntry, type StoredLogEntry } from '../src/types.js';
 import { normalizeEntry } from '../transports/normalize-entry.js';
-import { copyRaw, insertUnnest, insertViaCopy } from '../transports/postgres-insert.js';
+import { COLUMN_LIST, COPY_FROM_ROWS, copyText, insertUnnest, insertViaCopy } from '../transports/postgres-insert.js';
 
 export interface IngestBenchOptions {
   rows?: number;
   databaseUrl?: string;
   /** Batch sizes for the INSERT … unnest vs COPY comparison. */
   batchSizes?: number[];
+  /** Only raw COPY and end to end (no statement or full-text comparison). */
+  endToEndOnly?: boolean;
+  /** Writes a CPU profile of the transport worker into this directory. */
+  profileWorkerDir?: string;
+}
+
+/** The batches the transport wrote during the end-to-end run, from its notices. */
+export interface WrittenBatches {
+  count: number;
+  mean: number;
+  median: number;
+  max: number;
+  /** Share of the rows written by COPY (batches of COPY_FROM_ROWS or more). */
+  copyShare: number;
 }
 
 export interface IngestBenchResult {
   rows: number;
+  /** The faster of the two raw COPY runs. */
   rawCopyPerSecond: number;
+  rawCopyRunsPerSecond: [before: number, after: number];
   endToEndPerSecond: number;
+  /** How long the logger calls themselves took, of the end-to-end time. */
+  callsSeconds: number;
+  batches: WrittenBatches;
   perBatchSize: { batchSize: number; unnestPerSecond: number; copyStagingPerSecond: number }[];
   fullText: { withPerSecond: number; withoutPerSecond: number };
 }
@@ -83,31 +112,84 @@ async function inBatches(entries: StoredLogEntry[], size: number, write: (batch:
   for (let i = 0; i < entries.length; i += size) await write(entries.slice(i, i + size));
 }
 
-async function count(pool: pg.Pool): Promise<number> {
-  const { rows } = await pool.query('SELECT count(*)::int AS n FROM platform_logs');
-  return rows[0].n;
+/** One COPY statement of every row, encoded in chunks as the stream drains. */
+async function copyRaw(client: pg.ClientBase, entries: StoredLogEntry[]): Promise<void> {
+  const stream = client.query(copyFrom(`COPY platform_logs (${COLUMN_LIST}) FROM STDIN`));
+  for (let i = 0; i < entries.length; i += 10_000) {
+    if (!stream.write(copyText(entries.slice(i, i + 10_000)))) await once(stream, 'drain');
+  }
+  stream.end();
+  await finished(stream);
+}
+
+/** The table's rows, as a count and an order-independent digest of every column. */
+async function tableDigest(pool: pg.Pool): Promise<string> {
+  const { rows } = await pool.query('SELECT count(*) AS n, sum(hashtextextended(t::text, 0)::numeric) AS digest FROM platform_logs t');
+  return `${rows[0].n}:${rows[0].digest}`;
+}
+
+function summarize(sizes: number[]): WrittenBatches {
+  const sorted = [...sizes].sort((a, b) => a - b);
+  const total = sorted.reduce((sum, n) => sum + n, 0);
+  return {
+    count: sorted.length,
+    mean: total / sorted.length,
+    median: sorted[Math.floor(sorted.length / 2)],
+    max: sorted[sorted.length - 1],
+    copyShare: sorted.filter((n) => n >= COPY_FROM_ROWS).reduce((sum, n) => sum + n, 0) / total,
+  };
+}
+
+/** Listens on `channel` for the transport's batch notices; `all` resolves with the batch sizes once `rows` rows were announced. */
+async function listenForBatches(connectionString: string, channel: string, rows: number) {
+  const listener = new pg.Client({ connectionString });
+  await listener.connect();
+  await listener.query(`LISTEN ${channel}`);
+  const sizes: number[] = [];
+  let announced = 0;
+  const all = new Promise<number[]>((resolve) => {
+    listener.on('notification', ({ payload }) => {
+      sizes.push(Number(payload));
+      announced += Number(payload);
+      if (announced >= rows) resolve(sizes);
+    });
+  });
+  return { all, end: () => listener.end() };
 }
 
 /** Logger calls through pino.transport into the worker, timed until every row is committed. */
-async function endToEnd(pool: pg.Pool, connectionString: string, wire: LogEntry[]): Promise<number> {
+async function endToEnd(connectionString: string, wire: LogEntry[], profileWorkerDir?: string) {
+  const channel = `bench_${randomBytes(4).toString('hex')}`;
+  const notices = await listenForBatches(connectionString, channel, wire.length);
   // a buffer as large as the run, so that the pipeline's sustained throughput is measured rather than its drops
-  const transport = pino.transport({ target: transportModulePath('postgres'), options: { connectionString, maxBufferedEntries: wire.length } });
+  const transport = pino.transport({
+    target: transportModulePath('postgres'),
+    options: { connectionString, notifyChannel: channel, maxBufferedEntries: wire.length },
+    worker: profileWorkerDir ? { execArgv: ['--cpu-prof', '--cpu-prof-dir', profileWorkerDir] } : undefined,
+  });
   await once(transport, 'ready');
   const logger = pino(
     { base: null, messageKey: 'message', timestamp: false, formatters: { level: (label) => ({ level: label }) } },
     transport,
   );
+  // each call's arguments as a service has them at hand
+  const calls = wire.map(({ level, message, ...fields }) => ({ level, message, fields }));
+  let sizes: number[] = [];
+  let callsSeconds = 0;
   const seconds = await timed(async () => {
-    for (let i = 0; i < wire.length; i++) {
-      const { level, message, ...fields } = wire[i];
-      logger[level](fields, message);
-      if (i % 1_000 === 999) await new Promise(setImmediate);
-    }
-    while ((await count(pool)) < wire.length) await new Promise((resolve) => setTimeout(resolve, 20));
+    callsSeconds = await timed(async () => {
+      for (let i = 0; i < calls.length; i++) {
+        const { level, message, fields } = calls[i];
+        logger[level](fields, message);
+        if (i % 1_000 === 999) await new Promise(setImmediate);
+      }
+    });
+    sizes = await notices.all;
   });
   transport.end();
   await once(transport, 'close');
-  return wire.length / seconds;
+  await notices.end();
+  return { perSecond: wire.length / seconds, callsSeconds, batches: summarize(sizes) };
 }
 
 export async function runIngestBench(options: IngestBenchOptions = {}): Promise<IngestBenchResult> {
@@ -130,9 +212,23 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
     const client = await pool.connect();
     try {
       await truncate();
-      const rawSeconds = await timed(() => inBatches(stored, 10_000, (batch) => copyRaw(client, batch)));
+      const rawBefore = rows / (await timed(() => copyRaw(client, stored)));
+      const copied = await tableDigest(pool);
       await truncate();
-      const endToEndPerSecond = await endToEnd(pool, connectionString, wire);
+      const endToEndRun = await endToEnd(connectionString, wire, options.profileWorkerDir);
+      const logged = await tableDigest(pool);
+      if (logged !== copied) throw new Error(`end to end stored other rows than raw COPY (count:digest ${logged} against ${copied})`);
+      await truncate();
+      const rawAfter = rows / (await timed(() => copyRaw(client, stored)));
+      const ends = {
+        rows,
+        rawCopyPerSecond: Math.max(rawBefore, rawAfter),
+        rawCopyRunsPerSecond: [rawBefore, rawAfter] as [number, number],
+        endToEndPerSecond: endToEndRun.perSecond,
+        callsSeconds: endToEndRun.callsSeconds,
+        batches: endToEndRun.batches,
+      };
+      if (options.endToEndOnly) return { ...ends, perBatchSize: [], fullText: { withPerSecond: NaN, withoutPerSecond: NaN } };
 
       const sample = stored.slice(0, Math.min(rows, 20_000));
       const perBatchSize = [];
@@ -152,9 +248,7 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
       const withoutSeconds = await timed(() => inBatches(stored, 2_000, (batch) => insertUnnest(client, batch)));
 
       return {
-        rows,
-        rawCopyPerSecond: rows / rawSeconds,
-        endToEndPerSecond,
+        ...ends,
         perBatchSize,
         fullText: { withPerSecond: rows / withSeconds, withoutPerSecond: rows / withoutSeconds },
       };
@@ -172,14 +266,23 @@ const perSecond = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export function printIngestBench(result: IngestBenchResult): void {
   console.log(`\nIngest into platform_logs, ${result.rows.toLocaleString('en-US')} rows`);
+  const [before, after] = result.rawCopyRunsPerSecond;
   console.table([
-    { path: 'raw COPY (limit)', 'rows/s': perSecond(result.rawCopyPerSecond), 'x raw COPY': '1.00' },
+    { path: 'raw COPY, one statement (limit)', 'rows/s': perSecond(result.rawCopyPerSecond), 'x raw COPY': '1.00' },
     {
-      path: 'end to end (logger -> worker -> rows)',
+      path: 'end to end (pino -> worker -> rows)',
       'rows/s': perSecond(result.endToEndPerSecond),
       'x raw COPY': (result.endToEndPerSecond / result.rawCopyPerSecond).toFixed(2),
     },
   ]);
+  const { batches } = result;
+  console.log(
+    `raw COPY runs before / after: ${perSecond(before)} / ${perSecond(after)} rows/s. ` +
+      `End to end: ${(result.rows / result.endToEndPerSecond).toFixed(1)} s, of which the logger calls ${result.callsSeconds.toFixed(1)} s. ` +
+      `Batches written end to end: ${batches.count}, mean ${Math.round(batches.mean)}, median ${batches.median}, max ${batches.max}; ` +
+      `${(100 * batches.copyShare).toFixed(0)}% of rows by COPY (batches of ${COPY_FROM_ROWS.toLocaleString('en-US')} or more), the rest by INSERT … unnest.`,
+  );
+  if (result.perBatchSize.length === 0) return;
   console.log('One batch per statement, sequential:');
   console.table(
     result.perBatchSize.map((r) => ({
@@ -204,7 +307,12 @@ function argument(name: string): string | undefined {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const rows = argument('rows');
-  runIngestBench({ rows: rows ? Number(rows) : undefined, databaseUrl: argument('database-url') })
+  runIngestBench({
+    rows: rows ? Number(rows) : undefined,
+    databaseUrl: argument('database-url'),
+    endToEndOnly: process.argv.includes('--end-to-end-only'),
+    profileWorkerDir: argument('profile-worker'),
+  })
     .then(printIngestBench)
     .catch((error) => {
       console.error(error);

@@ -5,6 +5,11 @@ import { normalizeEntry } from './normalize-entry.js';
 export interface BatcherOptions extends BufferRules {
   /** Most entries one write carries when a backlog waits (after an outage, under load). */
   maxWriteBatch: number;
+  /**
+   * Most writes in flight at once. Beyond the first, a write starts only while a full
+   * `maxWriteBatch` waits, so without a backlog there is one write at a time. Default 1.
+   */
+  writesInFlight?: number;
   /** First retry delay after a failed write; doubles each failure, with jitter. */
   retryBaseMs: number;
   /** Longest delay between retries. */
@@ -19,11 +24,13 @@ export type WriteBatch = (entries: StoredLogEntry[]) => Promise<void>;
 const levelRank = (level: LogLevel) => LOG_LEVELS.indexOf(level);
 
 /**
- * Collects entries and writes them in batches, one write at a time: when `batchSize` wait,
+ * Collects entries and writes them in batches: when `batchSize` wait,
  * `flushIntervalMs` after the first waiting entry, and at once (with everything before it)
  * when an entry of `flushImmediatelyAt` or above arrives. While the store fails, entries
  * wait (at most `maxBufferedEntries`, the oldest non-error entries dropped first) and the
- * write is retried with exponential backoff and jitter. Drops are reported on stderr when
+ * write is retried with exponential backoff and jitter. One write is in flight at a time, or up
+ * to `writesInFlight` while a backlog of full batches waits; batches may then commit out of
+ * order, which a store keyed by entry id and time does not mind. Drops are reported on stderr when
  * they start and, once the store is back, as one warn entry in the store itself.
  * add() never waits for the store.
  */
@@ -31,7 +38,9 @@ export class Batcher {
   private waiting: StoredLogEntry[] = [];
   /** How many entries at the front of `waiting` must be written now. */
   private due = 0;
+  /** Entries being written, and by how many writes. */
   private inFlight = 0;
+  private writing = 0;
   private intervalTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
@@ -42,6 +51,7 @@ export class Batcher {
   private closing = false;
   private onIdle: (() => void) | undefined;
   private readonly urgentRank: number;
+  private readonly maxWrites: number;
 
   constructor(
     private readonly name: string,
@@ -49,6 +59,7 @@ export class Batcher {
     private readonly options: BatcherOptions,
   ) {
     this.urgentRank = levelRank(options.flushImmediatelyAt);
+    this.maxWrites = options.writesInFlight ?? 1;
   }
 
   /** Entries waiting or being written. */
@@ -104,11 +115,20 @@ export class Batcher {
   }
 
   private pump(): void {
-    if (this.inFlight > 0 || this.retryTimer || this.waiting.length === 0) return;
-    if (!this.closing && this.due === 0 && this.waiting.length < this.options.batchSize) return;
+    while (this.mayWrite()) this.writeNext();
+  }
+
+  private mayWrite(): boolean {
+    if (this.retryTimer || this.waiting.length === 0 || this.writing >= this.maxWrites) return false;
+    if (this.writing > 0) return this.waiting.length >= this.options.maxWriteBatch;
+    return this.closing || this.due > 0 || this.waiting.length >= this.options.batchSize;
+  }
+
+  private writeNext(): void {
     const batch = this.waiting.splice(0, this.options.maxWriteBatch);
     this.due = Math.max(0, this.due - batch.length);
-    this.inFlight = batch.length;
+    this.inFlight += batch.length;
+    this.writing += 1;
     if (this.waiting.length === 0) {
       clearTimeout(this.intervalTimer);
       this.intervalTimer = undefined;
@@ -116,13 +136,14 @@ export class Batcher {
       this.intervalTimer ??= setTimeout(() => this.onInterval(), this.options.flushIntervalMs);
     }
     this.write(batch).then(
-      () => this.onWritten(),
+      () => this.onWritten(batch.length),
       (error: unknown) => this.onFailed(batch, error),
     );
   }
 
-  private onWritten(): void {
-    this.inFlight = 0;
+  private onWritten(count: number): void {
+    this.inFlight -= count;
+    this.writing -= 1;
     this.failures = 0;
     this.outageReported = false;
     // report drops once caught up, so that a long outage or overload gives one report
@@ -132,7 +153,8 @@ export class Batcher {
   }
 
   private onFailed(batch: StoredLogEntry[], error: unknown): void {
-    this.inFlight = 0;
+    this.inFlight -= batch.length;
+    this.writing -= 1;
     this.waiting = batch.concat(this.waiting);
     this.due += batch.length;
     this.enforceBound();
@@ -143,6 +165,7 @@ export class Batcher {
     }
     const ceiling = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** Math.min(this.failures - 1, 20));
     const delay = this.closing ? Math.min(ceiling, 250) : ceiling / 2 + (Math.random() * ceiling) / 2;
+    if (this.retryTimer) return; // the other write in flight failed first: one retry for both
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.pump();

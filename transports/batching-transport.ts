@@ -5,10 +5,11 @@ import type { StoredLogEntry } from '../src/types.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
 import { normalizeEntry } from './normalize-entry.js';
 
-/** The store side of a transport: one batch per call, one call at a time. */
+/** The store side of a transport: one batch per call, at most `writesInFlight` calls at a time (default 1). */
 export interface StoreWriter {
   write(entries: StoredLogEntry[]): Promise<void>;
   close(): Promise<void>;
+  writesInFlight?: number;
 }
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 8_000;
@@ -50,7 +51,10 @@ function within<T>(ms: number, promise: Promise<T>): Promise<T | void> {
  * On close, it writes what is buffered within the deadline, then closes the store.
  */
 export function batchingTransport(name: string, options: BatchingOptions, writer: StoreWriter) {
-  const batcher = new Batcher(name, (entries) => writer.write(entries), resolveBatcherOptions(options));
+  const batcher = new Batcher(name, (entries) => writer.write(entries), {
+    ...resolveBatcherOptions(options),
+    writesInFlight: writer.writesInFlight,
+  });
   const add = (raw: Record<string, unknown>) => {
     try {
       batcher.add(normalizeEntry(raw));
@@ -59,9 +63,10 @@ export function batchingTransport(name: string, options: BatchingOptions, writer
     }
   };
   return build(
-    async (source) => {
+    (source) => {
       source.on('unknown', (line: string) => add({ message: line }));
-      for await (const raw of source) add(raw as Record<string, unknown>);
+      // 'data' events rather than for await: no promise per line
+      source.on('data', add);
     },
     {
       async close() {

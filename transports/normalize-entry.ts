@@ -81,6 +81,25 @@ function storableData(value: Record<string, unknown>): Record<string, unknown> {
   return storable(value) as Record<string, unknown>;
 }
 
+function isEmpty(object: Record<string, unknown>): boolean {
+  for (const _ in object) return false;
+  return true;
+}
+
+/**
+ * The entry's data: the given object (used as it is when nothing joins it), a value that is
+ * not an object under `value`, and the unknown keys; null when all of that is empty.
+ */
+function dataOf(given: unknown, extra: Record<string, unknown>): Record<string, unknown> | null {
+  const isObject = given !== null && typeof given === 'object' && !Array.isArray(given);
+  if (isEmpty(extra) && (isObject || given === undefined || given === null)) {
+    return isObject && !isEmpty(given as Record<string, unknown>) ? (given as Record<string, unknown>) : null;
+  }
+  const data: Record<string, unknown> = isObject ? { ...(given as Record<string, unknown>) } : {};
+  if (given !== undefined && given !== null && !isObject) data.value = given;
+  return Object.assign(data, extra);
+}
+
 /**
  * Turns one parsed line into the entry both stores keep. Accepts the wire format (every
  * LogEntry key) and plain pino lines (msg, numeric level, time in ms); what is missing gets a
@@ -90,7 +109,7 @@ function storableData(value: Record<string, unknown>): Record<string, unknown> {
  */
 export function normalizeEntry(raw: Record<string, unknown>): StoredLogEntry {
   const extra: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) if (!KNOWN_KEYS.has(key) && value !== undefined) extra[key] = value;
+  for (const key in raw) if (!KNOWN_KEYS.has(key) && raw[key] !== undefined) extra[key] = raw[key];
 
   let id = typeof raw.id === 'string' && isUuid(raw.id) ? raw.id.toLowerCase() : null;
   if (id === null) {
@@ -106,10 +125,7 @@ export function normalizeEntry(raw: Record<string, unknown>): StoredLogEntry {
   if (typeof raw.line === 'number' && Number.isInteger(raw.line) && Math.abs(raw.line) <= INT32_MAX) line = raw.line;
   else if (raw.line !== undefined && raw.line !== null) extra.line = raw.line;
 
-  const given = raw.data;
-  const data = (given !== null && typeof given === 'object' && !Array.isArray(given) ? { ...given } : {}) as Record<string, unknown>;
-  if (given !== undefined && given !== null && (typeof given !== 'object' || Array.isArray(given))) data.value = given;
-  Object.assign(data, extra);
+  const data = dataOf(raw.data, extra);
 
   const level = levelOf(raw.level);
   const entry: StoredLogEntry = {
@@ -130,7 +146,7 @@ export function normalizeEntry(raw: Record<string, unknown>): StoredLogEntry {
     line,
     function: null,
     message: textOrNull(raw.message ?? raw.msg) ?? '',
-    data: Object.keys(data).length > 0 ? storableData(data) : null,
+    data: data && storableData(data),
     errorType: null,
     errorCode: null,
     errorStack: null,

@@ -34,7 +34,8 @@ const COLUMNS: readonly [column: string, field: Field, type: string][] = [
   ['message_template', 'messageTemplate', 'text'],
 ];
 
-const COLUMN_LIST = COLUMNS.map(([column]) => column).join(', ');
+/** The stored columns, in the order of copyText and of the unnest parameters. */
+export const COLUMN_LIST = COLUMNS.map(([column]) => column).join(', ');
 
 /** The value stored for a field: data as JSON text, everything else as is. */
 function columnValue(entry: StoredLogEntry, field: Field): string | number | null {
@@ -81,16 +82,24 @@ export async function insertUnnest(
   return rows[0].added;
 }
 
+const COPY_SPECIAL = /[\\\n\r\t]/;
+const COPY_SPECIALS = /[\\\n\r\t]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
 /** COPY text format: backslash escapes for the characters it gives meaning to, \N for null. */
 function copyField(value: string | number | null): string {
   if (value === null) return '\\N';
   if (typeof value === 'number') return String(value);
-  return value.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
+  return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]) : value;
 }
 
-function copyText(entries: StoredLogEntry[]): string {
+/** Entries as lines of COPY text, in the column order of COLUMN_LIST. */
+export function copyText(entries: StoredLogEntry[]): string {
+  const last = COLUMNS.length - 1;
   let text = '';
-  for (const entry of entries) text += COLUMNS.map(([, field]) => copyField(columnValue(entry, field))).join('\t') + '\n';
+  for (const entry of entries) {
+    for (let i = 0; i <= last; i++) text += copyField(columnValue(entry, COLUMNS[i][1])) + (i === last ? '\n' : '\t');
+  }
   return text;
 }
 
@@ -127,10 +136,34 @@ export async function insertViaCopy(client: pg.ClientBase, entries: StoredLogEnt
   }
 }
 
+/** PostgreSQL's unique_violation: the batch holds an id already stored (or one id twice). */
+const UNIQUE_VIOLATION = '23505';
+
 /**
- * From this many rows on, COPY + staging is used; below it, one INSERT … unnest (one round
- * trip instead of four). bench/ingest.ts, three runs on a shared 2-core machine: at 50 rows
- * unnest did 0.9-1.8x COPY + staging, at 5,000 rows COPY + staging did 1.2-2x unnest.
+ * COPY straight into platform_logs, then the notice, in one transaction: no staging table
+ * and no ON CONFLICT, so it costs what a raw COPY costs. A batch holding an id already
+ * stored (a retried batch that did commit, or a service that sent one id twice) fails as a
+ * whole with a unique violation, which the caller answers with insertViaCopy.
+ * Resolves with the number of rows added: all of them.
+ */
+export async function copyDirect(client: pg.ClientBase, entries: StoredLogEntry[], notifyChannel = DEFAULT_NOTIFY_CHANNEL): Promise<number> {
+  await client.query('BEGIN');
+  try {
+    await copyInto(client, 'platform_logs', entries);
+    await client.query('SELECT pg_notify($1, $2)', [notifyChannel, String(entries.length)]);
+    await client.query('COMMIT');
+    return entries.length;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * From this many rows on, COPY is used (straight into the table, else through staging);
+ * below it, one INSERT … unnest (one round trip instead of four). bench/ingest.ts, three
+ * runs on a shared 2-core machine: at 50 rows unnest did 0.9-1.8x COPY + staging, at 5,000
+ * rows COPY + staging did 1.2-2x unnest.
  */
 export const COPY_FROM_ROWS = 1_000;
 
@@ -139,16 +172,17 @@ export async function insertEntries(pool: pg.Pool, entries: StoredLogEntry[], no
   if (entries.length < COPY_FROM_ROWS) return insertUnnest(pool, entries, notifyChannel);
   const client = await pool.connect();
   try {
-    const added = await insertViaCopy(client, entries, notifyChannel);
+    let added: number;
+    try {
+      added = await copyDirect(client, entries, notifyChannel);
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      added = await insertViaCopy(client, entries, notifyChannel);
+    }
     client.release();
     return added;
   } catch (error) {
     client.release(error as Error);
     throw error;
   }
-}
-
-/** A plain COPY into platform_logs, without duplicate handling: the ingest limit the benchmark compares with. */
-export function copyRaw(client: pg.ClientBase, entries: StoredLogEntry[]): Promise<void> {
-  return copyInto(client, 'platform_logs', entries);
 }

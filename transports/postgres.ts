@@ -10,6 +10,8 @@ import { DEFAULT_NOTIFY_CHANNEL, insertEntries } from './postgres-insert.js';
  * (payload: the rows added), which the live stream without Redis listens to.
  * Load it by path: `pino.transport({ target: 'platform-logging/transports/postgres', options })`.
  */
+const WRITES_IN_FLIGHT = 2;
+
 export default async function postgresTransport(options: PostgresTransportOptions) {
   if (typeof options?.connectionString !== 'string' || options.connectionString === '') {
     throw new Error('platform-logging: the postgres transport needs options.connectionString');
@@ -19,11 +21,12 @@ export default async function postgresTransport(options: PostgresTransportOption
   if (typeof notifyChannel !== 'string' || notifyChannel === '' || Buffer.byteLength(notifyChannel) > 63) {
     throw new Error(`platform-logging: options.notifyChannel must be 1 to 63 bytes of text, got ${JSON.stringify(options.notifyChannel)}`);
   }
-  // One connection: writes are serialized anyway. A failed query discards its connection,
-  // so the next write reconnects; the timeouts keep a dead network from holding a write.
+  // Two connections: while a backlog of full batches waits, one batch is sent while the
+  // other commits, so PostgreSQL keeps working between batches. A failed query discards its
+  // connection, so the next write reconnects; the timeouts keep a dead network from holding a write.
   const pool = new pg.Pool({
     connectionString: options.connectionString,
-    max: 1,
+    max: WRITES_IN_FLIGHT,
     connectionTimeoutMillis: 5_000,
     query_timeout: 20_000,
     keepAlive: true,
@@ -35,5 +38,6 @@ export default async function postgresTransport(options: PostgresTransportOption
       await insertEntries(pool, entries, notifyChannel);
     },
     close: () => pool.end(),
+    writesInFlight: WRITES_IN_FLIGHT,
   });
 }
