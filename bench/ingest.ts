@@ -28,7 +28,8 @@ import { ensurePartitionsAhead } from '../server/store/partitions.js';
 import { transportModulePath } from '../src/transport-targets.js';
 import { LOG_LEVELS, type LogEntry, type StoredLogEntry } from '../src/types.js';
 import { normalizeEntry } from '../transports/normalize-entry.js';
-import { COLUMN_LIST, COPY_FROM_ROWS, copyDirect, copyText, insertUnnest, insertViaCopy } from '../transports/postgres-insert.js';
+import { ENTRY_COLUMNS } from '../src/entry-fields.js';
+import { COPY_FROM_ROWS, copyDirect, copyText, insertUnnest, insertViaCopy } from '../transports/postgres-insert.js';
 
 export interface IngestBenchOptions {
   rows?: number;
@@ -114,7 +115,7 @@ async function inBatches(entries: StoredLogEntry[], size: number, write: (batch:
 
 /** One COPY statement of every row, encoded in chunks as the stream drains. */
 async function copyRaw(client: pg.ClientBase, entries: StoredLogEntry[]): Promise<void> {
-  const stream = client.query(copyFrom(`COPY platform_logs (${COLUMN_LIST}) FROM STDIN`));
+  const stream = client.query(copyFrom(`COPY platform_logs (${ENTRY_COLUMNS}) FROM STDIN`));
   for (let i = 0; i < entries.length; i += 10_000) {
     if (!stream.write(copyText(entries.slice(i, i + 10_000)))) await once(stream, 'drain');
   }

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { LogFilters } from '../server/store/filters.js';
 import { to as copyTo } from 'pg-copy-streams';
-import { ENTRY_COLUMNS } from '../server/store/entry-row.js';
+import { ENTRY_COLUMNS } from '../src/entry-fields.js';
 import { exportChunks, exportCopySql } from '../server/store/export.js';
 import { migrate } from '../server/store/migrate.js';
 import { ensurePartitions, ensurePartitionsAhead } from '../server/store/partitions.js';

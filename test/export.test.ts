@@ -7,7 +7,7 @@ import type { Hono } from 'hono';
 import { to as copyTo } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { copyTextReader } from '../server/store/copy-text.js';
-import { ENTRY_FIELDS } from '../server/store/entry-row.js';
+import { ENTRY_FIELDS } from '../src/entry-fields.js';
 import { exportCopySql } from '../server/store/export.js';
 import type { StoredLogEntry } from '../src/types.js';
 import { PLATFORM_KEY, bearer, createTestApp, insertEntries, makeEntry } from './server-fixtures.js';

@@ -4,7 +4,7 @@ import { createClient } from 'redis';
 import { createApp } from '../server/app.js';
 import { createAuth, type ApiKey } from '../server/auth.js';
 import type { StoredLogEntry } from '../src/types.js';
-import { ENTRY_COLUMNS, ENTRY_FIELDS } from '../server/store/entry-row.js';
+import { ENTRY_COLUMNS, ENTRY_FIELDS } from '../src/entry-fields.js';
 
 export const PLATFORM_KEY = 'platform-key-0123456789';
 export const TENANT_A_KEY = 'tenant-a-key-0123456789';

@@ -1,44 +1,13 @@
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { ENTRY_COLUMNS, ENTRY_FIELDS, type StoredField } from '../src/entry-fields.js';
 import type { StoredLogEntry } from '../src/types.js';
 
-type Field = keyof StoredLogEntry;
-
-/** platform_logs' stored columns (all but the generated `search`), the entry field each holds, and its SQL type. */
-const COLUMNS: readonly [column: string, field: Field, type: string][] = [
-  ['id', 'id', 'uuid'],
-  ['"timestamp"', 'timestamp', 'timestamptz'],
-  ['level', 'level', 'text'],
-  ['tenant_id', 'tenantId', 'text'],
-  ['tenant_slug', 'tenantSlug', 'text'],
-  ['user_id', 'userId', 'text'],
-  ['session_id', 'sessionId', 'text'],
-  ['impersonator_id', 'impersonatorId', 'text'],
-  ['request_id', 'requestId', 'text'],
-  ['trace_id', 'traceId', 'text'],
-  ['span_id', 'spanId', 'text'],
-  ['service', 'service', 'text'],
-  ['action', 'action', 'text'],
-  ['file', 'file', 'text'],
-  ['line', 'line', 'integer'],
-  ['function', 'function', 'text'],
-  ['message', 'message', 'text'],
-  ['data', 'data', 'jsonb'],
-  ['error_type', 'errorType', 'text'],
-  ['error_code', 'errorCode', 'text'],
-  ['error_stack', 'errorStack', 'text'],
-  ['environment', 'environment', 'text'],
-  ['version', 'version', 'text'],
-  ['region', 'region', 'text'],
-  ['error_signature', 'errorSignature', 'text'],
-  ['message_template', 'messageTemplate', 'text'],
-];
-
-/** The stored columns, in the order of copyText and of the unnest parameters. */
-export const COLUMN_LIST = COLUMNS.map(([column]) => column).join(', ');
+/** The entry field of each stored column (all but the generated `search`), in ENTRY_COLUMNS order. */
+const FIELDS: readonly StoredField[] = ENTRY_FIELDS.map(({ field }) => field);
 
 /** The value stored for a field: data as JSON text, everything else as is. */
-function columnValue(entry: StoredLogEntry, field: Field): string | number | null {
+function columnValue(entry: StoredLogEntry, field: StoredField): string | number | null {
   const value = entry[field];
   if (value === null || value === undefined) return null;
   return field === 'data' ? JSON.stringify(value) : (value as string | number);
@@ -60,10 +29,10 @@ FROM (SELECT count(*)::int AS added FROM inserted) AS counted`;
 }
 
 const INSERT_UNNEST_SQL = announced(
-  `INSERT INTO platform_logs (${COLUMN_LIST})
-SELECT * FROM unnest(${COLUMNS.map(([, , type], i) => `$${i + 1}::${type}[]`).join(', ')})
+  `INSERT INTO platform_logs (${ENTRY_COLUMNS})
+SELECT * FROM unnest(${ENTRY_FIELDS.map(({ sqlType }, i) => `$${i + 1}::${sqlType}[]`).join(', ')})
 ON CONFLICT DO NOTHING`,
-  COLUMNS.length + 1,
+  ENTRY_FIELDS.length + 1,
 );
 
 /**
@@ -76,7 +45,7 @@ export async function insertUnnest(
   entries: StoredLogEntry[],
   notifyChannel = DEFAULT_NOTIFY_CHANNEL,
 ): Promise<number> {
-  const values: unknown[] = COLUMNS.map(([, field]) => entries.map((entry) => columnValue(entry, field)));
+  const values: unknown[] = FIELDS.map((field) => entries.map((entry) => columnValue(entry, field)));
   values.push(notifyChannel);
   const { rows } = await client.query({ name: 'platform_logs_insert_unnest', text: INSERT_UNNEST_SQL, values });
   return rows[0].added;
@@ -93,18 +62,18 @@ function copyField(value: string | number | null): string {
   return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]) : value;
 }
 
-/** Entries as lines of COPY text, in the column order of COLUMN_LIST. */
+/** Entries as lines of COPY text, in the column order of ENTRY_COLUMNS. */
 export function copyText(entries: StoredLogEntry[]): string {
-  const last = COLUMNS.length - 1;
+  const last = FIELDS.length - 1;
   let text = '';
   for (const entry of entries) {
-    for (let i = 0; i <= last; i++) text += copyField(columnValue(entry, COLUMNS[i][1])) + (i === last ? '\n' : '\t');
+    for (let i = 0; i <= last; i++) text += copyField(columnValue(entry, FIELDS[i])) + (i === last ? '\n' : '\t');
   }
   return text;
 }
 
 async function copyInto(client: pg.ClientBase, table: string, entries: StoredLogEntry[]): Promise<void> {
-  const stream = client.query(copyFrom(`COPY ${table} (${COLUMN_LIST}) FROM STDIN`));
+  const stream = client.query(copyFrom(`COPY ${table} (${ENTRY_COLUMNS}) FROM STDIN`));
   await new Promise<void>((resolve, reject) => {
     stream.on('finish', resolve);
     stream.on('error', reject);
@@ -113,7 +82,7 @@ async function copyInto(client: pg.ClientBase, table: string, entries: StoredLog
 }
 
 const INSERT_FROM_STAGING_SQL = announced(
-  `INSERT INTO platform_logs (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM platform_logs_staging ON CONFLICT DO NOTHING`,
+  `INSERT INTO platform_logs (${ENTRY_COLUMNS}) SELECT ${ENTRY_COLUMNS} FROM platform_logs_staging ON CONFLICT DO NOTHING`,
   1,
 );
 

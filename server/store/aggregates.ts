@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { LOG_LEVELS, type LogLevel, type StoredLogEntry } from '../../src/types.js';
-import { ENTRY_COLUMNS, rowToEntry } from './entry-row.js';
+import { ENTRY_COLUMNS } from '../../src/entry-fields.js';
+import { rowToEntry } from './entry-row.js';
 import { coverSql, rollupCover, type RollupCover } from './error-rollup.js';
 import { whereClause, type LogFilters } from './filters.js';
 import { bucketSecondsFor } from './histogram.js';

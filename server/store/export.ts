@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { copyTextReader } from './copy-text.js';
-import { ENTRY_API_VALUES, ENTRY_FIELDS } from './entry-row.js';
+import { ENTRY_FIELDS } from '../../src/entry-fields.js';
+import { ENTRY_API_VALUES } from './entry-row.js';
 import { whereClause, type LogFilters } from './filters.js';
 
 export const EXPORT_FORMATS = ['ndjson', 'csv'] as const;

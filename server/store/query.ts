@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { StoredLogEntry } from '../../src/types.js';
-import { ENTRY_COLUMNS, rowToEntry } from './entry-row.js';
+import { ENTRY_COLUMNS } from '../../src/entry-fields.js';
+import { rowToEntry } from './entry-row.js';
 import { whereClause, type LogFilters } from './filters.js';
 
 /** Position after an entry in newest-first order: its exact timestamp (microseconds) and id. */

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { StoredLogEntry } from '../../src/types.js';
-import { ENTRY_COLUMNS, rowToEntry } from '../store/entry-row.js';
+import { ENTRY_COLUMNS } from '../../src/entry-fields.js';
+import { rowToEntry } from '../store/entry-row.js';
 import { sleep, type SourceEvents, type StreamItem, type StreamLogger, type StreamSource } from './source.js';
 import { decodePostgresPosition, encodePostgresPosition, type PostgresPosition } from './stream-id.js';
 
