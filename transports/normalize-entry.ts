@@ -1,5 +1,6 @@
-import { v7 as uuidv7, validate as isUuid } from 'uuid';
+import { validate as isUuid } from 'uuid';
 import { computeErrorSignature, generalizeMessage } from '../src/error-aggregation.js';
+import { uuidv7 } from '../src/id.js';
 import { wellFormed } from '../src/safe-string.js';
 import { LOG_ENTRY_FIELDS, PLATFORM_TENANT_ID, isLogLevel, type LogLevel, type StoredLogEntry } from '../src/types.js';
 
