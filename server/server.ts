@@ -1,19 +1,15 @@
-import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { serve, type ServerType } from '@hono/node-server';
-import { createNodeWebSocket } from '@hono/node-ws';
-import { Hono } from 'hono';
 import { createLogger } from '../src/factory.js';
 import type { PlatformLogger } from '../src/logger.js';
 import { packageRoot } from '../src/package-root.js';
-import { createApp } from './app.js';
 import { createAuth, loadApiKeys } from './auth.js';
 import { createRetentionInngest, inngestConfigured, startRetentionTimer } from './retention/index.js';
 import type { ServerSettings } from './settings.js';
 import { openStores, type Stores } from './stores.js';
 import { migrate } from './store/migrate.js';
 import { ensurePartitionsAhead } from './store/partitions.js';
-import { createStreamHub, createStreamRoutes, streamLimitsFromEnv } from './stream/index.js';
+import { serveApp } from './serve.js';
+import { createStreamHub, streamLimitsFromEnv } from './stream/index.js';
 
 export interface RunningServer {
   url: string;
@@ -54,34 +50,18 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
     const inngest = inngestConfigured(env) ? createRetentionInngest({ pool: stores.pool, logger }) : undefined;
     const stopRetentionTimer = inngest ? undefined : startRetentionTimer({ pool: stores.pool, logger });
 
-    const auth = createAuth(keys);
-    const root = new Hono();
-    const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({ app: root });
-    root.route(
-      '/',
-      createApp({
-        pool: stores.pool,
-        redis: stores.redis,
-        auth,
-        exportMaxRows: settings.exportMaxRows,
-        rateLimitPerMinute: settings.rateLimitPerMinute,
-        stream: createStreamRoutes({ hub, upgradeWebSocket, auth }),
-        inngest: inngest?.handler,
-        logger,
-        uiDir: UI_DIR,
-      }),
-    );
-
-    const server: ServerType = await new Promise((resolve, reject) => {
-      const started = serve({ fetch: root.fetch, hostname: settings.host, port: settings.port }, () => resolve(started));
-      started.once('error', reject);
-    });
-    injectWebSocket(server);
-    // Upgraded sockets leave the HTTP server's bookkeeping: kept here, so shutdown can end them.
-    const sockets = new Set<Socket>();
-    server.on('connection', (socket: Socket) => {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
+    const served = await serveApp({
+      hub,
+      hostname: settings.host,
+      port: settings.port,
+      pool: stores.pool,
+      redis: stores.redis,
+      auth: createAuth(keys),
+      exportMaxRows: settings.exportMaxRows,
+      rateLimitPerMinute: settings.rateLimitPerMinute,
+      inngest: inngest?.handler,
+      logger,
+      uiDir: UI_DIR,
     });
     const url = `http://${settings.host === '0.0.0.0' ? 'localhost' : settings.host}:${settings.port}`;
     const serverLogger = logger;
@@ -92,14 +72,7 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
       logger,
       generatedKey,
       async stop() {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        if ('closeIdleConnections' in server) server.closeIdleConnections();
-        await hub.stop();
-        const grace = setTimeout(() => {
-          for (const socket of sockets) socket.destroy();
-        }, SHUTDOWN_GRACE_MS).unref();
-        await closed;
-        clearTimeout(grace);
+        await served.close(SHUTDOWN_GRACE_MS);
         await stopRetentionTimer?.();
         await serverLogger.close();
         await stores.close();

@@ -1,15 +1,10 @@
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { serve } from '@hono/node-server';
-import { createNodeWebSocket } from '@hono/node-ws';
-import { Hono, type Handler } from 'hono';
+import type { Hono, Handler } from 'hono';
 import type pg from 'pg';
 import { createClient } from 'redis';
-import { createApp } from '../../server/app.js';
 import { createAuth, type ApiKey } from '../../server/auth.js';
 import type { RedisClient } from '../../server/stores.js';
-import { createStreamHub, createStreamRoutes, type StreamHub, type StreamLimits } from '../../server/stream/index.js';
+import { serveApp } from '../../server/serve.js';
+import { createStreamHub, type StreamHub, type StreamLimits } from '../../server/stream/index.js';
 
 export interface LogServerOptions {
   pool: pg.Pool;
@@ -48,43 +43,28 @@ export async function startLogServer(options: LogServerOptions): Promise<LogServ
   await redis.connect();
   const hub = createStreamHub({ pool: options.pool, redis, streamKey: options.streamKey, limits: options.limits });
   await hub.start();
-  const auth = createAuth(options.keys);
-  const root = new Hono();
-  const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({ app: root });
-  root.route(
-    '/',
-    createApp({
-      pool: options.pool,
-      redis,
-      auth,
-      exportMaxRows: 100_000,
-      rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
-      stream: createStreamRoutes({ hub, upgradeWebSocket, auth }),
-      inngest: options.inngest,
-      uiDir: options.uiDir ?? '/nonexistent-ui',
-    }),
-  );
-  const server = serve({ fetch: root.fetch, hostname: '127.0.0.1', port: options.port ?? 0 }) as Server;
-  injectWebSocket(server);
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+  const served = await serveApp({
+    hub,
+    hostname: '127.0.0.1',
+    port: options.port ?? 0,
+    pool: options.pool,
+    redis,
+    auth: createAuth(options.keys),
+    exportMaxRows: 100_000,
+    rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
+    inngest: options.inngest,
+    uiDir: options.uiDir ?? '/nonexistent-ui',
   });
-  if (!server.listening) await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { port } = served;
   return {
     port,
-    app: root,
+    app: served.app,
     hub,
     redis,
     baseUrl: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}/api/platform/logs/stream`,
     async stop() {
-      await hub.stop();
-      const closed = new Promise((resolve) => server.close(resolve));
-      for (const socket of sockets) socket.destroy(); // upgraded ones included
-      await closed;
+      await served.close(0);
       if (redis.isReady) await redis.close();
       else redis.destroy();
     },

@@ -6,7 +6,8 @@ import type { ApiKey } from '../../server/auth.js';
 import type { RedisClient } from '../../server/stores.js';
 import { useTestStores } from '../support/stores.js';
 import { launchBrowser, newPage, screenshot, signIn, startWriter, stopWriter } from './browser.js';
-import { startUiServer, type UiServer } from './ui-server.js';
+import type { LogServer } from '../support/log-server.js';
+import { startUiServer } from './ui-server.js';
 
 const PLATFORM_KEY = 'live-platform-key-0123456789';
 const GLOBEX_KEY = 'live-globex-key-0123456789';
@@ -17,7 +18,7 @@ const KEYS: ApiKey[] = [
 const WORD = 'heartbeat';
 
 const stores = useTestStores();
-let server: UiServer;
+let server: LogServer;
 let browser: Browser;
 let writer: ChildProcess;
 let page: Page;
@@ -32,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (writer) await stopWriter(writer);
   await browser?.close();
-  await server?.close();
+  await server?.stop();
 });
 
 const lines = (p: Page = page) => p.getByTestId('log-line');
@@ -119,7 +120,7 @@ describe('the live view', () => {
     await page.getByTestId('filter-level').getByText('warn').click();
     await expect.poll(() => lines().count(), { timeout: 10_000 }).toBeGreaterThan(3);
     const port = Number(new URL(server.baseUrl).port);
-    await server.close();
+    await server.stop();
     await expect.poll(() => state(), { timeout: 5_000 }).toBe('Reconnecting…');
     const beforeRestart = await ticks();
     await page.waitForTimeout(1_000);

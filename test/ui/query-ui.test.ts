@@ -4,7 +4,8 @@ import type { ApiKey } from '../../server/auth.js';
 import { useTestStores } from '../support/stores.js';
 import { launchBrowser, logFromAnotherProcess, newPage, screenshot, signIn } from './browser.js';
 import { CHAIN, PAYMENT_TIMEOUT, RARE_WORD, realisticEntries } from './dataset.js';
-import { startUiServer, type UiServer } from './ui-server.js';
+import type { LogServer } from '../support/log-server.js';
+import { startUiServer } from './ui-server.js';
 
 const PLATFORM_KEY = 'ui-platform-key-0123456789';
 const GLOBEX_KEY = 'ui-globex-key-0123456789';
@@ -15,7 +16,7 @@ const KEYS: ApiKey[] = [
 
 const stores = useTestStores();
 const dataset = realisticEntries();
-let server: UiServer;
+let server: LogServer;
 let browser: Browser;
 let page: Page;
 
@@ -27,7 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
+  await server?.stop();
 });
 
 const rows = (p: Page = page) => p.getByTestId('log-row');

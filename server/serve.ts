@@ -1,0 +1,60 @@
+import type { Socket } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { createNodeWebSocket } from '@hono/node-ws';
+import { Hono } from 'hono';
+import { createApp, type AppOptions } from './app.js';
+import { createStreamRoutes, type StreamHub } from './stream/index.js';
+
+export interface ServeOptions extends Omit<AppOptions, 'stream'> {
+  /** A started stream hub; the live stream routes are made on it. */
+  hub: StreamHub;
+  hostname: string;
+  /** 0 for a free port. */
+  port: number;
+}
+
+export interface ServedApp {
+  /** The root app, for in-process requests (app.request). */
+  app: Hono;
+  port: number;
+  /**
+   * Stops accepting, stops the stream hub (closing its clients), lets requests in flight
+   * finish for up to `graceMs`, then ends every socket left, upgraded ones included.
+   */
+  close(graceMs: number): Promise<void>;
+}
+
+/** The whole HTTP surface (createApp with the live stream) served on Node, WebSockets included. */
+export async function serveApp(options: ServeOptions): Promise<ServedApp> {
+  const { hub, hostname, port, ...appOptions } = options;
+  const root = new Hono();
+  const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({ app: root });
+  root.route('/', createApp({ ...appOptions, stream: createStreamRoutes({ hub, upgradeWebSocket, auth: options.auth }) }));
+
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const started = serve({ fetch: root.fetch, hostname, port }, () => resolve(started));
+    started.once('error', reject);
+  });
+  injectWebSocket(server);
+  // Upgraded sockets leave the HTTP server's bookkeeping: kept here, so close can end them.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  return {
+    app: root,
+    port: (server.address() as { port: number }).port,
+    async close(graceMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      await hub.stop();
+      const grace = setTimeout(() => {
+        for (const socket of sockets) socket.destroy();
+      }, graceMs).unref();
+      await closed;
+      clearTimeout(grace);
+    },
+  };
+}
