@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { ErrorAggregates, ErrorGroup, TrendBucket } from '../../src/api-types.js';
 import { LOG_LEVELS, type LogLevel, type StoredLogEntry } from '../../src/types.js';
 import { ENTRY_COLUMNS } from '../../src/entry-fields.js';
 import { rowToEntry } from './entry-row.js';
@@ -20,34 +21,6 @@ export interface AggregateFilters extends LogFilters {
   cursor?: string;
   /** Trend buckets across [from, to); default 24. */
   buckets?: number;
-}
-
-export interface TrendBucket {
-  start: string;
-  count: number;
-}
-
-export interface ErrorGroup {
-  signature: string;
-  /** The most severe level among the group's entries. */
-  level: LogLevel;
-  count: number;
-  firstSeen: string;
-  lastSeen: string;
-  template: string | null;
-  errorType: string | null;
-  errorCode: string | null;
-  services: string[];
-  tenants: number;
-  users: number;
-  /** The group's most recent entry. */
-  sample: StoredLogEntry;
-  trend: TrendBucket[];
-}
-
-export interface ErrorAggregates {
-  groups: ErrorGroup[];
-  nextCursor: string | null;
 }
 
 export interface AggregateOptions {

@@ -1,5 +1,6 @@
 export type { LogLevel, StoredLogEntry } from '../../../src/types.js';
 export { LOG_ENTRY_FIELDS, LOG_LEVELS, SERVICE_NAMES } from '../../../src/types.js';
+export type { ErrorAggregates as ErrorGroupPage, ErrorGroup } from '../../../src/api-types.js';
 import type { StoredLogEntry } from '../../../src/types.js';
 
 /** Who the signed-in key is: GET /api/platform/logs/whoami. */
@@ -18,27 +19,6 @@ export interface HistogramBucket {
 export interface Histogram {
   bucketSeconds: number;
   buckets: HistogramBucket[];
-}
-
-export interface ErrorGroup {
-  signature: string;
-  level: string;
-  count: number;
-  firstSeen: string;
-  lastSeen: string;
-  template: string;
-  errorType: string | null;
-  errorCode: string | null;
-  services: string[];
-  tenants: number;
-  users: number;
-  sample: StoredLogEntry;
-  trend: { start: string; count: number }[];
-}
-
-export interface ErrorGroupPage {
-  groups: ErrorGroup[];
-  nextCursor: string | null;
 }
 
 /** Messages the live stream sends (docs/api.md, "Live stream protocol"). */
