@@ -9,6 +9,12 @@ export interface BatchingOptions extends Partial<BufferRules> {
   closeTimeoutMs?: number;
 }
 
+/** Where the transports write and the live stream reads, unless configured otherwise. */
+export const DEFAULT_STREAM_KEY = 'platform:logs:stream';
+export const DEFAULT_CHANNEL = 'platform:logs:events';
+/** The PostgreSQL channel on which each committed batch is announced, with the number of rows it added. */
+export const DEFAULT_NOTIFY_CHANNEL = 'platform_logs';
+
 export interface PostgresTransportOptions extends BatchingOptions {
   /** A PostgreSQL connection string; its search_path selects the schema. */
   connectionString: string;

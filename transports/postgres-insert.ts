@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { ENTRY_COLUMNS, ENTRY_FIELDS, type StoredField } from '../src/entry-fields.js';
+import { DEFAULT_NOTIFY_CHANNEL } from '../src/transport-targets.js';
 import type { StoredLogEntry } from '../src/types.js';
 
 /** The entry field of each stored column (all but the generated `search`), in ENTRY_COLUMNS order. */
@@ -12,9 +13,6 @@ function columnValue(entry: StoredLogEntry, field: StoredField): string | number
   if (value === null || value === undefined) return null;
   return field === 'data' ? JSON.stringify(value) : (value as string | number);
 }
-
-/** The channel on which each committed batch is announced, with the number of rows it added. */
-export const DEFAULT_NOTIFY_CHANNEL = 'platform_logs';
 
 /**
  * `insert` (an INSERT … ON CONFLICT DO NOTHING) as one statement that also announces the

@@ -1,7 +1,7 @@
 import pg from 'pg';
-import type { PostgresTransportOptions } from '../src/transport-targets.js';
+import { DEFAULT_NOTIFY_CHANNEL, type PostgresTransportOptions } from '../src/transport-targets.js';
 import { batchingTransport } from './batching-transport.js';
-import { DEFAULT_NOTIFY_CHANNEL, insertEntries } from './postgres-insert.js';
+import { insertEntries } from './postgres-insert.js';
 
 /**
  * pino transport into PostgreSQL's platform_logs: one statement per batch (INSERT … unnest

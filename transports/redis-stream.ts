@@ -1,10 +1,8 @@
 import { createClient } from 'redis';
-import type { RedisStreamTransportOptions } from '../src/transport-targets.js';
+import { DEFAULT_CHANNEL, DEFAULT_STREAM_KEY, type RedisStreamTransportOptions } from '../src/transport-targets.js';
 import type { StoredLogEntry } from '../src/types.js';
 import { batchingTransport } from './batching-transport.js';
 
-export const DEFAULT_STREAM_KEY = 'platform:logs:stream';
-export const DEFAULT_CHANNEL = 'platform:logs:events';
 export const DEFAULT_STREAM_MAX_LEN = 10_000;
 
 /** What the transport publishes on the channel after each batch. */

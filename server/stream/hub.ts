@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { DEFAULT_STREAM_KEY } from '../../src/transport-targets.js';
 import type { Principal } from '../auth.js';
 import { createPostgresSource } from './postgres-source.js';
 import { createRedisSource } from './redis-source.js';
@@ -68,7 +69,7 @@ function limitKeyOf(principal: Principal): string {
 export function createStreamHub(options: StreamHubOptions): StreamHub {
   const limits: StreamLimits = { ...DEFAULT_STREAM_LIMITS, ...options.limits };
   const source: StreamSource = options.redis
-    ? createRedisSource({ redis: options.redis, streamKey: options.streamKey ?? 'platform:logs:stream', logger: options.logger })
+    ? createRedisSource({ redis: options.redis, streamKey: options.streamKey ?? DEFAULT_STREAM_KEY, logger: options.logger })
     : createPostgresSource({
         pool: options.pool,
         notifyChannel: options.notifyChannel,

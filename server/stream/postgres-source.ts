@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { StoredLogEntry } from '../../src/types.js';
 import { ENTRY_COLUMNS } from '../../src/entry-fields.js';
+import { DEFAULT_NOTIFY_CHANNEL } from '../../src/transport-targets.js';
 import { rowToEntry } from '../store/entry-row.js';
 import { sleep, type SourceEvents, type StreamItem, type StreamLogger, type StreamSource } from './source.js';
 import { decodePostgresPosition, encodePostgresPosition, type PostgresPosition } from './stream-id.js';
@@ -38,7 +39,7 @@ function itemOf(entry: StoredLogEntry): StreamItem {
  */
 export function createPostgresSource({
   pool,
-  notifyChannel = 'platform_logs',
+  notifyChannel = DEFAULT_NOTIFY_CHANNEL,
   pollIntervalMs = 1_000,
   lagMs = 10_000,
   maxReplay = 10_000,
