@@ -1,9 +1,11 @@
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { StoredLogEntry } from '../src/types.js';
-import type { StreamNotice } from '../transports/redis-stream.js';
+import { createStreamAppender, type StreamNotice } from '../transports/redis-append.js';
+import { normalizeEntry } from '../transports/normalize-entry.js';
 import { closeTransport, openTransport, send, waitFor, wireEntry } from './fixtures/transport-harness.js';
 import { useTestStores } from './support/stores.js';
+import { TcpProxy } from './support/tcp-proxy.js';
 
 const stores = useTestStores({ migrate: false });
 let redis: ReturnType<typeof createClient>;
@@ -70,4 +72,40 @@ describe('redis-stream transport', () => {
     expect(stored[stored.length - 1].id).toBe(notices[notices.length - 1].lastStreamId);
   });
 
+  test('a batch whose reply was lost after Redis ran it is retried without adding its entries twice', async () => {
+    const target = { streamKey: `${stores.redisPrefix}lost-reply:stream`, channel: `${stores.redisPrefix}lost-reply:events`, maxLen: 10_000 };
+    const proxy = await new TcpProxy(Number(new URL(stores.redisUrl).port || 6379)).start();
+    const client = createClient({ url: proxy.url(stores.redisUrl), disableOfflineQueue: true, socket: { reconnectStrategy: () => 50 } });
+    client.on('error', () => {});
+    await client.connect();
+    const notices: StreamNotice[] = [];
+    await subscriber.subscribe(target.channel, (message) => notices.push(JSON.parse(message)));
+    try {
+      const append = createStreamAppender(client, target);
+      const first = Array.from({ length: 30 }, (_, i) => normalizeEntry({ message: `first ${i}` }));
+      await append(first.slice(0, 10));
+
+      proxy.dropReplies = true;
+      const lost = append(first.slice(10));
+      await waitFor(() => redis.xLen(target.streamKey), (n) => n === 30, 3_000);
+      proxy.pause(); // the connection breaks before the reply comes back
+      await expect(lost).rejects.toThrow();
+      proxy.dropReplies = false;
+      proxy.resume();
+      await waitFor(async () => client.isReady, (ready) => ready, 3_000);
+
+      // the retry holds the lost batch and new entries, as the batcher would send it
+      const later = Array.from({ length: 5 }, (_, i) => normalizeEntry({ message: `later ${i}` }));
+      expect(await append([...first.slice(10), ...later])).toBe(5);
+
+      const ids = (await streamEntries(target.streamKey)).map(({ entry }) => entry.id);
+      expect(ids).toEqual([...first, ...later].map((entry) => entry.id));
+      await waitFor(async () => notices.length, (n) => n === 3, 2_000);
+      expect(notices.map((notice) => notice.count)).toEqual([10, 20, 5]);
+    } finally {
+      await subscriber.unsubscribe(target.channel);
+      client.destroy();
+      await proxy.stop();
+    }
+  });
 });

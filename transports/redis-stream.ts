@@ -2,21 +2,16 @@ import { createClient } from 'redis';
 import { DEFAULT_CHANNEL, DEFAULT_STREAM_KEY, type RedisStreamTransportOptions } from '../src/transport-targets.js';
 import type { StoredLogEntry } from '../src/types.js';
 import { batchingTransport } from './batching-transport.js';
+import { createStreamAppender } from './redis-append.js';
 
 export const DEFAULT_STREAM_MAX_LEN = 10_000;
 
-/** What the transport publishes on the channel after each batch. */
-export interface StreamNotice {
-  count: number;
-  lastStreamId: string;
-}
-
 /**
- * pino transport into a Redis stream: per batch, one pipeline of XADD (MAXLEN ~ maxLen,
- * field `entry` = the stored entry as JSON), then a PUBLISH of a StreamNotice. The client
+ * pino transport into a Redis stream: per batch, one script that XADDs each entry (MAXLEN ~
+ * maxLen, field `entry` = the stored entry as JSON) and PUBLISHes a StreamNotice, at most
+ * once per entry however often the batch is retried (see createStreamAppender). The client
  * queues nothing while disconnected (commands fail at once and the batcher retries), so
- * memory stays within the batcher's bound. A retry after a half-done pipeline can repeat
- * entries in the stream: readers recognize them by entry id.
+ * memory stays within the batcher's bound.
  */
 export default async function redisStreamTransport(options: RedisStreamTransportOptions) {
   if (typeof options?.url !== 'string' || options.url === '') {
@@ -33,15 +28,9 @@ export default async function redisStreamTransport(options: RedisStreamTransport
   client.on('error', () => {});
   client.connect().catch(() => {});
 
+  const append = createStreamAppender(client, { streamKey, channel, maxLen });
   async function write(entries: StoredLogEntry[]): Promise<void> {
-    const pipeline = client.multi();
-    for (const entry of entries) {
-      pipeline.xAdd(streamKey, '*', { entry: JSON.stringify(entry) }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxLen } });
-    }
-    const ids = (await pipeline.execAsPipeline()) as unknown as string[];
-    const notice: StreamNotice = { count: entries.length, lastStreamId: ids[ids.length - 1] };
-    // The entries are in the stream: a lost notice only delays readers until their next read.
-    await client.publish(channel, JSON.stringify(notice)).catch(() => {});
+    await append(entries);
   }
 
   async function close(): Promise<void> {

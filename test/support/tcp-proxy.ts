@@ -1,14 +1,17 @@
 import net from 'node:net';
+import { Transform } from 'node:stream';
 
 /**
  * A TCP proxy on 127.0.0.1 to a local store, that a test can take down and bring back:
  * pause() destroys every open connection and refuses new ones (the store looks down);
- * resume() accepts and forwards again.
+ * resume() accepts and forwards again. While dropReplies is set, what the store sends back
+ * is discarded: it ran the request, but the client never hears so.
  */
 export class TcpProxy {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private paused = false;
+  dropReplies = false;
   port = 0;
 
   constructor(private readonly targetPort: number, private readonly targetHost = '127.0.0.1') {
@@ -60,7 +63,9 @@ export class TcpProxy {
         this.sockets.delete(from);
         to.destroy();
       });
-      from.pipe(to);
     }
+    client.pipe(upstream);
+    const replies = new Transform({ transform: (chunk, _encoding, done) => done(null, this.dropReplies ? undefined : chunk) });
+    upstream.pipe(replies).pipe(client);
   }
 }
