@@ -4,14 +4,18 @@
  * full-text column and index cost.
  *
  * - raw COPY: one COPY statement of the pre-built stored rows (encoded to COPY text as it
- *   streams), run before and after the end-to-end run; the faster of the two is the baseline.
+ *   streams), run before and after each end-to-end run. The medians are compared, because
+ *   this machine's disk makes single runs vary by a quarter; each end-to-end run is also
+ *   shown against the mean of the raw COPY runs on either side of it.
  * - end to end: plain pino (the wire format's keys, no caller location: the rows are the
  *   pre-built ones) calling into pino.transport -> the postgres transport worker -> committed
  *   rows, timed from the first call until the transport's NOTIFY notices have announced every
  *   row. The notices give the batch sizes actually written. The table's content is checked
  *   to be identical to the raw COPY's. PlatformLogger's own cost is bench/logger.ts's.
+ * - transport CPU: the worker's work per line (split off, parsed, normalized, encoded as COPY
+ *   text) against JSON.parse alone of the same lines, CPU time, no database.
  *
- *   npx tsx bench/ingest.ts [--rows 100000] [--end-to-end-only] [--profile-worker DIR] [--database-url postgres://…]
+ *   npx tsx bench/ingest.ts [--rows 100000] [--rounds 3] [--end-to-end-only] [--profile-worker DIR] [--database-url postgres://…]
  *
  * Needs the compiled transports (npm run build:lib). Works in its own schema, dropped at the end.
  */
@@ -27,7 +31,7 @@ import { migrate } from '../server/store/migrate.js';
 import { ensurePartitionsAhead } from '../server/store/partitions.js';
 import { transportModulePath } from '../src/transport-targets.js';
 import { LOG_LEVELS, type LogEntry, type StoredLogEntry } from '../src/types.js';
-import { normalizeEntry } from '../transports/normalize-entry.js';
+import { normalizeEntry, normalizeLine } from '../transports/normalize-entry.js';
 import { ENTRY_COLUMNS } from '../src/entry-fields.js';
 import { COPY_FROM_ROWS, copyDirect, copyText, insertUnnest, insertViaCopy } from '../transports/postgres-insert.js';
 
@@ -36,6 +40,8 @@ export interface IngestBenchOptions {
   databaseUrl?: string;
   /** Batch sizes for the INSERT … unnest vs COPY comparison. */
   batchSizes?: number[];
+  /** End-to-end runs, each between two raw COPY runs. Default 3. */
+  rounds?: number;
   /** Only raw COPY and end to end (no statement or full-text comparison). */
   endToEndOnly?: boolean;
   /** Writes a CPU profile of the transport worker into this directory. */
@@ -54,13 +60,19 @@ export interface WrittenBatches {
 
 export interface IngestBenchResult {
   rows: number;
-  /** The faster of the two raw COPY runs. */
+  /** Median of the raw COPY runs. */
   rawCopyPerSecond: number;
-  rawCopyRunsPerSecond: [before: number, after: number];
+  rawCopyRunsPerSecond: number[];
+  /** Median of the end-to-end runs. */
   endToEndPerSecond: number;
-  /** How long the logger calls themselves took, of the end-to-end time. */
+  endToEndRunsPerSecond: number[];
+  /** Each end-to-end run against the mean of the raw COPY runs on either side of it. */
+  ratios: number[];
+  /** How long the logger calls themselves took, of the end-to-end time (median run). */
   callsSeconds: number;
   batches: WrittenBatches;
+  /** CPU µs per line in the transport worker's path, and for JSON.parse alone. */
+  transportCpu: { perLineMicros: number; parseOnlyMicros: number };
   perBatchSize: { batchSize: number; unnestPerSecond: number; copyStagingPerSecond: number; copyDirectPerSecond: number }[];
   fullText: { withPerSecond: number; withoutPerSecond: number };
 }
@@ -158,6 +170,48 @@ async function listenForBatches(connectionString: string, channel: string, rows:
   return { all, end: () => listener.end() };
 }
 
+/** Plain pino writing the wire format's keys (the entries carry their own time). */
+function wireLogger(destination: pino.DestinationStream) {
+  return pino({ base: null, messageKey: 'message', timestamp: false, formatters: { level: (label) => ({ level: label }) } }, destination);
+}
+
+/** Each call's arguments as a service has them at hand. */
+function callsOf(wire: LogEntry[]) {
+  return wire.map(({ level, message, ...fields }) => ({ level, message, fields }));
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/**
+ * The transport worker's CPU per line: split2 hands each line to normalizeLine (parse and
+ * normalize), the batch is encoded as COPY text; against JSON.parse alone of the same lines.
+ * Best of three rounds each.
+ */
+function measureTransportCpu(wire: LogEntry[]): IngestBenchResult['transportCpu'] {
+  const lines: string[] = [];
+  const logger = wireLogger({ write: (line: string) => lines.push(line.slice(0, -1)) });
+  for (const { level, message, fields } of callsOf(wire)) logger[level](fields, message);
+  const cpuMicrosPerLine = (work: () => void) => {
+    let best = Infinity;
+    for (let round = 0; round < 3; round++) {
+      const start = process.cpuUsage();
+      work();
+      const used = process.cpuUsage(start);
+      best = Math.min(best, (used.user + used.system) / lines.length);
+    }
+    return best;
+  };
+  let sink = 0;
+  const parseOnlyMicros = cpuMicrosPerLine(() => {
+    for (const line of lines) sink += JSON.parse(line) === null ? 0 : 1;
+  });
+  const perLineMicros = cpuMicrosPerLine(() => {
+    for (let i = 0; i < lines.length; i += 5_000) sink += copyText(lines.slice(i, i + 5_000).map(normalizeLine)).length;
+  });
+  if (sink === 0) throw new Error('nothing was measured');
+  return { perLineMicros, parseOnlyMicros };
+}
+
 /** Logger calls through pino.transport into the worker, timed until every row is committed. */
 async function endToEnd(connectionString: string, wire: LogEntry[], profileWorkerDir?: string) {
   const channel = `bench_${randomBytes(4).toString('hex')}`;
@@ -169,12 +223,8 @@ async function endToEnd(connectionString: string, wire: LogEntry[], profileWorke
     worker: profileWorkerDir ? { execArgv: ['--cpu-prof', '--cpu-prof-dir', profileWorkerDir] } : undefined,
   });
   await once(transport, 'ready');
-  const logger = pino(
-    { base: null, messageKey: 'message', timestamp: false, formatters: { level: (label) => ({ level: label }) } },
-    transport,
-  );
-  // each call's arguments as a service has them at hand
-  const calls = wire.map(({ level, message, ...fields }) => ({ level, message, fields }));
+  const logger = wireLogger(transport);
+  const calls = callsOf(wire);
   let sizes: number[] = [];
   let callsSeconds = 0;
   const seconds = await timed(async () => {
@@ -197,6 +247,7 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
   const rows = options.rows ?? 100_000;
   const baseUrl = options.databaseUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const batchSizes = options.batchSizes ?? [50, 500, 2_000, 5_000];
+  const rounds = options.rounds ?? 3;
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   // the statements' notices go to a channel of the benchmark's own, never to a live stream's
   const channel = schema;
@@ -214,22 +265,35 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
     const truncate = () => pool.query('TRUNCATE platform_logs');
     const client = await pool.connect();
     try {
-      await truncate();
-      const rawBefore = rows / (await timed(() => copyRaw(client, stored)));
-      const copied = await tableDigest(pool);
-      await truncate();
-      const endToEndRun = await endToEnd(connectionString, wire, options.profileWorkerDir);
-      const logged = await tableDigest(pool);
-      if (logged !== copied) throw new Error(`end to end stored other rows than raw COPY (count:digest ${logged} against ${copied})`);
-      await truncate();
-      const rawAfter = rows / (await timed(() => copyRaw(client, stored)));
+      const rawCopy = async () => {
+        await truncate();
+        const perSecond = rows / (await timed(() => copyRaw(client, stored)));
+        return { perSecond, digest: await tableDigest(pool) };
+      };
+      const first = await rawCopy();
+      const rawRuns = [first.perSecond];
+      const endToEndRuns: Awaited<ReturnType<typeof endToEnd>>[] = [];
+      const ratios: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        await truncate();
+        const run = await endToEnd(connectionString, wire, round === 0 ? options.profileWorkerDir : undefined);
+        const logged = await tableDigest(pool);
+        if (logged !== first.digest) throw new Error(`end to end stored other rows than raw COPY (count:digest ${logged} against ${first.digest})`);
+        endToEndRuns.push(run);
+        rawRuns.push((await rawCopy()).perSecond);
+        ratios.push(run.perSecond / ((rawRuns[round] + rawRuns[round + 1]) / 2));
+      }
+      const medianRun = endToEndRuns.find((run) => run.perSecond === median(endToEndRuns.map((r) => r.perSecond)))!;
       const ends = {
         rows,
-        rawCopyPerSecond: Math.max(rawBefore, rawAfter),
-        rawCopyRunsPerSecond: [rawBefore, rawAfter] as [number, number],
-        endToEndPerSecond: endToEndRun.perSecond,
-        callsSeconds: endToEndRun.callsSeconds,
-        batches: endToEndRun.batches,
+        rawCopyPerSecond: median(rawRuns),
+        rawCopyRunsPerSecond: rawRuns,
+        endToEndPerSecond: medianRun.perSecond,
+        endToEndRunsPerSecond: endToEndRuns.map((run) => run.perSecond),
+        ratios,
+        callsSeconds: medianRun.callsSeconds,
+        batches: medianRun.batches,
+        transportCpu: measureTransportCpu(wire),
       };
       if (options.endToEndOnly) return { ...ends, perBatchSize: [], fullText: { withPerSecond: NaN, withoutPerSecond: NaN } };
 
@@ -276,21 +340,21 @@ const perSecond = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export function printIngestBench(result: IngestBenchResult): void {
   console.log(`\nIngest into platform_logs, ${result.rows.toLocaleString('en-US')} rows`);
-  const [before, after] = result.rawCopyRunsPerSecond;
   console.table([
-    { path: 'raw COPY, one statement (limit)', 'rows/s': perSecond(result.rawCopyPerSecond), 'x raw COPY': '1.00' },
-    {
-      path: 'end to end (pino -> worker -> rows)',
-      'rows/s': perSecond(result.endToEndPerSecond),
-      'x raw COPY': (result.endToEndPerSecond / result.rawCopyPerSecond).toFixed(2),
-    },
+    { path: 'raw COPY, one statement (limit), median', 'rows/s': perSecond(result.rawCopyPerSecond), 'x raw COPY': '1.00' },
+    { path: 'end to end (pino -> worker -> rows), median', 'rows/s': perSecond(result.endToEndPerSecond), 'x raw COPY': (result.endToEndPerSecond / result.rawCopyPerSecond).toFixed(2) },
   ]);
-  const { batches } = result;
+  const { batches, transportCpu } = result;
   console.log(
-    `raw COPY runs before / after: ${perSecond(before)} / ${perSecond(after)} rows/s. ` +
-      `End to end: ${(result.rows / result.endToEndPerSecond).toFixed(1)} s, of which the logger calls ${result.callsSeconds.toFixed(1)} s. ` +
-      `Batches written end to end: ${batches.count}, mean ${Math.round(batches.mean)}, median ${batches.median}, max ${batches.max}; ` +
+    `raw COPY runs: ${result.rawCopyRunsPerSecond.map(perSecond).join(', ')} rows/s; end to end between them: ` +
+      `${result.endToEndRunsPerSecond.map(perSecond).join(', ')} rows/s; ratios ${result.ratios.map((r) => r.toFixed(2)).join(', ')}. ` +
+      `Median end-to-end run: ${(result.rows / result.endToEndPerSecond).toFixed(1)} s, of which the logger calls ${result.callsSeconds.toFixed(1)} s; ` +
+      `batches written: ${batches.count}, mean ${Math.round(batches.mean)}, median ${batches.median}, max ${batches.max}; ` +
       `${(100 * batches.copyShare).toFixed(0)}% of rows by COPY (batches of ${COPY_FROM_ROWS.toLocaleString('en-US')} or more), the rest by INSERT … unnest.`,
+  );
+  console.log(
+    `Transport worker CPU per line (parse, normalize, COPY text): ${transportCpu.perLineMicros.toFixed(2)} µs; ` +
+      `JSON.parse alone: ${transportCpu.parseOnlyMicros.toFixed(2)} µs.`,
   );
   if (result.perBatchSize.length === 0) return;
   console.log('One batch per statement, sequential:');
@@ -318,8 +382,10 @@ function argument(name: string): string | undefined {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const rows = argument('rows');
+  const rounds = argument('rounds');
   runIngestBench({
     rows: rows ? Number(rows) : undefined,
+    rounds: rounds ? Number(rounds) : undefined,
     databaseUrl: argument('database-url'),
     endToEndOnly: process.argv.includes('--end-to-end-only'),
     profileWorkerDir: argument('profile-worker'),

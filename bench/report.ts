@@ -45,7 +45,7 @@ export interface RunReport {
 }
 
 /** Units whose small values need decimals; rates are whole numbers. */
-const FRACTIONAL_UNITS = new Set(['ms', 'KiB', 'MB']);
+const FRACTIONAL_UNITS = new Set(['ms', 'µs', 'KiB', 'MB']);
 
 function formatValue(value: number, unit: string): string {
   const digits = !FRACTIONAL_UNITS.has(unit) || value >= 100 ? 0 : value >= 10 ? 1 : 2;

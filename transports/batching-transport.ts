@@ -3,7 +3,7 @@ import { loadConfig } from '../src/config.js';
 import type { BatchingOptions } from '../src/transport-targets.js';
 import type { StoredLogEntry } from '../src/types.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
-import { normalizeEntry } from './normalize-entry.js';
+import { normalizeEntry, normalizeLine } from './normalize-entry.js';
 
 /** The store side of a transport: one batch per call, at most `writesInFlight` calls at a time (default 1). */
 export interface StoreWriter {
@@ -47,7 +47,7 @@ function within<T>(ms: number, promise: Promise<T>): Promise<T | void> {
 /**
  * A pino transport (pino-abstract-transport) that reads lines as fast as they come, into a
  * Batcher, so the thread-stream ring buffer never fills and the service never blocks, even
- * while the store is down. Lines that are not JSON are kept as the message of an entry.
+ * while the store is down. Lines that are not JSON objects are kept as the message of an entry.
  * On close, it writes what is buffered within the deadline, then closes the store.
  */
 export function batchingTransport(name: string, options: BatchingOptions, writer: StoreWriter) {
@@ -55,20 +55,16 @@ export function batchingTransport(name: string, options: BatchingOptions, writer
     ...resolveBatcherOptions(options),
     writesInFlight: writer.writesInFlight,
   });
-  const add = (raw: Record<string, unknown>) => {
-    try {
-      batcher.add(normalizeEntry(raw));
-    } catch (error) {
-      process.stderr.write(`platform-logging ${name}: could not read an entry: ${(error as Error).message}\n`);
-    }
-  };
+  const add = (entry: StoredLogEntry) => batcher.add(entry);
   return build(
     (source) => {
-      source.on('unknown', (line: string) => add({ message: line }));
-      // 'data' events rather than for await: no promise per line
+      // each line is parsed and normalized as it is split off (parseLine)
       source.on('data', add);
+      // a line the normalizer failed on, should it ever: kept as the message
+      source.on('unknown', (line: string) => add(normalizeEntry({ message: line })));
     },
     {
+      parseLine: normalizeLine,
       async close() {
         await batcher.close();
         await within(WRITER_CLOSE_TIMEOUT_MS, writer.close());

@@ -51,18 +51,47 @@ function cleanText(value: string): string {
 
 function textOrNull(value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  return cleanText(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value));
+  return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
 }
 
+function cleanTextOrNull(value: unknown): string | null {
+  const text = textOrNull(value);
+  return text === null ? null : cleanText(text);
+}
+
+// The second ("2025-01-31T12:00:00.") of the last timestamp found canonical: entries come in
+// time order, so most timestamps are checked against it without parsing a date.
+let canonicalSecond = '';
+
+function isCanonicalInSecond(value: string): boolean {
+  return (
+    value.length === 24 &&
+    value.startsWith(canonicalSecond) &&
+    isDigit(value.charCodeAt(20)) &&
+    isDigit(value.charCodeAt(21)) &&
+    isDigit(value.charCodeAt(22)) &&
+    value.charCodeAt(23) === 90 // Z
+  );
+}
+
+const isDigit = (code: number) => code >= 48 && code <= 57;
+
+/** The entry's time as ISO-8601 UTC with milliseconds; null when it is not a storable time. */
 function timestampOf(raw: Record<string, unknown>): string | null {
   const value = raw.timestamp ?? raw.time;
   if (value === undefined || value === null) return new Date().toISOString();
+  if (typeof value === 'string' && canonicalSecond !== '' && isCanonicalInSecond(value)) return value;
   const date = typeof value === 'number' || typeof value === 'string' ? new Date(value) : null;
   if (!date || Number.isNaN(date.getTime()) || date.getTime() < MIN_TIME_MS) return null;
-  return date.toISOString();
+  const iso = date.toISOString();
+  if (iso === value) canonicalSecond = iso.slice(0, 20);
+  return iso;
 }
 
-/** JSON escapes that PostgreSQL's jsonb refuses: NUL, and lone UTF-16 surrogates. */
+/**
+ * JSON escapes of what PostgreSQL refuses: NUL (text and jsonb), and UTF-16 surrogates (lone
+ * ones in jsonb; pairs match too, which only costs a closer look).
+ */
 const UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
 
 function storable(value: unknown): unknown {
@@ -109,6 +138,28 @@ function dataOf(given: unknown, extra: Record<string, unknown>): Record<string, 
  * fails its batch. Warn and error entries get their error signature and message template.
  */
 export function normalizeEntry(raw: Record<string, unknown>): StoredLogEntry {
+  return normalize(raw, false);
+}
+
+/**
+ * One line a transport received: a JSON object becomes an entry as normalizeEntry says;
+ * anything else is kept as the message of an entry. A line without any escape of a
+ * character the stores refuse needs no cleaning, which spares a second look at every value.
+ */
+export function normalizeLine(line: string): StoredLogEntry {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    raw = undefined;
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return normalize({ message: line }, false);
+  return normalize(raw as Record<string, unknown>, !UNSTORABLE_ESCAPE.test(line));
+}
+
+/** `clean`: no value holds a NUL character or a lone surrogate. */
+function normalize(raw: Record<string, unknown>, clean: boolean): StoredLogEntry {
+  const text = clean ? textOrNull : cleanTextOrNull;
   const extra: Record<string, unknown> = {};
   for (const key in raw) if (!KNOWN_KEYS.has(key) && raw[key] !== undefined) extra[key] = raw[key];
 
@@ -133,7 +184,7 @@ export function normalizeEntry(raw: Record<string, unknown>): StoredLogEntry {
     id,
     timestamp,
     level,
-    tenantId: textOrNull(raw.tenantId) || PLATFORM_TENANT_ID,
+    tenantId: text(raw.tenantId) || PLATFORM_TENANT_ID,
     tenantSlug: null,
     userId: null,
     sessionId: null,
@@ -141,29 +192,29 @@ export function normalizeEntry(raw: Record<string, unknown>): StoredLogEntry {
     requestId: null,
     traceId: null,
     spanId: null,
-    service: textOrNull(raw.service) || 'unknown',
+    service: text(raw.service) || 'unknown',
     action: null,
     file: null,
     line,
     function: null,
-    message: textOrNull(raw.message ?? raw.msg) ?? '',
-    data: data && storableData(data),
+    message: text(raw.message ?? raw.msg) ?? '',
+    data: data && (clean ? data : storableData(data)),
     errorType: null,
     errorCode: null,
     errorStack: null,
-    environment: textOrNull(raw.environment) || 'unknown',
+    environment: text(raw.environment) || 'unknown',
     version: null,
     region: null,
     errorSignature: null,
     messageTemplate: null,
   };
-  for (const field of TEXT_FIELDS) entry[field] = textOrNull(raw[field]);
+  for (const field of TEXT_FIELDS) entry[field] = text(raw[field]);
   // plain pino serializes an error under `err` ({ type, message, stack, code })
   if (raw.err !== null && typeof raw.err === 'object') {
     const err = raw.err as Record<string, unknown>;
-    entry.errorType ??= textOrNull(err.type);
-    entry.errorCode ??= textOrNull(err.code);
-    entry.errorStack ??= textOrNull(err.stack);
+    entry.errorType ??= text(err.type);
+    entry.errorCode ??= text(err.code);
+    entry.errorStack ??= text(err.stack);
   }
   if (level === 'warn' || level === 'error') {
     entry.messageTemplate = generalizeMessage(entry.message);
