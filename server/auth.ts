@@ -1,9 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import type { Principal } from '../src/api-types.js';
 import type { Environment } from '../src/types.js';
-
-/** Who a key speaks for: the whole platform, or one tenant. */
-export type Principal = { scope: 'platform' } | { scope: 'tenant'; tenantId: string };
 
 export interface ApiKey {
   key: string;

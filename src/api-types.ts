@@ -2,6 +2,12 @@ import type { LogLevel, StoredLogEntry } from './types.js';
 
 /** Shapes the HTTP API answers with, shared by the server and the web UI. */
 
+/** A page of entries, newest first: GET /api/platform/logs. */
+export interface LogPage {
+  entries: StoredLogEntry[];
+  nextCursor: string | null;
+}
+
 export interface TrendBucket {
   start: string;
   count: number;
@@ -31,3 +37,28 @@ export interface ErrorAggregates {
   groups: ErrorGroup[];
   nextCursor: string | null;
 }
+
+/** Who a key speaks for: the whole platform, or one tenant (GET /api/platform/logs/whoami). */
+export type Principal = { scope: 'platform' } | { scope: 'tenant'; tenantId: string };
+
+export interface HistogramBucket {
+  start: string;
+  counts: Record<LogLevel, number>;
+}
+
+/** GET /api/platform/logs/histogram. */
+export interface Histogram {
+  bucketSeconds: number;
+  buckets: HistogramBucket[];
+}
+
+/** Why a live stream client missed entries. */
+export type GapReason = 'trimmed' | 'slow-client' | 'store-unavailable';
+
+/** Messages the live stream sends (docs/api.md, "Live stream protocol"). */
+export type StreamMessage =
+  | { type: 'subscribed'; streamId: string | null }
+  | { type: 'entry'; streamId: string; entry: StoredLogEntry }
+  | { type: 'gap'; reason: GapReason; missed?: number }
+  | { type: 'heartbeat'; at: string }
+  | { type: 'error'; error: string };

@@ -1,16 +1,7 @@
 import type pg from 'pg';
+import type { Histogram, HistogramBucket } from '../../src/api-types.js';
 import { LOG_LEVELS, type LogLevel } from '../../src/types.js';
 import { whereClause, type LogFilters } from './filters.js';
-
-export interface HistogramBucket {
-  start: string;
-  counts: Record<LogLevel, number>;
-}
-
-export interface Histogram {
-  bucketSeconds: number;
-  buckets: HistogramBucket[];
-}
 
 /** Bucket widths a person reads easily; the histogram takes the smallest that fits. */
 const NICE_SECONDS = [

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { DEFAULT_STREAM_KEY } from '../../src/transport-targets.js';
-import type { Principal } from '../auth.js';
+import type { Principal } from '../../src/api-types.js';
 import { createPostgresSource } from './postgres-source.js';
 import { createRedisSource } from './redis-source.js';
 import type { RedisClient } from '../stores.js';

@@ -1,4 +1,4 @@
-import type { Principal } from '../auth.js';
+import type { Principal, StreamMessage } from '../../src/api-types.js';
 import { sleep, type StreamItem, type StreamSource } from './source.js';
 import { EntryFilter, type SubscribeRequest } from './subscription.js';
 
@@ -21,11 +21,8 @@ export interface ClientLimits {
   slowClientTimeoutMs: number;
 }
 
-export type ServerMessage =
-  | { type: 'subscribed'; streamId: string | null }
-  | { type: 'gap'; reason: 'trimmed' | 'slow-client' | 'store-unavailable'; missed?: number }
-  | { type: 'heartbeat'; at: string }
-  | { type: 'error'; error: string };
+/** What the client is sent besides entries (which go out as entryMessage's text). */
+type ServerMessage = Exclude<StreamMessage, { type: 'entry' }>;
 
 const REPLAY_PAGE = 500;
 const DRAIN_CHECK_MS = 20;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LOG_LEVELS, type LogLevel, type StoredLogEntry } from '../../src/types.js';
-import type { Principal } from '../auth.js';
+import type { Principal } from '../../src/api-types.js';
 import { MAX_SEARCH_LENGTH } from '../http/params.js';
 import { messageMatches, parseMessageQuery, type MessageQuery } from './message-match.js';
 
