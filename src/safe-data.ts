@@ -18,6 +18,17 @@ export type DataSanitizer = (data: unknown) => Record<string, unknown> | null;
 const TRUNCATED_KEY = '…';
 
 /**
+ * The common case, spared the type checks of walkObject: an object literal that neither
+ * looks like an error (message and stack) nor serializes itself (toJSON).
+ */
+function isPlainData(object: object): boolean {
+  const prototype = Object.getPrototypeOf(object);
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  const { message, stack, toJSON } = object as { message?: unknown; stack?: unknown; toJSON?: unknown };
+  return typeof toJSON !== 'function' && !(typeof message === 'string' && typeof stack === 'string');
+}
+
+/**
  * One walk over the data does both jobs: secrets are redacted by key at any depth, and
  * every value becomes something JSON can hold without loss of the entry (cycles, BigInt,
  * Buffers, Map/Set, Dates, functions, symbols, huge strings and objects, deep nesting,
@@ -66,6 +77,7 @@ export function createDataSanitizer(keyRule: (key: string) => KeyRule, limits: S
   }
 
   function walkObject(object: object, depth: number): unknown {
+    if (isPlainData(object)) return walkPlain(object, depth);
     if (Array.isArray(object)) return walkItems(object, depth);
     if (object instanceof Date) return Number.isNaN(object.getTime()) ? 'Invalid Date' : object.toISOString();
     if (Buffer.isBuffer(object)) return `[Buffer ${object.length} bytes]`;
