@@ -5,7 +5,7 @@
 import type { AggregatesBenchResult } from './aggregates.js';
 import type { IngestBenchResult } from './ingest.js';
 import type { LiveLatencyBenchResult, LatencySummary } from './live-latency.js';
-import type { BenchRow } from './logger.js';
+import { SAME_ENTRY, type BenchRow } from './logger.js';
 import type { Figure } from './report.js';
 import type { RetentionBenchResult } from './retention.js';
 import type { SearchBenchResult } from './search.js';
@@ -18,7 +18,17 @@ function named<T extends { name: string }>(rows: T[], name: (n: string) => boole
 
 export function loggerFigures(rows: BenchRow[]): Figure[] {
   const raw = named(rows, (n) => n === 'raw pino', 'raw pino row');
-  return rows
+  const sameEntry = named(rows, (n) => n === SAME_ENTRY, 'same-entry row');
+  const againstSameEntry = rows
+    .filter((row) => /^PlatformLogger, caller location (on|off)$/.test(row.name))
+    .map((row) => ({
+      benchmark: 'logger',
+      measure: `${row.name} (CPU time)`,
+      value: row.opsPerSecond,
+      unit: 'ops/s',
+      baseline: { name: `${SAME_ENTRY}, same sink`, value: sameEntry.opsPerSecond },
+    }));
+  const againstRaw = rows
     .filter((row) => row !== raw)
     .map((row) => ({
       benchmark: 'logger',
@@ -32,6 +42,7 @@ export function loggerFigures(rows: BenchRow[]): Figure[] {
           ? { on: 'ratio', atLeast: 0.8 }
           : undefined,
     }));
+  return [...againstRaw, ...againstSameEntry];
 }
 
 export function ingestFigures(result: IngestBenchResult): Figure[] {
