@@ -41,6 +41,11 @@ export class StreamClient {
   private generation = 0;
   /** Live entries that arrived while a replay runs; null when not replaying. */
   private held: { streamId: string; message: string }[] | null = null;
+  /**
+   * What the last replay sent, until the live reader has passed it: the reader may be
+   * behind the replay, and hand over entries the replay already sent.
+   */
+  private replayed: Set<string> | null = null;
   private missed = 0;
   private overBoundSince: number | null = null;
   private closed = false;
@@ -59,7 +64,7 @@ export class StreamClient {
 
   /** A new live entry that `wants` accepted, with its serialized message. */
   offer(streamId: string, message: string): void {
-    if (this.held === null) this.sendLive(streamId, message);
+    if (this.held === null) this.sendUnlessReplayed(streamId, message);
     else if (this.held.length < this.limits.maxQueuedEntries) this.held.push({ streamId, message });
     else this.missed++;
   }
@@ -89,6 +94,7 @@ export class StreamClient {
   async subscribe(request: SubscribeRequest, livePosition: string | null): Promise<void> {
     const generation = ++this.generation;
     this.filter = new EntryFilter(request.filters, this.principal);
+    this.replayed = null;
     if (request.resumeFrom === undefined) {
       this.held = null;
       this.send({ type: 'subscribed', streamId: livePosition });
@@ -117,10 +123,11 @@ export class StreamClient {
       if (generation !== this.generation) return;
       this.send({ type: 'gap', reason: 'store-unavailable' });
     }
-    // Live entries read during the replay: those the replay already sent are skipped.
+    // Live entries read during the replay or after it: those the replay already sent are skipped.
     const held = this.held ?? [];
     this.held = null;
-    for (const { streamId, message } of held) if (!replayed.has(streamId)) this.sendLive(streamId, message);
+    this.replayed = replayed;
+    for (const { streamId, message } of held) this.sendUnlessReplayed(streamId, message);
   }
 
   sendError(error: string): void {
@@ -132,11 +139,21 @@ export class StreamClient {
     this.generation++;
     this.filter = null;
     this.held = null;
+    this.replayed = null;
   }
 
   terminate(): void {
     this.close();
     this.sink.terminate();
+  }
+
+  private sendUnlessReplayed(streamId: string, message: string): void {
+    if (this.replayed !== null) {
+      if (this.replayed.has(streamId)) return;
+      // live entries come in stream order: none after this one was in the replay
+      this.replayed = null;
+    }
+    this.sendLive(streamId, message);
   }
 
   private sendLive(streamId: string, message: string): void {

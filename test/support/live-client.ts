@@ -65,7 +65,7 @@ export class LiveClient {
   async until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${this.entries.length} entries, gaps ${JSON.stringify(this.gaps)}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${this.entries.length} entries, ${this.reconnects} reconnects, gaps ${JSON.stringify(this.gaps)}, errors ${JSON.stringify(this.errors)}`);
       await sleep(20);
     }
   }
