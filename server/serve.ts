@@ -55,6 +55,8 @@ export async function serveApp(options: ServeOptions): Promise<ServedApp> {
       }, graceMs).unref();
       await closed;
       clearTimeout(grace);
+      // the HTTP server does not wait for upgraded sockets; one upgraded while the hub stopped would stay open
+      for (const socket of sockets) socket.destroy();
     },
   };
 }

@@ -139,7 +139,7 @@ describe('the live stream through server restarts and bad clients', () => {
       const sse = await fetch(`${server.baseUrl}/api/platform/logs/stream/sse`, { headers: { authorization: `Bearer ${TENANT_A_KEY}` } });
       expect(sse.status).toBe(429);
       expect(Number(sse.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(((await sse.json()) as { error: string }).error).toMatch(/too many/);
+      expect(((await sse.json()) as { error: string }).error).toMatch(/already has 1 open streams/);
     } finally {
       first.stop();
       await server.stop();

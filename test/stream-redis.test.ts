@@ -307,4 +307,17 @@ describe('stream access', () => {
       await limited.close();
     }
   });
+
+  it('a stopped hub takes no new stream, so none is left open with nobody feeding it', async () => {
+    const stopping = await startStreamServer({ pool: stores.pool, redis, streamKey: stores.streamKey });
+    try {
+      await stopping.hub.stop();
+      await expect(open(PLATFORM_KEY, stopping)).rejects.toMatchObject({ status: 429 });
+      const sse = await fetch(`${stopping.baseUrl}${STREAM_PATH}/sse`, { headers: { authorization: `Bearer ${PLATFORM_KEY}` } });
+      expect(sse.status).toBe(429);
+      expect(await sse.json()).toEqual({ error: expect.stringContaining('shutting down') });
+    } finally {
+      await stopping.close();
+    }
+  });
 });

@@ -91,7 +91,10 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     }
   };
 
+  let stopped = false;
+
   const admit = (principal: Principal): Admission => {
+    if (stopped) return { ok: false, error: 'the server is shutting down; try again shortly' };
     if (clients.size >= limits.maxClients) return { ok: false, error: 'the server has too many stream clients; try again later' };
     if ((perKey.get(limitKeyOf(principal)) ?? 0) >= limits.maxClientsPerKey) {
       return { ok: false, error: `this key already has ${limits.maxClientsPerKey} open streams` };
@@ -133,6 +136,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       );
     },
     async stop() {
+      stopped = true;
       for (const timer of timers) clearInterval(timer);
       for (const client of [...clients]) {
         disconnect(client);

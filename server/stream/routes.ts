@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { NodeWebSocket } from '@hono/node-ws';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { WebSocket } from 'ws';
+import type { Principal } from '../../src/api-types.js';
 import type { Auth, AuthEnv } from '../auth.js';
 import type { StreamHub } from './hub.js';
 import type { ClientSink, StreamClient } from './stream-client.js';
@@ -42,6 +43,12 @@ function admit(hub: StreamHub): MiddlewareHandler<AuthEnv> {
     if (!admission.ok) return errorJson(c, 429, admission.error);
     await next();
   };
+}
+
+/** Why hub.connect refused a client that was admitted a moment before. */
+function refusal(hub: StreamHub, principal: Principal): string {
+  const admission = hub.admit(principal);
+  return admission.ok ? 'the stream could not be opened; try again later' : admission.error;
 }
 
 function webSocketSink(socket: WebSocket): ClientSink {
@@ -107,8 +114,8 @@ export function createStreamRoutes({ hub, upgradeWebSocket, auth }: StreamRoutes
         onOpen(_event, ws) {
           client = hub.connect(principal, webSocketSink(ws.raw as WebSocket));
           if (client) return;
-          ws.send(JSON.stringify({ type: 'error', error: 'too many stream clients; try again later' }));
-          ws.close(1013, 'too many stream clients');
+          ws.send(JSON.stringify({ type: 'error', error: refusal(hub, principal) }));
+          ws.close(1013, 'try again later');
         },
         onMessage(event) {
           if (!client) return;
@@ -176,7 +183,7 @@ export function createStreamRoutes({ hub, upgradeWebSocket, auth }: StreamRoutes
     if (c.req.method === 'HEAD') return new Response(null, { headers });
     const { body, sink, onCancel } = sseStream((c.env as { outgoing?: ServerResponse } | undefined)?.outgoing);
     const client = hub.connect(c.get('principal'), sink);
-    if (!client) return errorJson(c, 429, 'too many stream clients; try again later');
+    if (!client) return errorJson(c, 429, refusal(hub, c.get('principal')));
     onCancel(() => hub.disconnect(client));
     void client.subscribe(request, hub.position());
     return new Response(body, { headers });
