@@ -30,6 +30,8 @@ export class LiveClient {
   readonly gaps: { reason: string; missed?: number }[] = [];
   readonly errors: string[] = [];
   reconnects = 0;
+  /** Why the last connection attempt failed, if one did. */
+  private lastError: string | null = null;
   private ws: WebSocket | null = null;
   private stopped = false;
   private lastStreamId: string | undefined;
@@ -65,7 +67,7 @@ export class LiveClient {
   async until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${this.entries.length} entries, ${this.reconnects} reconnects, gaps ${JSON.stringify(this.gaps)}, errors ${JSON.stringify(this.errors)}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${this.entries.length} entries, ${this.reconnects} reconnects, socket state ${this.ws?.readyState}, last error ${this.lastError}, gaps ${JSON.stringify(this.gaps)}, errors ${JSON.stringify(this.errors)}`);
       await sleep(20);
     }
   }
@@ -95,7 +97,8 @@ export class LiveClient {
         ws.send(JSON.stringify({ type: 'subscribe', filters: this.filters, resumeFrom: this.lastStreamId }));
       });
       ws.on('message', (data) => this.receive(JSON.parse(data.toString()) as ServerMessage));
-      ws.on('error', () => {});
+      ws.on('error', (error) => (this.lastError = error.message));
+      ws.on('unexpected-response', (_request, response) => (this.lastError = `HTTP ${response.statusCode}`));
       ws.on('close', () => resolve(opened));
     });
   }
@@ -103,6 +106,8 @@ export class LiveClient {
   private receive(message: ServerMessage): void {
     switch (message.type) {
       case 'subscribed':
+        // where the subscription starts: the resume point until an entry comes, as the UI keeps it
+        this.lastStreamId ??= message.streamId ?? undefined;
         this.onSubscribed();
         break;
       case 'entry': {
