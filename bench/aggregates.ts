@@ -16,6 +16,7 @@ import { getErrorAggregates, type AggregateFilters, type AggregateOptions } from
 import { migrate } from '../server/store/migrate.js';
 import { ensurePartitions } from '../server/store/partitions.js';
 import { LABELLED_TEMPLATES } from '../test/fixtures/log-templates.js';
+import { percentile } from './stats.js';
 
 export interface AggregatesBenchOptions {
   rows?: number;
@@ -34,10 +35,6 @@ function perSecond(fn: (message: string) => unknown, ms = 1_500): number {
     done += MESSAGES.length;
   }
   return done / ((performance.now() - start) / 1000);
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 function printTable(title: string, rows: Record<string, string | number>[]): void {

@@ -34,6 +34,7 @@ import { LOG_LEVELS, type LogEntry, type StoredLogEntry } from '../src/types.js'
 import { normalizeEntry, normalizeLine } from '../transports/normalize-entry.js';
 import { ENTRY_COLUMNS } from '../src/entry-fields.js';
 import { COPY_FROM_ROWS, copyDirect, copyText, insertUnnest, insertViaCopy } from '../transports/postgres-insert.js';
+import { median, percentile } from './stats.js';
 
 export interface IngestBenchOptions {
   rows?: number;
@@ -147,7 +148,7 @@ function summarize(sizes: number[]): WrittenBatches {
   return {
     count: sorted.length,
     mean: total / sorted.length,
-    median: sorted[Math.floor(sorted.length / 2)],
+    median: percentile(sorted, 50),
     max: sorted[sorted.length - 1],
     copyShare: sorted.filter((n) => n >= COPY_FROM_ROWS).reduce((sum, n) => sum + n, 0) / total,
   };
@@ -179,8 +180,6 @@ function wireLogger(destination: pino.DestinationStream) {
 function callsOf(wire: LogEntry[]) {
   return wire.map(({ level, message, ...fields }) => ({ level, message, fields }));
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /**
  * The transport worker's CPU per line: split2 hands each line to normalizeLine (parse and

@@ -18,6 +18,7 @@ import { migrate } from '../server/store/migrate.js';
 import { ensurePartitions, ensurePartitionsAhead } from '../server/store/partitions.js';
 import { selectPage } from '../server/store/query.js';
 import { FUTURE_SKEW_MS } from '../server/http/params.js';
+import { median, percentile } from './stats.js';
 
 export interface SearchBenchOptions {
   rows: number;
@@ -82,10 +83,6 @@ async function load(pool: pg.Pool, rows: number, log: (line: string) => void): P
   await pool.query('ANALYZE platform_logs');
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 /** The filters as the route completes them: `to` is always set. */
 const asRoute = (filters: LogFilters): LogFilters => ({ to: new Date(Date.now() + FUTURE_SKEW_MS), ...filters });
 
@@ -126,8 +123,6 @@ async function* rawCopy(pool: pg.Pool, filters: LogFilters, maxRows: number): As
     client.release();
   }
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 export async function runSearchBench(options: SearchBenchOptions): Promise<SearchBenchResult> {
   const log = options.log ?? (() => {});
