@@ -3,15 +3,16 @@ import { DEFAULT_NOTIFY_CHANNEL, type PostgresTransportOptions } from '../src/tr
 import { batchingTransport } from './batching-transport.js';
 import { insertEntries } from './postgres-insert.js';
 
-/**
- * pino transport into PostgreSQL's platform_logs: one statement per batch (INSERT … unnest
- * for small batches, COPY + staging for large ones; see insertEntries), duplicates skipped
- * by the primary key. Each committed batch is announced with a NOTIFY on `notifyChannel`
- * (payload: the rows added), which the live stream without Redis listens to.
- * Load it by path: `pino.transport({ target: 'platform-logging/transports/postgres', options })`.
- */
 const WRITES_IN_FLIGHT = 2;
 
+/**
+ * pino transport into PostgreSQL's platform_logs: one write per batch (INSERT … unnest for
+ * small batches, COPY straight into the table for large ones, through staging when a batch
+ * holds an id already stored; see insertEntries), duplicates skipped by the primary key.
+ * Each committed batch is announced with a NOTIFY on `notifyChannel` (payload: the rows
+ * added), which the live stream without Redis listens to.
+ * Load it by path: `pino.transport({ target: 'platform-logging/transports/postgres', options })`.
+ */
 export default async function postgresTransport(options: PostgresTransportOptions) {
   if (typeof options?.connectionString !== 'string' || options.connectionString === '') {
     throw new Error('platform-logging: the postgres transport needs options.connectionString');
