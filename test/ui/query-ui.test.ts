@@ -35,6 +35,7 @@ const rows = (p: Page = page) => p.getByTestId('log-row');
 const column = (p: Page, cell: 'time' | 'service' | 'tenant' | 'message') => rows(p).locator(`td.${cell}`).allTextContents();
 const levels = (p: Page = page) => rows(p).locator('.level').allTextContents();
 
+/** Opens the query view and waits for its first answer: rows with their count, no results, or an error. */
 async function showQuery(p: Page, query: string): Promise<void> {
   await p.goto(`${server.baseUrl}/?view=query&${query}`);
   await p.getByTestId('result-count').or(p.getByTestId('no-results')).or(p.getByTestId('error-banner')).first().waitFor();
@@ -145,12 +146,37 @@ describe('the query view', () => {
     await page.keyboard.press('j');
     await page.keyboard.press('k');
     await page.keyboard.press('ArrowDown');
-    const selectedId = await page.locator('[data-testid="log-row"][aria-selected="true"]').getAttribute('data-entry-id');
     const warnings = dataset.filter((e) => e.level === 'warn').reverse();
-    expect(selectedId).toBe(warnings[2].id);
+    await expect.poll(() => page.locator('[data-testid="log-row"][aria-selected="true"]').getAttribute('data-entry-id')).toBe(warnings[2].id);
     await page.keyboard.press('Enter');
     await expect(page.getByRole('dialog').locator('[data-field="id"] dd').textContent()).resolves.toBe(warnings[2].id);
     await page.keyboard.press('Escape');
+  });
+});
+
+describe('loading', () => {
+  test.each([
+    ['query', /\/api\/platform\/logs\?/, 'result-count'],
+    ['errors', /\/api\/platform\/logs\/aggregates\?/, 'error-groups'],
+  ])('the %s view says it is loading until its first page comes, never "0" or "no results"', async (view, api, loaded) => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(api, async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.goto(`${server.baseUrl}/?view=${view}&from=24h`);
+      await page.getByTestId('loading').waitFor();
+      await expect(page.getByTestId(loaded).count()).resolves.toBe(0);
+      await expect(page.getByTestId('no-results').count()).resolves.toBe(0);
+      await expect(page.getByText(/^0 (shown|groups)$/).count()).resolves.toBe(0);
+    } finally {
+      release();
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+    await page.getByTestId(loaded).waitFor();
+    await expect(page.getByTestId('loading').count()).resolves.toBe(0);
   });
 });
 

@@ -6,6 +6,7 @@ import { FILTER_PARAMETERS } from '../filters/filters.js';
 import { ErrorBanner } from '../shell/ErrorBanner.js';
 import { formatDateTime } from '../shell/format.js';
 import { LevelBadge } from '../shell/LevelBadge.js';
+import { LoadingNotice } from '../shell/LoadingNotice.js';
 import { Sparkline } from './Sparkline.js';
 
 interface Props {
@@ -41,10 +42,10 @@ export function ErrorAggregatesView({ params, onOpenGroup, onFilterError }: Prop
           <option value="count">Count</option>
           <option value="lastSeen">Last seen</option>
         </select>
-        <span className="count">{groups.length.toLocaleString()} groups</span>
+        {!(loading && groups.length === 0) && <span className="count">{groups.length.toLocaleString()} groups</span>}
       </div>
       <ErrorBanner message={error ? (filterError ? `Check the filters: ${error.message}` : error.message) : null} />
-      {!error && groups.length === 0 && !loading && <p className="empty">No errors or warnings match the filters in this time range.</p>}
+      {!error && groups.length === 0 && (loading ? <LoadingNotice what="error groups" /> : <p className="empty">No errors or warnings match the filters in this time range.</p>)}
       {groups.length > 0 && (
         <div className="table-scroller">
           <table className="groups" data-testid="error-groups">

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { StoredLogEntry } from '../api/types.js';
 import { formatDateTime } from '../shell/format.js';
 import { LevelBadge } from '../shell/LevelBadge.js';
+import { LoadingNotice } from '../shell/LoadingNotice.js';
 
 interface Props {
   entries: StoredLogEntry[];
@@ -34,7 +35,8 @@ export function LogTable({ entries, loading, hasMore, onLoadMore, onOpen }: Prop
     event.preventDefault();
   }
 
-  if (entries.length === 0 && !loading) return <p className="empty" data-testid="no-results">No entries match the filters in this time range.</p>;
+  if (entries.length === 0 && loading) return <LoadingNotice what="entries" />;
+  if (entries.length === 0) return <p className="empty" data-testid="no-results">No entries match the filters in this time range.</p>;
 
   return (
     <div className="table-wrap">
