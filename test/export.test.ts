@@ -139,9 +139,10 @@ describe('export stream', () => {
     // About 80 MB of NDJSON, far more than the sockets between PostgreSQL, the server and the client hold.
     await stores.pool.query(
       `INSERT INTO platform_logs (id, "timestamp", level, tenant_id, service, message, environment)
-       SELECT gen_random_uuid(), now() - i * interval '1 millisecond', 'info', $1, 'storefront', repeat(md5(i::text) || ' ', 90), 'test'
+       SELECT gen_random_uuid(), $3::timestamptz - i * interval '1 millisecond', 'info', $1, 'storefront', repeat(md5(i::text) || ' ', 90), 'test'
        FROM generate_series(1, $2) AS i`,
-      [BIG_TENANT, ROWS],
+      // the server's clock, not PostgreSQL's: the export's time range is the server's
+      [BIG_TENANT, ROWS, new Date().toISOString()],
     );
     server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
     if (!server.listening) await once(server, 'listening');

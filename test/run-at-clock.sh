@@ -5,11 +5,11 @@
 #   bash test/run-at-clock.sh '2026-12-02 23:58 UTC' --busy 2   # with two cores kept busy
 #   bash test/run-at-clock.sh now --busy 2 -- test/ui            # extra arguments go to vitest
 #
-# libfaketime (Debian: apt-get install faketime) shifts the clock of a PostgreSQL of its own on
-# a spare port and of the test runner and everything it starts, all by the same offset, so
-# their clocks agree as on a real machine. Redis (its own too, on a spare port) keeps the real
-# clock: it hangs under libfaketime, and only its stream ids and expiry times read the clock.
-# The stores of the machine are left alone.
+# libfaketime (Debian: apt-get install faketime) moves the clock of the test runner and of every
+# process it starts (servers, services, transport workers) by one offset, so they agree with each
+# other. The product reads time from Node only: no query or migration uses the stores' clocks.
+# PostgreSQL, Redis and Chromium keep the real clock, because under libfaketime PostgreSQL's
+# timeouts never fire, Redis hangs and Chromium does not start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,52 +29,30 @@ while [ $# -gt 0 ]; do
 done
 
 libfaketime=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n1 || true)
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
 [ -n "$libfaketime" ] || { echo "libfaketime is missing: apt-get install faketime" >&2; exit 1; }
-[ -n "$pg_bin" ] || { echo "PostgreSQL's server binaries are missing (/usr/lib/postgresql/*/bin)" >&2; exit 1; }
-command -v redis-server >/dev/null || { echo "redis-server is missing" >&2; exit 1; }
 
 offset=0
 [ "$target" = now ] || offset=$(($(date -d "$target" +%s) - $(date +%s)))
 
-free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
-pg_port=$(free_port)
-redis_port=$(free_port)
 work=$(mktemp -d /tmp/platform-logs-clock.XXXXXX)
-chmod 755 "$work"
 busy_pids=()
-
 cleanup() {
   for pid in "${busy_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  LD_PRELOAD='' redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
-  as_postgres "$pg_bin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-# PostgreSQL refuses to run as root
-as_postgres() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- env LD_PRELOAD="${LD_PRELOAD:-}" FAKETIME="${FAKETIME:-}" DONT_FAKE_MONOTONIC=1 "$@"; else "$@"; fi
-}
-[ "$(id -u)" != 0 ] || chown postgres "$work"
-
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
-  --dir "$work" --logfile "$work/redis.log"
-for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-
-# an offset, not a fixed time, so every process started later agrees; timers keep the real pace
-if [ "$offset" -lt 0 ]; then FAKETIME=$offset; else FAKETIME="+$offset"; fi
-export LD_PRELOAD=$libfaketime FAKETIME DONT_FAKE_MONOTONIC=1
-echo "clock: $(date -u '+%Y-%m-%d %H:%M:%S UTC') (offset ${offset} s); PostgreSQL on ${pg_port}, Redis on ${redis_port}; busy loops: ${busy}"
-
-as_postgres "$pg_bin/initdb" -D "$work/pg" -U postgres --auth=trust >/dev/null
-as_postgres "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w \
-  -o "-p $pg_port -k $work -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null
 
 for _ in $(seq 1 "$busy"); do
   (while :; do :; done) &
   busy_pids+=($!)
 done
 
-DATABASE_URL="postgres://postgres@127.0.0.1:${pg_port}/postgres" REDIS_URL="redis://127.0.0.1:${redis_port}" \
-  npx vitest run "$@"
+printf '#!/bin/sh\nunset LD_PRELOAD\nexec %s "$@"\n' "${CHROMIUM_PATH:-/usr/bin/chromium}" > "$work/chromium"
+chmod +x "$work/chromium"
+
+# an offset, not a fixed time, so that every process started later agrees; timers keep the real pace
+if [ "$offset" -lt 0 ]; then FAKETIME=$offset; else FAKETIME="+$offset"; fi
+export LD_PRELOAD=$libfaketime FAKETIME DONT_FAKE_MONOTONIC=1 FAKETIME_SKIP_CMDS=postgres,initdb,pg_ctl,redis-server
+export CHROMIUM_PATH=$work/chromium
+echo "clock: $(date -u '+%Y-%m-%d %H:%M:%S UTC') (offset ${offset} s); busy loops: ${busy}"
+npx vitest run "$@"
