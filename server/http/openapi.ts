@@ -212,7 +212,7 @@ export function openApiDocument(options: { exportMaxRows: number }) {
           ],
           responses: {
             '200': {
-              description: 'NDJSON (one StoredLogEntry per line) or CSV (RFC 4180, a header row, data as JSON text)',
+              description: 'NDJSON (one StoredLogEntry per line) or CSV (RFC 4180, a header row, data as JSON text, a cell that begins with =, +, -, @, tab or CR prefixed with \')',
               content: { 'application/x-ndjson': { schema: string }, 'text/csv': { schema: string } },
             },
             ...standardErrors,
