@@ -254,7 +254,7 @@ async function selectGroupsFromRollup(
        trend AS (
          SELECT signature, json_object_agg(bucket, count) AS trend
          FROM (SELECT c.error_signature AS signature,
-                      floor(extract(epoch FROM c.bucket) / $2::int)::bigint * $2::int AS bucket,
+                      floor(extract(epoch FROM c.bucket) / $2::bigint)::bigint * $2::bigint AS bucket,
                       sum(c.entries)::int AS count
                FROM covered c JOIN page p ON p.signature = c.error_signature
                GROUP BY 1, 2) counts
@@ -307,7 +307,7 @@ async function selectTrends(
   const where = whereClause(scope, params, ['error_signature = ANY($1::text[])']);
   const { rows } = await pool.query<TrendRow>(
     `SELECT error_signature AS signature,
-            floor(extract(epoch FROM "timestamp") / $2::int)::bigint * $2::int AS bucket,
+            floor(extract(epoch FROM "timestamp") / $2::bigint)::bigint * $2::bigint AS bucket,
             count(*)::int AS count
      FROM platform_logs ${where}
      GROUP BY 1, 2`,
