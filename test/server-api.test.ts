@@ -179,6 +179,7 @@ describe('GET /api/platform/logs/aggregates', () => {
     ['from=1970-01-01&to=2045-01-01&buckets=1', 1],
     ['from=1970-01-01&to=9999-12-30', 24],
     ['from=1970-01-01&to=9999-12-31&buckets=1', 1],
+    ['from=1970-01-01&to=9999-12-31&buckets=500', 500],
   ])('answers the ranges the histogram answers: %s', async (range, buckets) => {
     expect((await get(`/api/platform/logs/histogram?${range}`)).status).toBe(200);
     // all tenants read the rollup, one tenant the entries
