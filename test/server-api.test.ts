@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { ErrorGroup } from '../src/api-types.js';
 import type { StoredLogEntry } from '../src/types.js';
 import { PLATFORM_KEY, TENANT_A_KEY, bearer, createTestApp, insertEntries, makeEntry } from './server-fixtures.js';
 import { parseCsv } from './support/csv.js';
@@ -170,6 +171,27 @@ describe('GET /api/platform/logs/histogram', () => {
     for (const row of rows) expected[row.level as keyof typeof expected] = row.n;
     expect(totals).toEqual(expected);
     expect(totals.error).toBe(2);
+  });
+});
+
+describe('GET /api/platform/logs/aggregates', () => {
+  test.each([
+    ['from=1970-01-01&to=2045-01-01&buckets=1', 1],
+    ['from=1970-01-01&to=9999-12-30', 24],
+    ['from=1970-01-01&to=9999-12-31&buckets=1', 1],
+    ['from=1970-01-01&to=9999-12-31&buckets=500', 500],
+  ])('answers the ranges the histogram answers: %s', async (range, buckets) => {
+    expect((await get(`/api/platform/logs/histogram?${range}`)).status).toBe(200);
+    // all tenants read the rollup, one tenant the entries
+    for (const [scope, count] of [['', 2], ['&tenantId=tenant-a', 1]] as const) {
+      const { status, body } = await get(`/api/platform/logs/aggregates?${range}${scope}`);
+      expect(status).toBe(200);
+      expect(body.groups.map((group: ErrorGroup) => [group.signature, group.count])).toEqual([['sig-502', count]]);
+      const { trend } = body.groups[0] as ErrorGroup;
+      expect(trend).toHaveLength(buckets);
+      expect(trend[0].start).toBe('1970-01-01T00:00:00.000Z');
+      expect(trend.reduce((n, bucket) => n + bucket.count, 0)).toBe(count);
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type pg from 'pg';
 import { confineToPrincipal, type Auth, type AuthEnv } from '../auth.js';
 import { rateLimit } from '../rate-limit.js';
-import { getErrorAggregates, type AggregateSort } from '../store/aggregates.js';
+import { MAX_TREND_BUCKETS, getErrorAggregates, type AggregateSort } from '../store/aggregates.js';
 import { EXPORT_FORMATS, emptyExport, exportChunks } from '../store/export.js';
 import { emptyHistogram, getHistogram } from '../store/histogram.js';
 import { InvalidCursorError, decodeCursor, getLogById, isUuid, queryLogs, type Keyset } from '../store/query.js';
@@ -104,7 +104,7 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const filters = confineToPrincipal(c.get('principal'), parseFilters(params, now()));
     const sort = parseChoice(params, 'sort', AGGREGATE_SORTS, 'count');
     const limit = parseIntParam(params, 'limit', 1, 500, 50);
-    const buckets = parseIntParam(params, 'buckets', 1, 500, 24);
+    const buckets = parseIntParam(params, 'buckets', 1, MAX_TREND_BUCKETS, 24);
     const cursor = params.one('cursor');
     if (!filters) return c.json({ groups: [], nextCursor: null });
     try {

@@ -1,4 +1,5 @@
 import { LOG_ENTRY_FIELDS, LOG_LEVELS } from '../../src/types.js';
+import { MAX_TREND_BUCKETS } from '../store/aggregates.js';
 import { EXPORT_FORMATS } from '../store/export.js';
 import { MAX_SEARCH_LENGTH } from './params.js';
 
@@ -188,7 +189,7 @@ export function openApiDocument(options: { exportMaxRows: number }) {
             { name: 'sort', in: 'query', schema: { type: 'string', enum: ['count', 'lastSeen'], default: 'count' } },
             limit(500, 50),
             cursor,
-            { name: 'buckets', in: 'query', description: 'Trend buckets over the range.', schema: { type: 'integer', minimum: 1, maximum: 500, default: 24 } },
+            { name: 'buckets', in: 'query', description: 'Trend buckets over the range.', schema: { type: 'integer', minimum: 1, maximum: MAX_TREND_BUCKETS, default: 24 } },
           ],
           responses: {
             '200': {
@@ -212,7 +213,7 @@ export function openApiDocument(options: { exportMaxRows: number }) {
           ],
           responses: {
             '200': {
-              description: 'NDJSON (one StoredLogEntry per line) or CSV (RFC 4180, a header row, data as JSON text)',
+              description: 'NDJSON (one StoredLogEntry per line) or CSV (RFC 4180, a header row, data as JSON text, a cell that begins with =, +, -, @, tab or CR prefixed with \')',
               content: { 'application/x-ndjson': { schema: string }, 'text/csv': { schema: string } },
             },
             ...standardErrors,

@@ -19,7 +19,7 @@ export interface AggregateFilters extends LogFilters {
   limit?: number;
   /** The opaque `nextCursor` of the previous page. */
   cursor?: string;
-  /** Trend buckets across [from, to); default 24. */
+  /** Trend buckets across [from, to), 1–MAX_TREND_BUCKETS; default 24. */
   buckets?: number;
 }
 
@@ -36,7 +36,8 @@ const DEFAULT_LEVELS: LogLevel[] = ['warn', 'error'];
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 500;
 const DEFAULT_BUCKETS = 24;
-const MAX_BUCKETS = 200;
+/** The most trend buckets a group holds, as the route accepts and the OpenAPI document says. */
+export const MAX_TREND_BUCKETS = 500;
 
 /** Exact microsecond time as text, so a page boundary on lastSeen is exact. */
 const EXACT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
@@ -121,7 +122,7 @@ export async function getErrorAggregates(
   const scope: LogFilters = { ...filters, from, to, levels: filters.levels?.length ? filters.levels : DEFAULT_LEVELS };
   const after = filters.cursor === undefined ? null : decodeCursor(filters.cursor, sort);
 
-  const bucketSeconds = bucketSecondsFor(from, to, clamp(filters.buckets, DEFAULT_BUCKETS, MAX_BUCKETS));
+  const bucketSeconds = bucketSecondsFor(from, to, clamp(filters.buckets, DEFAULT_BUCKETS, MAX_TREND_BUCKETS));
   // the rollup serves trend buckets of whole hours (from hour rows) or whole days (day rows)
   const cover =
     (options.useRollup ?? true) && rollupServes(filters) && bucketSeconds % 3600 === 0
@@ -254,7 +255,7 @@ async function selectGroupsFromRollup(
        trend AS (
          SELECT signature, json_object_agg(bucket, count) AS trend
          FROM (SELECT c.error_signature AS signature,
-                      floor(extract(epoch FROM c.bucket) / $2::int)::bigint * $2::int AS bucket,
+                      floor(extract(epoch FROM c.bucket) / $2::bigint)::bigint * $2::bigint AS bucket,
                       sum(c.entries)::int AS count
                FROM covered c JOIN page p ON p.signature = c.error_signature
                GROUP BY 1, 2) counts
@@ -307,7 +308,7 @@ async function selectTrends(
   const where = whereClause(scope, params, ['error_signature = ANY($1::text[])']);
   const { rows } = await pool.query<TrendRow>(
     `SELECT error_signature AS signature,
-            floor(extract(epoch FROM "timestamp") / $2::int)::bigint * $2::int AS bucket,
+            floor(extract(epoch FROM "timestamp") / $2::bigint)::bigint * $2::bigint AS bucket,
             count(*)::int AS count
      FROM platform_logs ${where}
      GROUP BY 1, 2`,

@@ -10,10 +10,17 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 type Fields = (string | null)[];
 
-/** A CSV field per RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled. */
+// What a spreadsheet would take for a formula at the start of a cell (OWASP, CSV injection).
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * A CSV field per RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled.
+ * A value that starts like a formula gets a leading `'`, so that it shows as text.
+ */
 export function csvField(value: string | null): string {
   if (value === null) return '';
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  const text = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 export function csvHeader(): string {
