@@ -16,11 +16,20 @@ export async function ensurePartitionsAhead(pool: pg.Pool | pg.PoolClient, now =
   return ensurePartitions(pool, from, endOfNextMonth);
 }
 
-/** Creates every partition needed for the days in [from, to). */
+/**
+ * Creates every partition needed for the days in [from, to). One statement, so one transaction,
+ * a day: a month of partitions at once holds a lock on each of their thousands of tables and
+ * indexes, which exhausts PostgreSQL's shared lock table (64 per connection by default) when
+ * other sessions hold locks too.
+ */
 export async function ensurePartitions(pool: pg.Pool | pg.PoolClient, from: Date, to: Date): Promise<string[]> {
-  const { rows } = await pool.query<{ name: string }>(
-    'SELECT platform_logs_ensure_partitions($1::date, $2::date) AS name',
-    [utcDay(from), utcDay(to)],
-  );
-  return rows.map((row) => row.name);
+  const created: string[] = [];
+  for (let day = Date.parse(utcDay(from)); day < Date.parse(utcDay(to)); day += DAY_MS) {
+    const { rows } = await pool.query<{ name: string }>('SELECT platform_logs_ensure_partitions($1::date, $2::date) AS name', [
+      utcDay(new Date(day)),
+      utcDay(new Date(day + DAY_MS)),
+    ]);
+    created.push(...rows.map((row) => row.name));
+  }
+  return created;
 }
