@@ -4,6 +4,7 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { migrate } from '../../server/store/migrate.js';
 import { ensurePartitionsAhead } from '../../server/store/partitions.js';
+import { LOG_LEVELS } from '../../src/types.js';
 
 export interface TestStores {
   /** A connection string whose search_path is this file's own schema. */
@@ -59,6 +60,8 @@ export function useTestStores(options: { migrate?: boolean } = {}): TestStores {
     await stores.pool?.end();
     const admin = new pg.Client({ connectionString: baseUrl });
     await admin.connect();
+    // a level at a time: the schema's hundreds of partitions at once would fill PostgreSQL's shared lock table
+    for (const level of LOG_LEVELS) await admin.query(`DROP TABLE IF EXISTS ${stores.schema}.platform_logs_${level} CASCADE`);
     await admin.query(`DROP SCHEMA IF EXISTS ${stores.schema} CASCADE`);
     await admin.end();
     const redis = createClient({ url: stores.redisUrl });
