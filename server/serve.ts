@@ -1,9 +1,11 @@
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { createNodeWebSocket } from '@hono/node-ws';
 import { Hono } from 'hono';
 import { createApp, type AppOptions } from './app.js';
 import { createStreamRoutes, type StreamHub } from './stream/index.js';
+import { MAX_CLIENT_MESSAGE_BYTES } from './stream/routes.js';
+import { serveWebSocketUpgrades } from './stream/websocket-upgrade.js';
 
 export interface ServeOptions extends Omit<AppOptions, 'stream'> {
   /** A started stream hub; the live stream routes are made on it. */
@@ -28,14 +30,14 @@ export interface ServedApp {
 export async function serveApp(options: ServeOptions): Promise<ServedApp> {
   const { hub, hostname, port, ...appOptions } = options;
   const root = new Hono();
-  const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({ app: root });
-  root.route('/', createApp({ ...appOptions, stream: createStreamRoutes({ hub, upgradeWebSocket, auth: options.auth }) }));
+  root.route('/', createApp({ ...appOptions, stream: createStreamRoutes({ hub, auth: options.auth }) }));
 
   const server: ServerType = await new Promise((resolve, reject) => {
     const started = serve({ fetch: root.fetch, hostname, port }, () => resolve(started));
     started.once('error', reject);
   });
-  injectWebSocket(server);
+  // a margin over the largest message a client may send, which the route refuses with a reason
+  serveWebSocketUpgrades(server as Server, root.fetch, { maxPayload: 4 * MAX_CLIENT_MESSAGE_BYTES });
   // Upgraded sockets leave the HTTP server's bookkeeping: kept here, so close can end them.
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {

@@ -2,13 +2,13 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { createNodeWebSocket } from '@hono/node-ws';
 import { Hono } from 'hono';
 import type pg from 'pg';
 import { WebSocket } from 'ws';
 import { createAuth, type AuthEnv } from '../server/auth.js';
 import type { RedisClient } from '../server/stores.js';
 import { createStreamHub, createStreamRoutes, type StreamHub, type StreamLimits } from '../server/stream/index.js';
+import { serveWebSocketUpgrades } from '../server/stream/websocket-upgrade.js';
 import type { StoredLogEntry } from '../src/types.js';
 import { TEST_KEYS } from './server-fixtures.js';
 
@@ -35,11 +35,10 @@ export async function startStreamServer(options: {
   const hub = createStreamHub(options);
   await hub.start();
   const app = new Hono<AuthEnv>();
-  const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({ app });
   app.post(`${STREAM_PATH}/ticket`, auth.requireKey, (c) => c.json(auth.issueTicket(c.get('principal'))));
-  app.route(STREAM_PATH, createStreamRoutes({ hub, upgradeWebSocket, auth }));
+  app.route(STREAM_PATH, createStreamRoutes({ hub, auth }));
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  injectWebSocket(server);
+  serveWebSocketUpgrades(server as Server, app.fetch, { maxPayload: 64 * 1024 });
   if (!server.listening) await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   return {

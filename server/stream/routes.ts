@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import type { NodeWebSocket } from '@hono/node-ws';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { WebSocket } from 'ws';
 import type { Principal } from '../../src/api-types.js';
@@ -7,14 +6,14 @@ import type { Auth, AuthEnv } from '../auth.js';
 import type { StreamHub } from './hub.js';
 import type { ClientSink, StreamClient } from './stream-client.js';
 import { SubscribeError, parseSubscribe } from './subscription.js';
+import { acceptWebSocket } from './websocket-upgrade.js';
 
 export interface StreamRoutesOptions {
   hub: StreamHub;
-  upgradeWebSocket: NodeWebSocket['upgradeWebSocket'];
   auth: Pick<Auth, 'resolveKey' | 'redeemTicket'>;
 }
 
-const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
+export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
 const SSE_PARAMETERS = ['ticket', 'level', 'service', 'tenantId', 'q', 'resumeFrom'];
 
 function errorJson(c: Context, status: 400 | 401 | 426 | 429, error: string, parameter?: string): Response {
@@ -95,56 +94,48 @@ function sseStream(response: ServerResponse | undefined): { body: ReadableStream
   return { body, sink, onCancel: (listener) => void (cancelled = listener) };
 }
 
+/** A message from a WebSocket client: a subscribe, or an error sent back. */
+function onClientMessage(client: StreamClient, hub: StreamHub, data: string): void {
+  if (data === '' || Buffer.byteLength(data) > MAX_CLIENT_MESSAGE_BYTES) {
+    client.sendError(`messages must be JSON text of at most ${MAX_CLIENT_MESSAGE_BYTES} bytes`);
+    return;
+  }
+  let message: unknown;
+  try {
+    message = JSON.parse(data);
+  } catch {
+    client.sendError('the message is not valid JSON');
+    return;
+  }
+  try {
+    void client.subscribe(parseSubscribe(message, hub.isStreamId), hub.position());
+  } catch (error) {
+    client.sendError(error instanceof SubscribeError ? error.message : 'the message could not be handled');
+  }
+}
+
 /**
  * The live stream, mounted at /api/platform/logs/stream: GET / upgraded to a WebSocket,
  * GET /sse as Server-Sent Events (docs/api.md, "Live stream protocol"). Each route does
  * its own authentication, since browsers bring a ticket rather than a key.
  */
-export function createStreamRoutes({ hub, upgradeWebSocket, auth }: StreamRoutesOptions): Hono<AuthEnv> {
+export function createStreamRoutes({ hub, auth }: StreamRoutesOptions): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
 
-  app.get(
-    '/',
-    authenticate(auth),
-    admit(hub),
-    upgradeWebSocket((c) => {
-      const principal = c.get('principal');
-      let client: StreamClient | null = null;
-      return {
-        onOpen(_event, ws) {
-          client = hub.connect(principal, webSocketSink(ws.raw as WebSocket));
-          if (client) return;
-          ws.send(JSON.stringify({ type: 'error', error: refusal(hub, principal) }));
-          ws.close(1013, 'try again later');
-        },
-        onMessage(event) {
-          if (!client) return;
-          const data = typeof event.data === 'string' ? event.data : '';
-          if (data === '' || Buffer.byteLength(data) > MAX_CLIENT_MESSAGE_BYTES) {
-            client.sendError(`messages must be JSON text of at most ${MAX_CLIENT_MESSAGE_BYTES} bytes`);
-            return;
-          }
-          let message: unknown;
-          try {
-            message = JSON.parse(data);
-          } catch {
-            client.sendError('the message is not valid JSON');
-            return;
-          }
-          try {
-            void client.subscribe(parseSubscribe(message, hub.isStreamId), hub.position());
-          } catch (error) {
-            if (!(error instanceof SubscribeError)) throw error;
-            client.sendError(error.message);
-          }
-        },
-        onClose() {
-          if (client) hub.disconnect(client);
-        },
-      };
-    }),
-    (c) => errorJson(c, 426, 'this route is a WebSocket: open it with an Upgrade: websocket request'),
-  );
+  app.get('/', authenticate(auth), admit(hub), (c) => {
+    const principal = c.get('principal');
+    const accepted = acceptWebSocket(c, (socket) => {
+      const client = hub.connect(principal, webSocketSink(socket));
+      if (!client) {
+        socket.send(JSON.stringify({ type: 'error', error: refusal(hub, principal) }));
+        socket.close(1013, 'try again later');
+        return;
+      }
+      socket.on('message', (data, isBinary) => onClientMessage(client, hub, isBinary ? '' : data.toString()));
+      socket.on('close', () => hub.disconnect(client));
+    });
+    return accepted ?? errorJson(c, 426, 'this route is a WebSocket: open it with an Upgrade: websocket request');
+  });
 
   app.get('/sse', authenticate(auth), async (c) => {
     const url = new URL(c.req.url);
