@@ -137,6 +137,11 @@ export function createAuth(keys: ApiKey[], now: () => number = Date.now): Auth {
   };
 }
 
+/** What per-key limits count: the principal (the platform, or one tenant), since a stream ticket carries no key. */
+export function principalKey(principal: Principal): string {
+  return principal.scope === 'platform' ? 'platform' : `tenant:${principal.tenantId}`;
+}
+
 /**
  * The filters narrowed to what the principal may see: a tenant key only ever sees its
  * tenant. Null when the filters ask for another tenant, so nothing matches.

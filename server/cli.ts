@@ -62,7 +62,12 @@ async function demo(settings: ServerSettings): Promise<void> {
 
 /** Stores as the server opens them (embedded PostgreSQL without DATABASE_URL), for one-off commands. */
 async function withStores<T>(settings: ServerSettings, run: (pool: pg.Pool, databaseUrl: string) => Promise<T>): Promise<T> {
-  const stores = await openStores({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
+  const stores = await openStores({
+    databaseUrl: settings.databaseUrl,
+    dataDir: settings.dataDir,
+    statementTimeoutMs: settings.statementTimeoutMs,
+    exportPoolSize: settings.exportLimits.maxConcurrent,
+  });
   try {
     return await run(stores.pool, stores.databaseUrl);
   } finally {

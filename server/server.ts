@@ -31,7 +31,13 @@ const SHUTDOWN_GRACE_MS = 10_000;
  */
 export async function startServer(settings: ServerSettings, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
   const { keys, generatedKey } = loadApiKeys(settings.apiKeys, settings.environment);
-  const stores = await openStores({ databaseUrl: settings.databaseUrl, redisUrl: settings.redisUrl, dataDir: settings.dataDir });
+  const stores = await openStores({
+    databaseUrl: settings.databaseUrl,
+    redisUrl: settings.redisUrl,
+    dataDir: settings.dataDir,
+    statementTimeoutMs: settings.statementTimeoutMs,
+    exportPoolSize: settings.exportLimits.maxConcurrent,
+  });
   let logger: PlatformLogger | undefined;
   try {
     await migrate(stores.pool);
@@ -55,9 +61,11 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
       hostname: settings.host,
       port: settings.port,
       pool: stores.pool,
+      exportPool: stores.exportPool,
       redis: stores.redis,
       auth: createAuth(keys),
       exportMaxRows: settings.exportMaxRows,
+      exportLimits: settings.exportLimits,
       rateLimitPerMinute: settings.rateLimitPerMinute,
       inngest: inngest?.handler,
       logger,

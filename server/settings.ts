@@ -1,5 +1,6 @@
 import { positiveIntSetting, resolveEnvironment } from '../src/config.js';
 import type { Environment } from '../src/types.js';
+import { DEFAULT_EXPORT_LIMITS, type ExportLimits } from './export-budget.js';
 
 export interface ServerSettings {
   environment: Environment;
@@ -10,6 +11,9 @@ export interface ServerSettings {
   /** Data folder of the embedded PostgreSQL, used when there is no DATABASE_URL. */
   dataDir: string;
   exportMaxRows: number;
+  exportLimits: ExportLimits;
+  /** statement_timeout of every query connection. */
+  statementTimeoutMs: number;
   rateLimitPerMinute: number;
   apiKeys?: string;
 }
@@ -26,6 +30,12 @@ export function loadServerSettings(env: NodeJS.ProcessEnv = process.env): Server
     redisUrl: env.REDIS_URL || undefined,
     dataDir: env.LOG_DATA_DIR || '.data/postgres',
     exportMaxRows: positiveIntSetting('LOG_EXPORT_MAX_ROWS', env.LOG_EXPORT_MAX_ROWS) ?? 1_000_000,
+    exportLimits: {
+      maxConcurrent: positiveIntSetting('LOG_EXPORT_MAX_CONCURRENT', env.LOG_EXPORT_MAX_CONCURRENT) ?? DEFAULT_EXPORT_LIMITS.maxConcurrent,
+      maxConcurrentPerKey: positiveIntSetting('LOG_EXPORT_MAX_CONCURRENT_PER_KEY', env.LOG_EXPORT_MAX_CONCURRENT_PER_KEY) ?? DEFAULT_EXPORT_LIMITS.maxConcurrentPerKey,
+      idleTimeoutMs: positiveIntSetting('LOG_EXPORT_IDLE_TIMEOUT_MS', env.LOG_EXPORT_IDLE_TIMEOUT_MS) ?? DEFAULT_EXPORT_LIMITS.idleTimeoutMs,
+    },
+    statementTimeoutMs: positiveIntSetting('LOG_STATEMENT_TIMEOUT_MS', env.LOG_STATEMENT_TIMEOUT_MS) ?? 30_000,
     rateLimitPerMinute: positiveIntSetting('LOG_RATE_LIMIT_PER_MINUTE', env.LOG_RATE_LIMIT_PER_MINUTE) ?? 600,
     apiKeys: env.LOG_API_KEYS,
   };

@@ -10,7 +10,10 @@ function connectRedis(url: string) {
 export type RedisClient = ReturnType<typeof connectRedis>;
 
 export interface Stores {
+  /** Queries, health, the live stream, retention and migrations; statements time out (migrations lift it). */
   pool: pg.Pool;
+  /** Exports only, whose COPY lasts as long as its reader is slow: never the queries' connections. */
+  exportPool: pg.Pool;
   /** The connection string transports and other processes use. */
   databaseUrl: string;
   redis?: RedisClient;
@@ -25,6 +28,10 @@ export interface StoresOptions {
   redisUrl?: string;
   /** Where the embedded PostgreSQL keeps its data when there is no databaseUrl. */
   dataDir: string;
+  /** statement_timeout of `pool` (LOG_STATEMENT_TIMEOUT_MS). */
+  statementTimeoutMs: number;
+  /** Connections of `exportPool`: as many as exports may run at once (LOG_EXPORT_MAX_CONCURRENT). */
+  exportPoolSize: number;
   onRedisError?: (error: Error) => void;
   onEmbeddedLog?: (line: string) => void;
 }
@@ -50,8 +57,10 @@ export async function openStores(options: StoresOptions): Promise<Stores> {
     ? undefined
     : await startEmbeddedPostgres({ dataDir: options.dataDir, onLog: options.onEmbeddedLog });
   const databaseUrl = options.databaseUrl ?? embedded!.connectionString;
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5_000 });
-  pool.on('error', () => {}); // an idle client losing its connection is replaced on next use
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5_000, statement_timeout: options.statementTimeoutMs });
+  // No statement timeout: it would count the time a COPY waits for its reader; the idle cut-off bounds that.
+  const exportPool = new pg.Pool({ connectionString: databaseUrl, max: options.exportPoolSize, connectionTimeoutMillis: 5_000 });
+  for (const each of [pool, exportPool]) each.on('error', () => {}); // an idle client losing its connection is replaced on next use
 
   let redis: RedisClient | undefined;
   if (options.redisUrl) {
@@ -60,7 +69,7 @@ export async function openStores(options: StoresOptions): Promise<Stores> {
     try {
       await redis.connect();
     } catch (error) {
-      await pool.end();
+      await Promise.all([pool.end(), exportPool.end()]);
       await embedded?.stop();
       throw new Error(`Redis at ${redactUrl(options.redisUrl)} does not answer: ${(error as Error).message}`, { cause: error });
     }
@@ -71,13 +80,14 @@ export async function openStores(options: StoresOptions): Promise<Stores> {
 
   return {
     pool,
+    exportPool,
     databaseUrl,
     redis,
     redisUrl: options.redisUrl,
     description: `stores: ${postgresLine}, ${redisLine}`,
     async close() {
       await redis?.quit().catch(() => redis?.destroy());
-      await pool.end();
+      await Promise.all([pool.end(), exportPool.end()]);
       await embedded?.stop();
     },
   };

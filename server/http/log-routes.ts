@@ -1,6 +1,8 @@
+import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
 import type pg from 'pg';
 import { confineToPrincipal, type Auth, type AuthEnv } from '../auth.js';
+import { DEFAULT_EXPORT_LIMITS, createExportBudget, type ExportLimits } from '../export-budget.js';
 import { rateLimit } from '../rate-limit.js';
 import { MAX_TREND_BUCKETS, getErrorAggregates, type AggregateSort } from '../store/aggregates.js';
 import { EXPORT_FORMATS, emptyExport, exportChunks } from '../store/export.js';
@@ -13,6 +15,13 @@ import { FILTER_PARAMETERS, QueryParams, parseChoice, parseFilters, parseIntPara
 
 export interface LogRoutesOptions {
   pool: pg.Pool;
+  /**
+   * The pool exports run on, default `pool`. The server gives them one of their own
+   * (Stores.exportPool), so that exports held up by slow readers never take the queries' connections.
+   */
+  exportPool?: pg.Pool;
+  /** Exports at once, in all and per key, and the idle cut-off; unset ones keep DEFAULT_EXPORT_LIMITS. */
+  exportLimits?: Partial<ExportLimits>;
   redis?: RedisClient;
   auth: Auth;
   /** Most rows one export may hold (LOG_EXPORT_MAX_ROWS). */
@@ -25,6 +34,7 @@ export interface LogRoutesOptions {
 }
 
 const HEALTH_TIMEOUT_MS = 3_000;
+const EXPORT_RETRY_AFTER_S = 10;
 const AGGREGATE_SORTS: readonly AggregateSort[] = ['count', 'lastSeen'];
 
 async function answers(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
@@ -51,9 +61,56 @@ function readCursor(cursor: string): Keyset {
   }
 }
 
+/** The chunks, then `release()` however they end: done, failed or returned early. */
+async function* releasing(chunks: AsyncGenerator<Buffer>, release: () => void): AsyncGenerator<Buffer> {
+  try {
+    yield* chunks;
+  } finally {
+    release();
+  }
+}
+
+/**
+ * An export's response body. It is pulled (highWaterMark 0): the next chunk is read only when
+ * the client has taken the one before, so a slow client holds PostgreSQL back instead of
+ * filling memory. A client that takes nothing for `idleTimeoutMs` is cut off: the response's
+ * socket is closed and the chunks returned, which closes their COPY's connection.
+ */
+function pulledBody(chunks: AsyncGenerator<Buffer>, first: IteratorResult<Buffer>, idleTimeoutMs: number, outgoing?: { destroy(): void }): ReadableStream<Uint8Array> {
+  let idle: NodeJS.Timeout | undefined;
+  const offer = (controller: ReadableStreamDefaultController<Uint8Array>, next: IteratorResult<Buffer>) => {
+    if (next.done) return controller.close();
+    controller.enqueue(next.value);
+    idle = setTimeout(() => {
+      // node-server reads the body again only once the socket drains, which an idle client never
+      // lets happen: closing the socket cancels the body, as when the client leaves.
+      if (outgoing) return outgoing.destroy();
+      controller.error(new Error(`the client took nothing for ${idleTimeoutMs} ms`));
+      void chunks.return(undefined);
+    }, idleTimeoutMs);
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      start: (controller) => offer(controller, first),
+      async pull(controller) {
+        clearTimeout(idle);
+        offer(controller, await chunks.next());
+      },
+      async cancel() {
+        clearTimeout(idle);
+        await chunks.return(undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 /** The HTTP API under /api/platform/logs (docs/api.md). */
 export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
   const { pool, redis, auth } = options;
+  const exportPool = options.exportPool ?? pool;
+  const exportLimits: ExportLimits = { ...DEFAULT_EXPORT_LIMITS, ...options.exportLimits };
+  const exportBudget = createExportBudget(exportLimits);
   const now = options.now ?? (() => new Date());
   const app = new Hono<AuthEnv>();
 
@@ -128,27 +185,14 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     };
     // HEAD reads no body: an export begun for it would hold its connection for ever.
     if (c.req.method === 'HEAD') return new Response(null, { headers });
-    const chunks = filters ? exportChunks(pool, filters, { format, maxRows }) : emptyExport(format);
+    const slot = exportBudget.acquire(c.get('principal'));
+    if (!slot.ok) return c.json({ error: slot.error }, 429, { 'Retry-After': String(EXPORT_RETRY_AFTER_S) });
+    const chunks = releasing(filters ? exportChunks(exportPool, filters, { format, maxRows }) : emptyExport(format), slot.release);
     // The first rows are read before answering, so a store fault is a 503, not a cut download.
     const first = await chunks.next();
-    const body = new ReadableStream<Uint8Array>(
-      {
-        start(controller) {
-          if (first.done) controller.close();
-          else controller.enqueue(first.value);
-        },
-        async pull(controller) {
-          const next = await chunks.next();
-          if (next.done) controller.close();
-          else controller.enqueue(next.value);
-        },
-        async cancel() {
-          await chunks.return(undefined);
-        },
-      },
-      { highWaterMark: 0 },
-    );
-    return new Response(body, { headers });
+    // served by @hono/node-server, the response's socket; absent for in-process requests
+    const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
+    return new Response(pulledBody(chunks, first, exportLimits.idleTimeoutMs, outgoing), { headers });
   });
 
   app.get('/:id', async (c) => {

@@ -217,6 +217,7 @@ export function openApiDocument(options: { exportMaxRows: number }) {
               content: { 'application/x-ndjson': { schema: string }, 'text/csv': { schema: string } },
             },
             ...standardErrors,
+            '429': { ...error, description: 'Rate limit exceeded, or as many exports running as the key or the server may run; see Retry-After.' },
           },
         },
       },

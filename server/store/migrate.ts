@@ -13,6 +13,10 @@ const MIGRATIONS_DIR = fileURLToPath(new URL('sql/', packageRoot));
 export async function migrate(pool: pg.Pool): Promise<string[]> {
   const client = await pool.connect();
   try {
+    // Without the pool's statement timeout: an index built on a large table, or the wait for
+    // another process's migrations, may take longer. The connection is closed at the end, so
+    // that no query inherits the setting.
+    await client.query('SET statement_timeout = 0');
     await client.query(`SELECT pg_advisory_lock(hashtext(current_schema() || '.platform_log_migrations'))`);
     await client.query(`CREATE TABLE IF NOT EXISTS platform_log_migrations (
       name text PRIMARY KEY,
@@ -39,6 +43,6 @@ export async function migrate(pool: pg.Pool): Promise<string[]> {
     return appliedNow;
   } finally {
     await client.query(`SELECT pg_advisory_unlock(hashtext(current_schema() || '.platform_log_migrations'))`).catch(() => {});
-    client.release();
+    client.release(true);
   }
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { DEFAULT_STREAM_KEY } from '../../src/transport-targets.js';
 import type { Principal } from '../../src/api-types.js';
+import { principalKey } from '../auth.js';
 import { createPostgresSource } from './postgres-source.js';
 import { createRedisSource } from './redis-source.js';
 import type { RedisClient } from '../stores.js';
@@ -58,10 +59,6 @@ export interface StreamHub {
 
 const SLOW_CHECK_MS = 1_000;
 
-function limitKeyOf(principal: Principal): string {
-  return principal.scope === 'platform' ? 'platform' : `tenant:${principal.tenantId}`;
-}
-
 /**
  * One per server process: ONE reader of the live source, fanned out to every connected
  * client according to its own filters. The fan-out never waits for a client.
@@ -96,7 +93,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   const admit = (principal: Principal): Admission => {
     if (stopped) return { ok: false, error: 'the server is shutting down; try again shortly' };
     if (clients.size >= limits.maxClients) return { ok: false, error: 'the server has too many stream clients; try again later' };
-    if ((perKey.get(limitKeyOf(principal)) ?? 0) >= limits.maxClientsPerKey) {
+    if ((perKey.get(principalKey(principal)) ?? 0) >= limits.maxClientsPerKey) {
       return { ok: false, error: `this key already has ${limits.maxClientsPerKey} open streams` };
     }
     return { ok: true };
@@ -147,7 +144,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     admit,
     connect(principal, sink) {
       if (!admit(principal).ok) return null;
-      const client = new StreamClient(principal, limitKeyOf(principal), sink, source, limits);
+      const client = new StreamClient(principal, principalKey(principal), sink, source, limits);
       clients.add(client);
       perKey.set(client.limitKey, (perKey.get(client.limitKey) ?? 0) + 1);
       return client;

@@ -2,12 +2,16 @@ import type { Hono, Handler } from 'hono';
 import type pg from 'pg';
 import { createClient } from 'redis';
 import { createAuth, type ApiKey } from '../../server/auth.js';
+import type { ExportLimits } from '../../server/export-budget.js';
 import type { RedisClient } from '../../server/stores.js';
 import { serveApp } from '../../server/serve.js';
 import { createStreamHub, type StreamHub, type StreamLimits } from '../../server/stream/index.js';
 
 export interface LogServerOptions {
   pool: pg.Pool;
+  /** Default `pool`. */
+  exportPool?: pg.Pool;
+  exportLimits?: Partial<ExportLimits>;
   /** The Redis the server reads the stream from (possibly through a proxy). */
   redisUrl: string;
   streamKey: string;
@@ -48,6 +52,8 @@ export async function startLogServer(options: LogServerOptions): Promise<LogServ
     hostname: '127.0.0.1',
     port: options.port ?? 0,
     pool: options.pool,
+    exportPool: options.exportPool,
+    exportLimits: options.exportLimits,
     redis,
     auth: createAuth(options.keys),
     exportMaxRows: 100_000,
