@@ -136,6 +136,18 @@ describe("the server's own request log", () => {
     expect(stored.find((entry) => entry.data.status === 401)!.data).toMatchObject({ count: 1_000, examples: ['GET /api/platform/logs'] });
   });
 
+  test('the UI declares its icon and /favicon.ico is not a 404: no warn entry', async () => {
+    const { stored } = await ownEntriesOf(async (server) => {
+      const page = await fetch(server.baseUrl);
+      expect(page.headers.get('content-security-policy')).toContain("img-src 'self' data:");
+      expect(await page.text()).toMatch(/<link rel="icon" [^>]*href="data:image\/svg\+xml,/);
+      const favicon = await fetch(`${server.baseUrl}/favicon.ico`);
+      expect(favicon.status).toBe(204);
+    });
+    expect(stored.map((entry) => entry.message)).toContain('GET /favicon.ico 204');
+    expect(stored.filter((entry) => entry.level !== 'info')).toEqual([]);
+  });
+
   test('a server started as `npm start` logs its requests under its own service and writes the last counts when it stops', async () => {
     const since = new Date();
     const port = await freePort();
