@@ -3,12 +3,14 @@ import type { PlatformLogger } from '../src/logger.js';
 import type { AuthEnv } from './auth.js';
 import { errorResponse } from './http/errors.js';
 import { createLogRoutes, type LogRoutesOptions } from './http/log-routes.js';
-import { requestLog } from './http/request-log.js';
+import type { RequestLog } from './http/request-log.js';
 import { createUiRoutes } from './http/ui.js';
 
 export interface AppOptions extends LogRoutesOptions {
-  /** The server's own logger: each answered request (action http.request) and server faults. */
+  /** The server's own logger, for server faults. */
   logger?: PlatformLogger;
+  /** The server's own log of answered requests (createRequestLog). */
+  requestLog?: RequestLog;
   /** The Inngest serve handler, answered at /api/inngest. */
   inngest?: Handler;
   /** The built UI (dist/ui). */
@@ -22,7 +24,7 @@ export interface AppOptions extends LogRoutesOptions {
 export function createApp(options: AppOptions): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   const { logger } = options;
-  if (logger) app.use('*', requestLog(logger));
+  if (options.requestLog) app.use('*', options.requestLog.middleware);
 
   app.route('/api/platform/logs', createLogRoutes(options));
   if (options.inngest) app.on(['GET', 'POST', 'PUT'], '/api/inngest', options.inngest);

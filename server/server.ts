@@ -3,6 +3,7 @@ import { createLogger } from '../src/factory.js';
 import type { PlatformLogger } from '../src/logger.js';
 import { packageRoot } from '../src/package-root.js';
 import { createAuth, loadApiKeys } from './auth.js';
+import { createRequestLog } from './http/request-log.js';
 import { createRetentionInngest, inngestConfigured, startRetentionTimer } from './retention/index.js';
 import type { ServerSettings } from './settings.js';
 import { openStores, type Stores } from './stores.js';
@@ -14,13 +15,16 @@ import { createStreamHub, streamLimitsFromEnv } from './stream/index.js';
 export interface RunningServer {
   url: string;
   stores: Stores;
-  /** The server's own logger (service admin). */
+  /** The server's own logger (service SERVER_SERVICE). */
   logger: PlatformLogger;
   /** The development key made for this run, when LOG_API_KEYS was empty. */
   generatedKey?: string;
   /** Stops accepting, finishes requests, closes streams, flushes the logger, closes the stores. */
   stop(): Promise<void>;
 }
+
+/** The service of the server's own entries, apart from every service of the platform. */
+export const SERVER_SERVICE = 'platform-logs';
 
 const UI_DIR = fileURLToPath(new URL('dist/ui/', packageRoot));
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -43,7 +47,7 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
     await migrate(stores.pool);
     await ensurePartitionsAhead(stores.pool);
     logger = createLogger({
-      service: 'admin',
+      service: SERVER_SERVICE,
       environment: settings.environment,
       transports: {
         postgres: { connectionString: stores.databaseUrl },
@@ -55,6 +59,7 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
     await hub.start();
     const inngest = inngestConfigured(env) ? createRetentionInngest({ pool: stores.pool, logger }) : undefined;
     const stopRetentionTimer = inngest ? undefined : startRetentionTimer({ pool: stores.pool, logger });
+    const requestLog = createRequestLog(logger);
 
     const served = await serveApp({
       hub,
@@ -69,6 +74,7 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
       rateLimitPerMinute: settings.rateLimitPerMinute,
       inngest: inngest?.handler,
       logger,
+      requestLog,
       uiDir: UI_DIR,
     });
     const url = `http://${settings.host === '0.0.0.0' ? 'localhost' : settings.host}:${settings.port}`;
@@ -81,6 +87,7 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
       generatedKey,
       async stop() {
         await served.close(SHUTDOWN_GRACE_MS);
+        requestLog.close();
         await stopRetentionTimer?.();
         await serverLogger.close();
         await stores.close();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, test } from 'vitest';
 import { freePort } from './support/free-port.js';
+import { SERVER_SERVICE } from '../server/server.js';
 
 const CLI = fileURLToPath(new URL('../dist/server/cli.js', import.meta.url));
 const KEY = 'embedded-test-key-0123456789';
@@ -53,7 +54,7 @@ test('with no DATABASE_URL the server runs on an embedded PostgreSQL: health, in
   expect(await (await fetch(`${base}/whoami?`, auth)).json()).toEqual({ scope: 'platform' });
   // The server logs its own requests through the transports into the embedded PostgreSQL.
   const logged = await until(async () => {
-    const body = (await (await fetch(`${base}?service=admin`, auth)).json()) as { entries: { action: string; data: Record<string, unknown> }[] };
+    const body = (await (await fetch(`${base}?service=${SERVER_SERVICE}`, auth)).json()) as { entries: { action: string; data: Record<string, unknown> }[] };
     return body.entries.find((entry) => entry.data.path === '/api/platform/logs/whoami');
   }, 20_000);
   expect(logged.action).toBe('http.request');

@@ -4,24 +4,72 @@ import { requestLogContext } from '../../src/request-context.js';
 import type { AuthEnv } from '../auth.js';
 
 /**
- * Logs each request once it is answered (action http.request): method, path (never the
- * query string, which may hold a stream ticket), status and duration, with the request and
- * trace ids its headers carry. Headers themselves are never logged, so neither is a key.
- * The tenant is the key's, never one a header claims.
+ * Answers anyone can provoke by the thousand, so counted rather than logged one by one:
+ * 401 and 404 always, these others when the request held no valid key.
  */
-export function requestLog(logger: PlatformLogger): MiddlewareHandler<AuthEnv> {
-  return async (c, next) => {
+const COUNTED_STATUSES = new Set([401, 404]);
+const COUNTED_WITHOUT_KEY = new Set([405, 414, 429]);
+const SUMMARY_INTERVAL_MS = 60_000;
+const EXAMPLES_KEPT = 5;
+const EXAMPLE_PATH_CHARS = 100;
+
+interface Tally {
+  count: number;
+  /** Distinct `METHOD /path`, the first few seen. */
+  examples: Set<string>;
+}
+
+export interface RequestLog {
+  middleware: MiddlewareHandler<AuthEnv>;
+  /** Stops the summaries' timer and writes the counts not yet written, if any. */
+  close(): void;
+}
+
+function example(method: string, path: string): string {
+  return `${method} ${path.length > EXAMPLE_PATH_CHARS ? `${path.slice(0, EXAMPLE_PATH_CHARS)}…` : path}`;
+}
+
+/**
+ * Logs each answered request once (action http.request): method, path (never the query
+ * string, which may hold a stream ticket), status and duration, with the request and trace
+ * ids its headers carry. Headers themselves are never logged, so neither is a key. The
+ * tenant is the key's, never one a header claims.
+ *
+ * Counted statuses are not logged per request but once a minute per status (action
+ * http.request.summary), with the count and a few examples, so that a flood of unknown
+ * paths or wrong keys cannot flood the stores and push real entries out of the stream.
+ */
+export function createRequestLog(logger: PlatformLogger): RequestLog {
+  const tallies = new Map<number, Tally>();
+  const summaryLogger = logger.child({ action: 'http.request.summary' });
+  const writeSummaries = () => {
+    for (const [status, { count, examples }] of tallies) {
+      summaryLogger.warn(`${count} ${count === 1 ? 'request' : 'requests'} answered ${status} in the last minute`, {
+        status,
+        count,
+        examples: [...examples],
+      });
+    }
+    tallies.clear();
+  };
+  const timer = setInterval(writeSummaries, SUMMARY_INTERVAL_MS).unref();
+
+  const middleware: MiddlewareHandler<AuthEnv> = async (c, next) => {
     const started = performance.now();
     await next();
-    const { requestId, traceId, spanId } = requestLogContext(c.req.raw);
     const principal = c.get('principal');
     const status = c.res.status;
-    const data = {
-      method: c.req.method,
-      path: c.req.path,
-      status,
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
-    };
+    const method = c.req.method;
+    const path = c.req.path;
+    if (COUNTED_STATUSES.has(status) || (!principal && COUNTED_WITHOUT_KEY.has(status))) {
+      const tally = tallies.get(status) ?? { count: 0, examples: new Set() };
+      tally.count += 1;
+      if (tally.examples.size < EXAMPLES_KEPT) tally.examples.add(example(method, path));
+      tallies.set(status, tally);
+      return;
+    }
+    const { requestId, traceId, spanId } = requestLogContext(c.req.raw);
+    const data = { method, path, status, durationMs: Math.round((performance.now() - started) * 10) / 10 };
     const entryLogger = logger.child({
       action: 'http.request',
       requestId,
@@ -29,9 +77,17 @@ export function requestLog(logger: PlatformLogger): MiddlewareHandler<AuthEnv> {
       spanId,
       ...(principal?.scope === 'tenant' ? { tenantId: principal.tenantId } : {}),
     });
-    const message = `${data.method} ${data.path} ${status}`;
+    const message = `${method} ${path} ${status}`;
     if (status >= 500) entryLogger.error(message, data);
     else if (status >= 400) entryLogger.warn(message, data);
     else entryLogger.info(message, data);
+  };
+
+  return {
+    middleware,
+    close() {
+      clearInterval(timer);
+      writeSummaries();
+    },
   };
 }

@@ -38,6 +38,8 @@ The API is at <a href="/api/platform/logs/openapi.json">/api/platform/logs</a>.<
 export function createUiRoutes(uiDir: string): Hono {
   const app = new Hono();
   app.use('*', securityHeaders);
+  // index.html declares its icon inline; this answers browsers that ask on their own.
+  app.get('/favicon.ico', (c) => c.body(null, 204));
   const indexFile = join(uiDir, 'index.html');
   if (!existsSync(indexFile)) {
     app.get('*', (c) => c.html(NOT_BUILT_PAGE));

@@ -3,9 +3,11 @@ import type pg from 'pg';
 import { createClient } from 'redis';
 import { createAuth, type ApiKey } from '../../server/auth.js';
 import type { ExportLimits } from '../../server/export-budget.js';
+import { createRequestLog } from '../../server/http/request-log.js';
 import type { RedisClient } from '../../server/stores.js';
 import { serveApp } from '../../server/serve.js';
 import { createStreamHub, type StreamHub, type StreamLimits } from '../../server/stream/index.js';
+import type { PlatformLogger } from '../../src/logger.js';
 
 export interface LogServerOptions {
   pool: pg.Pool;
@@ -24,6 +26,8 @@ export interface LogServerOptions {
   inngest?: Handler;
   /** The built UI; default none. */
   uiDir?: string;
+  /** The server's own logger, for its request log and faults; default none. */
+  logger?: PlatformLogger;
 }
 
 export interface LogServer {
@@ -47,6 +51,7 @@ export async function startLogServer(options: LogServerOptions): Promise<LogServ
   await redis.connect();
   const hub = createStreamHub({ pool: options.pool, redis, streamKey: options.streamKey, limits: options.limits });
   await hub.start();
+  const requestLog = options.logger && createRequestLog(options.logger);
   const served = await serveApp({
     hub,
     hostname: '127.0.0.1',
@@ -60,6 +65,8 @@ export async function startLogServer(options: LogServerOptions): Promise<LogServ
     rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
     inngest: options.inngest,
     uiDir: options.uiDir ?? '/nonexistent-ui',
+    logger: options.logger,
+    requestLog,
   });
   const { port } = served;
   return {
@@ -71,6 +78,7 @@ export async function startLogServer(options: LogServerOptions): Promise<LogServ
     wsUrl: `ws://127.0.0.1:${port}/api/platform/logs/stream`,
     async stop() {
       await served.close(0);
+      requestLog?.close();
       if (redis.isReady) await redis.close();
       else redis.destroy();
     },
