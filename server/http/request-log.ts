@@ -4,11 +4,12 @@ import { requestLogContext } from '../../src/request-context.js';
 import type { AuthEnv } from '../auth.js';
 
 /**
- * Answers anyone can provoke by the thousand, so counted rather than logged one by one:
- * 401 and 404 always, these others when the request held no valid key.
+ * Answers anyone can provoke by the thousand are counted rather than logged one by one:
+ * 401 and 404 always, and every answer below 500 to a request without a valid key (the UI's
+ * pages, healthz, openapi.json), so that no one without a key writes an entry per request.
  */
 const COUNTED_STATUSES = new Set([401, 404]);
-const COUNTED_WITHOUT_KEY = new Set([405, 414, 429]);
+const isCounted = (status: number, keyed: boolean) => COUNTED_STATUSES.has(status) || (!keyed && status < 500);
 const SUMMARY_INTERVAL_MS = 60_000;
 const EXAMPLES_KEPT = 5;
 const EXAMPLE_PATH_CHARS = 100;
@@ -44,11 +45,10 @@ export function createRequestLog(logger: PlatformLogger): RequestLog {
   const summaryLogger = logger.child({ action: 'http.request.summary' });
   const writeSummaries = () => {
     for (const [status, { count, examples }] of tallies) {
-      summaryLogger.warn(`${count} ${count === 1 ? 'request' : 'requests'} answered ${status} in the last minute`, {
-        status,
-        count,
-        examples: [...examples],
-      });
+      const message = `${count} ${count === 1 ? 'request' : 'requests'} answered ${status} in the last minute`;
+      const data = { status, count, examples: [...examples] };
+      if (status >= 400) summaryLogger.warn(message, data);
+      else summaryLogger.info(message, data);
     }
     tallies.clear();
   };
@@ -61,7 +61,7 @@ export function createRequestLog(logger: PlatformLogger): RequestLog {
     const status = c.res.status;
     const method = c.req.method;
     const path = c.req.path;
-    if (COUNTED_STATUSES.has(status) || (!principal && COUNTED_WITHOUT_KEY.has(status))) {
+    if (isCounted(status, principal !== undefined)) {
       const tally = tallies.get(status) ?? { count: 0, examples: new Set() };
       tally.count += 1;
       if (tally.examples.size < EXAMPLES_KEPT) tally.examples.add(example(method, path));
