@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Principal } from '../src/api-types.js';
 import type { Environment } from '../src/types.js';
 
@@ -8,9 +8,15 @@ export interface ApiKey {
   principal: Principal;
 }
 
-/** Hono environment of the routes behind `requireKey`: `c.get('principal')`. */
+/** Who a valid key or ticket speaks for, and which key it is (an id made from the key's digest, never the key). */
+export interface Credential {
+  principal: Principal;
+  keyId: string;
+}
+
+/** Hono environment of the routes behind `identify`: `c.get('principal')`, `c.get('keyId')` when a key was valid. */
 export interface AuthEnv {
-  Variables: { principal: Principal };
+  Variables: { principal: Principal; keyId: string };
 }
 
 export interface Ticket {
@@ -73,14 +79,25 @@ function bearerKey(header: string | null | undefined): string | null {
 }
 
 export interface Auth {
-  /** The principal of an `Authorization` header value, or null when it holds no valid key. */
-  resolveKey(header: string | null | undefined): Principal | null;
-  /** A single-use ticket for the principal, valid for 30 seconds. */
-  issueTicket(principal: Principal): Ticket;
-  /** The principal a ticket was issued to; null when unknown, used or expired. */
-  redeemTicket(ticket: string | null | undefined): Principal | null;
-  /** Hono middleware: 401 without a valid key, otherwise sets `principal`. */
+  /** The credential of an `Authorization` header value (any spelling of Bearer), or null when it holds no valid key. */
+  resolveKey(header: string | null | undefined): Credential | null;
+  /** A single-use ticket for the credential, valid for 30 seconds. */
+  issueTicket(credential: Credential): Ticket;
+  /** The credential a ticket was issued for; null when unknown, used or expired. */
+  redeemTicket(ticket: string | null | undefined): Credential | null;
+  /** Hono middleware: sets `principal` and `keyId` when the request holds a valid key; never refuses. */
+  identify: MiddlewareHandler<AuthEnv>;
+  /** Hono middleware: 401 unless `identify` (or this) found a valid key. */
   requireKey: MiddlewareHandler<AuthEnv>;
+}
+
+export function setCredential(c: Context<AuthEnv>, credential: Credential): void {
+  c.set('principal', credential.principal);
+  c.set('keyId', credential.keyId);
+}
+
+export function unauthorized(c: Context): Response {
+  return c.json({ error: 'a valid key is required: Authorization: Bearer <key>' }, 401, { 'WWW-Authenticate': 'Bearer' });
 }
 
 /**
@@ -89,18 +106,27 @@ export interface Auth {
  * of keys tried reveals how much of a guess was right.
  */
 export function createAuth(keys: ApiKey[], now: () => number = Date.now): Auth {
-  const known = keys.map(({ key, principal }) => ({ digest: digest(key), principal }));
-  const tickets = new Map<string, { principal: Principal; expiresAt: number }>();
+  const known = keys.map(({ key, principal }) => {
+    const keyDigest = digest(key);
+    return { digest: keyDigest, credential: { principal, keyId: keyDigest.toString('base64url', 0, 16) } };
+  });
+  const tickets = new Map<string, { credential: Credential; expiresAt: number }>();
 
-  const resolveKey = (header: string | null | undefined): Principal | null => {
+  const resolveKey = (header: string | null | undefined): Credential | null => {
     const key = bearerKey(header);
     if (key === null) return null;
     const presented = digest(key);
-    let found: Principal | null = null;
+    let found: Credential | null = null;
     for (const candidate of known) {
-      if (timingSafeEqual(candidate.digest, presented) && found === null) found = candidate.principal;
+      if (timingSafeEqual(candidate.digest, presented) && found === null) found = candidate.credential;
     }
     return found;
+  };
+
+  const identify: MiddlewareHandler<AuthEnv> = async (c, next) => {
+    const credential = resolveKey(c.req.header('authorization'));
+    if (credential) setCredential(c, credential);
+    await next();
   };
 
   const dropExpired = () => {
@@ -110,11 +136,11 @@ export function createAuth(keys: ApiKey[], now: () => number = Date.now): Auth {
 
   return {
     resolveKey,
-    issueTicket(principal) {
+    issueTicket(credential) {
       dropExpired();
       const ticket = randomBytes(32).toString('base64url');
       const expiresAt = now() + TICKET_TTL_MS;
-      tickets.set(ticket, { principal, expiresAt });
+      tickets.set(ticket, { credential, expiresAt });
       return { ticket, expiresAt: new Date(expiresAt).toISOString() };
     },
     redeemTicket(ticket) {
@@ -122,16 +148,15 @@ export function createAuth(keys: ApiKey[], now: () => number = Date.now): Auth {
       const held = tickets.get(ticket);
       if (!held) return null;
       tickets.delete(ticket);
-      return held.expiresAt > now() ? held.principal : null;
+      return held.expiresAt > now() ? held.credential : null;
     },
+    identify,
     requireKey: async (c, next) => {
-      const principal = resolveKey(c.req.header('authorization'));
-      if (!principal) {
-        return c.json({ error: 'a valid key is required: Authorization: Bearer <key>' }, 401, {
-          'WWW-Authenticate': 'Bearer',
-        });
+      if (c.get('keyId') === undefined) {
+        const credential = resolveKey(c.req.header('authorization'));
+        if (!credential) return unauthorized(c);
+        setCredential(c, credential);
       }
-      c.set('principal', principal);
       await next();
     },
   };

@@ -49,10 +49,11 @@ describe('keys', () => {
 
     let now = 1_000_000;
     const auth = createAuth(TEST_KEYS, () => now);
-    const issued = auth.issueTicket({ scope: 'tenant', tenantId: 'tenant-a' });
-    expect(auth.redeemTicket(issued.ticket)).toEqual({ scope: 'tenant', tenantId: 'tenant-a' });
+    const tenantA = auth.resolveKey(`Bearer ${TENANT_A_KEY}`)!;
+    const issued = auth.issueTicket(tenantA);
+    expect(auth.redeemTicket(issued.ticket)).toEqual(tenantA);
     expect(auth.redeemTicket(issued.ticket)).toBeNull();
-    const late = auth.issueTicket({ scope: 'platform' });
+    const late = auth.issueTicket(auth.resolveKey(`Bearer ${PLATFORM_KEY}`)!);
     now += 30_001;
     expect(auth.redeemTicket(late.ticket)).toBeNull();
     expect(auth.redeemTicket(ticket)).toBeNull(); // another server's ticket
@@ -69,7 +70,7 @@ describe('keys', () => {
     expect(() => loadApiKeys(undefined, 'production')).toThrow(/LOG_API_KEYS/);
     const dev = loadApiKeys('', 'development');
     expect(dev.generatedKey).toMatch(/^dev_/);
-    expect(createAuth(dev.keys).resolveKey(`Bearer ${dev.generatedKey}`)).toEqual({ scope: 'platform' });
+    expect(createAuth(dev.keys).resolveKey(`Bearer ${dev.generatedKey}`)?.principal).toEqual({ scope: 'platform' });
   });
 });
 

@@ -35,8 +35,9 @@ export async function startStreamServer(options: {
   const hub = createStreamHub(options);
   await hub.start();
   const app = new Hono<AuthEnv>();
-  app.post(`${STREAM_PATH}/ticket`, auth.requireKey, (c) => c.json(auth.issueTicket(c.get('principal'))));
-  app.route(STREAM_PATH, createStreamRoutes({ hub, auth }));
+  app.use('*', auth.identify);
+  app.post(`${STREAM_PATH}/ticket`, auth.requireKey, (c) => c.json(auth.issueTicket({ principal: c.get('principal'), keyId: c.get('keyId') })));
+  app.route(STREAM_PATH, createStreamRoutes({ hub, auth, limit: async (_c, next) => next() }));
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   serveWebSocketUpgrades(server as Server, app.fetch, { maxPayload: 64 * 1024 });
   if (!server.listening) await once(server, 'listening');

@@ -1,9 +1,9 @@
 import type { HttpBindings } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type pg from 'pg';
 import { confineToPrincipal, type Auth, type AuthEnv } from '../auth.js';
 import { DEFAULT_EXPORT_LIMITS, createExportBudget, type ExportLimits } from '../export-budget.js';
-import { rateLimit } from '../rate-limit.js';
+import { createRateLimiter, rateLimit } from '../rate-limit.js';
 import { MAX_TREND_BUCKETS, getErrorAggregates, type AggregateSort } from '../store/aggregates.js';
 import { EXPORT_FORMATS, emptyExport, exportChunks } from '../store/export.js';
 import { emptyHistogram, getHistogram } from '../store/histogram.js';
@@ -26,10 +26,13 @@ export interface LogRoutesOptions {
   auth: Auth;
   /** Most rows one export may hold (LOG_EXPORT_MAX_ROWS). */
   exportMaxRows: number;
-  /** Requests per minute per key (LOG_RATE_LIMIT_PER_MINUTE). */
+  /** Requests per minute per key, and per client address without one (LOG_RATE_LIMIT_PER_MINUTE). */
   rateLimitPerMinute: number;
-  /** The live stream's routes, mounted at /stream; they check keys and tickets themselves. */
-  stream?: Hono<AuthEnv>;
+  /**
+   * The live stream's routes, mounted at /stream, made with the rate limit they apply: they
+   * check keys and tickets themselves, since a browser opens a stream with a ticket.
+   */
+  stream?: (limit: MiddlewareHandler<AuthEnv>) => Hono<AuthEnv>;
   now?: () => Date;
 }
 
@@ -113,6 +116,11 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
   const exportBudget = createExportBudget(exportLimits);
   const now = options.now ?? (() => new Date());
   const app = new Hono<AuthEnv>();
+  const limit = rateLimit(createRateLimiter({ perMinute: options.rateLimitPerMinute }), options.rateLimitPerMinute);
+
+  app.use('*', auth.identify);
+  if (options.stream) app.route('/stream', options.stream(limit));
+  app.use('*', limit);
 
   app.get('/healthz', async (c) => {
     const postgres = await answers(() => pool.query('SELECT 1'));
@@ -124,17 +132,14 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
   const openApi = openApiDocument({ exportMaxRows: options.exportMaxRows });
   app.get('/openapi.json', (c) => c.json(openApi));
 
-  // The stream checks its own access: a browser opens it with a ticket, not a key.
-  if (options.stream) app.route('/stream', options.stream);
-
-  app.use('*', auth.requireKey, rateLimit({ perMinute: options.rateLimitPerMinute }));
+  app.use('*', auth.requireKey);
 
   app.get('/whoami', (c) => {
     new QueryParams(c.req.url, []); // takes no parameters: any is refused
     return c.json(c.get('principal'));
   });
 
-  app.post('/stream/ticket', (c) => c.json(auth.issueTicket(c.get('principal'))));
+  app.post('/stream/ticket', (c) => c.json(auth.issueTicket({ principal: c.get('principal'), keyId: c.get('keyId') })));
 
   app.get('/', async (c) => {
     const params = new QueryParams(c.req.url, [...FILTER_PARAMETERS, 'limit', 'cursor']);

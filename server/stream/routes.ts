@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { WebSocket } from 'ws';
 import type { Principal } from '../../src/api-types.js';
-import type { Auth, AuthEnv } from '../auth.js';
+import { setCredential, type Auth, type AuthEnv } from '../auth.js';
 import type { StreamHub } from './hub.js';
 import type { ClientSink, StreamClient } from './stream-client.js';
 import { SubscribeError, parseSubscribe } from './subscription.js';
@@ -10,7 +10,9 @@ import { acceptWebSocket } from './websocket-upgrade.js';
 
 export interface StreamRoutesOptions {
   hub: StreamHub;
-  auth: Pick<Auth, 'resolveKey' | 'redeemTicket'>;
+  auth: Pick<Auth, 'redeemTicket'>;
+  /** The API's rate limit: a stream opened with a key counts against it, one opened with a ticket against the address. */
+  limit: MiddlewareHandler<AuthEnv>;
 }
 
 export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
@@ -22,16 +24,20 @@ function errorJson(c: Context, status: 400 | 401 | 426 | 429, error: string, par
   return c.json(parameter === undefined ? { error } : { error, parameter }, status, headers);
 }
 
-/** `?ticket=` (single-use, for browsers) or `Authorization: Bearer <key>`; 401 before any upgrade. */
+/**
+ * `?ticket=` (single-use, for browsers) or `Authorization: Bearer <key>` (read by auth.identify
+ * before); 401 before any upgrade. A ticket, when given, is the only credential looked at.
+ */
 function authenticate(auth: StreamRoutesOptions['auth']): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     const ticket = c.req.query('ticket');
-    const principal = ticket !== undefined ? auth.redeemTicket(ticket) : auth.resolveKey(c.req.header('authorization'));
-    if (!principal) {
-      const error = ticket !== undefined ? 'the ticket is unknown, used or expired: ask POST /stream/ticket for a new one' : 'a ticket (?ticket=) or a key (Authorization: Bearer) is required';
-      return errorJson(c, 401, error);
+    if (ticket !== undefined) {
+      const credential = auth.redeemTicket(ticket);
+      if (!credential) return errorJson(c, 401, 'the ticket is unknown, used or expired: ask POST /stream/ticket for a new one');
+      setCredential(c, credential);
+    } else if (c.get('keyId') === undefined) {
+      return errorJson(c, 401, 'a ticket (?ticket=) or a key (Authorization: Bearer) is required');
     }
-    c.set('principal', principal);
     await next();
   };
 }
@@ -119,10 +125,10 @@ function onClientMessage(client: StreamClient, hub: StreamHub, data: string): vo
  * GET /sse as Server-Sent Events (docs/api.md, "Live stream protocol"). Each route does
  * its own authentication, since browsers bring a ticket rather than a key.
  */
-export function createStreamRoutes({ hub, auth }: StreamRoutesOptions): Hono<AuthEnv> {
+export function createStreamRoutes({ hub, auth, limit }: StreamRoutesOptions): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
 
-  app.get('/', authenticate(auth), admit(hub), (c) => {
+  app.get('/', limit, authenticate(auth), admit(hub), (c) => {
     const principal = c.get('principal');
     const accepted = acceptWebSocket(c, (socket) => {
       const client = hub.connect(principal, webSocketSink(socket));
@@ -137,7 +143,7 @@ export function createStreamRoutes({ hub, auth }: StreamRoutesOptions): Hono<Aut
     return accepted ?? errorJson(c, 426, 'this route is a WebSocket: open it with an Upgrade: websocket request');
   });
 
-  app.get('/sse', authenticate(auth), async (c) => {
+  app.get('/sse', limit, authenticate(auth), async (c) => {
     const url = new URL(c.req.url);
     const unknown = [...url.searchParams.keys()].find((name) => !SSE_PARAMETERS.includes(name));
     if (unknown !== undefined) return errorJson(c, 400, `unknown parameter; this route accepts: ${SSE_PARAMETERS.join(', ')}`, unknown);
