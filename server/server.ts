@@ -8,6 +8,7 @@ import { createRetentionInngest, inngestConfigured, startRetentionTimer } from '
 import type { ServerSettings } from './settings.js';
 import { openStores, type Stores } from './stores.js';
 import { migrate } from './store/migrate.js';
+import { streamPositionSecret } from './store/server-secret.js';
 import { ensurePartitionsAhead } from './store/partitions.js';
 import { serveApp } from './serve.js';
 import { createStreamHub, streamLimitsFromEnv } from './stream/index.js';
@@ -55,7 +56,13 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
       },
       env,
     });
-    const hub = createStreamHub({ pool: stores.pool, redis: stores.redis, limits: streamLimitsFromEnv(env), logger });
+    const hub = createStreamHub({
+      pool: stores.pool,
+      redis: stores.redis,
+      limits: streamLimitsFromEnv(env),
+      logger,
+      positionSecret: await streamPositionSecret(stores.pool, settings.serverSecret),
+    });
     await hub.start();
     const inngest = inngestConfigured(env) ? createRetentionInngest({ pool: stores.pool, logger }) : undefined;
     const stopRetentionTimer = inngest ? undefined : startRetentionTimer({ pool: stores.pool, logger });

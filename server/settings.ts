@@ -16,7 +16,11 @@ export interface ServerSettings {
   statementTimeoutMs: number;
   rateLimitPerMinute: number;
   apiKeys?: string;
+  /** LOG_SERVER_SECRET: what stream positions are sealed with; without it, a secret kept in the database. */
+  serverSecret?: string;
 }
+
+const MIN_SECRET_LENGTH = 32;
 
 /** The server's settings from the environment; a malformed value is an error naming it. */
 export function loadServerSettings(env: NodeJS.ProcessEnv = process.env): ServerSettings {
@@ -38,5 +42,12 @@ export function loadServerSettings(env: NodeJS.ProcessEnv = process.env): Server
     statementTimeoutMs: positiveIntSetting('LOG_STATEMENT_TIMEOUT_MS', env.LOG_STATEMENT_TIMEOUT_MS) ?? 30_000,
     rateLimitPerMinute: positiveIntSetting('LOG_RATE_LIMIT_PER_MINUTE', env.LOG_RATE_LIMIT_PER_MINUTE) ?? 600,
     apiKeys: env.LOG_API_KEYS,
+    serverSecret: serverSecret(env.LOG_SERVER_SECRET),
   };
+}
+
+function serverSecret(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (value.length < MIN_SECRET_LENGTH) throw new Error(`LOG_SERVER_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
+  return value;
 }

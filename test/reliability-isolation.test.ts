@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RedisClient } from '../server/stores.js';
 import type { StoredLogEntry } from '../src/types.js';
 import { TENANT_A_KEY, TEST_KEYS, bearer, insertEntries, makeEntry } from './server-fixtures.js';
-import { TestEventSource, addToStream } from './stream-fixtures.js';
+import { TestEventSource, addToStream, sealPosition } from './stream-fixtures.js';
 import { LiveClient } from './support/live-client.js';
 import { startLogServer, type LogServer } from './support/log-server.js';
 import { useTestStores } from './support/stores.js';
@@ -105,8 +105,9 @@ describe('a tenant key never sees another tenant', () => {
     const liveOwn = makeEntry({ tenantId: OWN, message: 'own live zebraword' });
     await addToStream(redis, stores.streamKey, [...foreign.map((entry) => ({ ...entry, id: crypto.randomUUID() })), ...foreign, liveOwn]);
     // resume from before the foreign entries: the replay is confined too
-    const resumed = await new LiveClient(server.wsUrl, TENANT_A_KEY, { tenantId: 'tenant-b' }, { resumeFrom: before, reconnect: false }).start();
-    const resumedSse = await TestEventSource.open(`${server.baseUrl}/api/platform/logs/stream/sse?resumeFrom=${before}`, { authorization: `Bearer ${TENANT_A_KEY}` });
+    const resumeFrom = sealPosition(server.positionSecret, TENANT_A_KEY, before);
+    const resumed = await new LiveClient(server.wsUrl, TENANT_A_KEY, { tenantId: 'tenant-b' }, { resumeFrom, reconnect: false }).start();
+    const resumedSse = await TestEventSource.open(`${server.baseUrl}/api/platform/logs/stream/sse?resumeFrom=${resumeFrom}`, { authorization: `Bearer ${TENANT_A_KEY}` });
     try {
       for (const client of live) await client.until(() => client.ids().includes(liveOwn.id), 10_000, 'the own entry');
       await resumed.until(() => resumed.ids().includes(liveOwn.id), 10_000, 'the own entry on resume');

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,7 @@ import { WebSocket } from 'ws';
 import { createAuth, type AuthEnv } from '../server/auth.js';
 import type { RedisClient } from '../server/stores.js';
 import { createStreamHub, createStreamRoutes, type StreamHub, type StreamLimits } from '../server/stream/index.js';
+import { createPositionSeal } from '../server/stream/position-seal.js';
 import { serveWebSocketUpgrades } from '../server/stream/websocket-upgrade.js';
 import type { StoredLogEntry } from '../src/types.js';
 import { TEST_KEYS } from './server-fixtures.js';
@@ -16,6 +18,8 @@ export const STREAM_PATH = '/api/platform/logs/stream';
 
 export interface StreamServer {
   hub: StreamHub;
+  /** A position as this server seals it for the key, to resume from an id the test added itself. */
+  sealPosition(key: string, position: string): string;
   /** http://127.0.0.1:<port> */
   baseUrl: string;
   wsUrl(query?: string): string;
@@ -32,7 +36,8 @@ export async function startStreamServer(options: {
   limits?: Partial<StreamLimits>;
 }): Promise<StreamServer> {
   const auth = createAuth(TEST_KEYS);
-  const hub = createStreamHub(options);
+  const positionSecret = randomBytes(32);
+  const hub = createStreamHub({ ...options, positionSecret });
   await hub.start();
   const app = new Hono<AuthEnv>();
   app.use('*', auth.identify);
@@ -44,6 +49,7 @@ export async function startStreamServer(options: {
   const { port } = server.address() as AddressInfo;
   return {
     hub,
+    sealPosition: (key, position) => sealPosition(positionSecret, key, position),
     baseUrl: `http://127.0.0.1:${port}`,
     wsUrl: (query = '') => `ws://127.0.0.1:${port}${STREAM_PATH}${query}`,
     async close() {
@@ -52,6 +58,11 @@ export async function startStreamServer(options: {
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/** A position sealed as a server with this secret seals it for one of TEST_KEYS. */
+export function sealPosition(secret: Buffer, key: string, position: string): string {
+  return createPositionSeal(secret, createAuth(TEST_KEYS).resolveKey(`Bearer ${key}`)!.keyId).seal(position);
 }
 
 export interface StreamMessage {

@@ -153,7 +153,7 @@ describe('live stream over WebSocket, from the Redis stream', () => {
     await redis.xTrim(stores.streamKey, 'MAXLEN', 5);
 
     const socket = await open();
-    await socket.subscribe({ tenantId: 'tenant-trim' }, early);
+    await socket.subscribe({ tenantId: 'tenant-trim' }, server.sealPosition(PLATFORM_KEY, early));
     await socket.until((s) => s.entries().length === 5);
     expect(kinds(socket)).toEqual(['subscribed', 'gap', 'entry', 'entry', 'entry', 'entry', 'entry']);
     expect(socket.messages.find((message) => message.type === 'gap')).toEqual({ type: 'gap', reason: 'trimmed' });
@@ -166,13 +166,13 @@ describe('live stream over WebSocket, from the Redis stream', () => {
     await redis.xTrim(stores.streamKey, 'MAXLEN', 0);
 
     const emptied = await open();
-    await emptied.subscribe({ tenantId: 'tenant-emptied' }, early);
+    await emptied.subscribe({ tenantId: 'tenant-emptied' }, server.sealPosition(PLATFORM_KEY, early));
     await emptied.until((s) => s.messages.some((message) => message.type === 'gap'));
     expect(emptied.messages.find((message) => message.type === 'gap')).toEqual({ type: 'gap', reason: 'trimmed' });
 
     await redis.del(stores.streamKey);
     const vanished = await open();
-    await vanished.subscribe({ tenantId: 'tenant-emptied' }, early);
+    await vanished.subscribe({ tenantId: 'tenant-emptied' }, server.sealPosition(PLATFORM_KEY, early));
     await vanished.until((s) => s.messages.some((message) => message.type === 'gap'));
     expect(vanished.messages.find((message) => message.type === 'gap')).toEqual({ type: 'gap', reason: 'trimmed' });
   });

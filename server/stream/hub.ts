@@ -1,12 +1,14 @@
 import type pg from 'pg';
 import { DEFAULT_STREAM_KEY } from '../../src/transport-targets.js';
 import type { Principal } from '../../src/api-types.js';
-import { principalKey } from '../auth.js';
+import { randomBytes } from 'node:crypto';
+import { principalKey, type Credential } from '../auth.js';
+import { createPositionSeal, type PositionSeal } from './position-seal.js';
 import { createPostgresSource } from './postgres-source.js';
 import { createRedisSource } from './redis-source.js';
 import type { RedisClient } from '../stores.js';
 import type { StreamItem, StreamLogger, StreamSource } from './source.js';
-import { StreamClient, entryMessage, type ClientLimits, type ClientSink } from './stream-client.js';
+import { StreamClient, deliveryOf, type ClientLimits, type ClientSink, type Delivery } from './stream-client.js';
 
 export interface StreamLimits extends ClientLimits {
   heartbeatMs: number;
@@ -37,6 +39,12 @@ export interface StreamHubOptions {
   pollIntervalMs?: number;
   limits?: Partial<StreamLimits>;
   logger?: StreamLogger;
+  /**
+   * The secret stream positions are sealed with (see position-seal.ts). Every process serving
+   * the same clients needs the same one, so that a position survives a restart or a move to
+   * another process; default a random one for this hub alone.
+   */
+  positionSecret?: Buffer;
 }
 
 export type Admission = { ok: true } | { ok: false; error: string };
@@ -49,11 +57,12 @@ export interface StreamHub {
   /** Whether one more client of the principal may connect. */
   admit(principal: Principal): Admission;
   /** Registers a connected client; null when the limits were reached meanwhile. */
-  connect(principal: Principal, sink: ClientSink): StreamClient | null;
+  connect(credential: Credential, sink: ClientSink): StreamClient | null;
   disconnect(client: StreamClient): void;
-  /** The position new subscriptions start after. */
+  /** The position new subscriptions start after (not sealed). */
   position(): string | null;
-  isStreamId(id: string): boolean;
+  /** The stream position a sealed one holds, or null when it is not one this key was given. */
+  openPosition(keyId: string, sealed: string): string | null;
   clientCount(): number;
 }
 
@@ -76,14 +85,26 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   const clients = new Set<StreamClient>();
   const perKey = new Map<string, number>();
   const timers: NodeJS.Timeout[] = [];
+  const positionSecret = options.positionSecret ?? randomBytes(32);
+  // one per configured key at most: keys are few
+  const seals = new Map<string, PositionSeal>();
+  const sealFor = (keyId: string) => {
+    let seal = seals.get(keyId);
+    if (!seal) seals.set(keyId, (seal = createPositionSeal(positionSecret, keyId)));
+    return seal;
+  };
 
   const fanOut = (items: StreamItem[]) => {
     for (const item of items) {
-      let message: string | undefined;
+      let entryJson: string | undefined;
+      // sealed once for each key with a client that wants the entry
+      const deliveries = new Map<PositionSeal, Delivery>();
       for (const client of clients) {
         if (!client.wants(item)) continue;
-        message ??= entryMessage(item);
-        client.offer(item.streamId, message);
+        entryJson ??= JSON.stringify(item.entry);
+        let delivery = deliveries.get(client.seal);
+        if (!delivery) deliveries.set(client.seal, (delivery = deliveryOf(client.seal, item.streamId, entryJson)));
+        client.offer(item.streamId, delivery);
       }
     }
   };
@@ -142,16 +163,19 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       await source.stop();
     },
     admit,
-    connect(principal, sink) {
+    connect({ principal, keyId }, sink) {
       if (!admit(principal).ok) return null;
-      const client = new StreamClient(principal, principalKey(principal), sink, source, limits);
+      const client = new StreamClient(principal, principalKey(principal), sealFor(keyId), sink, source, limits);
       clients.add(client);
       perKey.set(client.limitKey, (perKey.get(client.limitKey) ?? 0) + 1);
       return client;
     },
     disconnect,
     position: () => source.position(),
-    isStreamId: (id) => source.isStreamId(id),
+    openPosition(keyId, sealed) {
+      const position = sealFor(keyId).open(sealed);
+      return position !== null && source.isStreamId(position) ? position : null;
+    },
     clientCount: () => clients.size,
   };
 }

@@ -101,7 +101,7 @@ function sseStream(response: ServerResponse | undefined): { body: ReadableStream
 }
 
 /** A message from a WebSocket client: a subscribe, or an error sent back. */
-function onClientMessage(client: StreamClient, hub: StreamHub, data: string): void {
+function onClientMessage(client: StreamClient, hub: StreamHub, keyId: string, data: string): void {
   if (data === '' || Buffer.byteLength(data) > MAX_CLIENT_MESSAGE_BYTES) {
     client.sendError(`messages must be JSON text of at most ${MAX_CLIENT_MESSAGE_BYTES} bytes`);
     return;
@@ -114,7 +114,7 @@ function onClientMessage(client: StreamClient, hub: StreamHub, data: string): vo
     return;
   }
   try {
-    void client.subscribe(parseSubscribe(message, hub.isStreamId), hub.position());
+    void client.subscribe(parseSubscribe(message, (sealed) => hub.openPosition(keyId, sealed)), hub.position());
   } catch (error) {
     client.sendError(error instanceof SubscribeError ? error.message : 'the message could not be handled');
   }
@@ -129,15 +129,16 @@ export function createStreamRoutes({ hub, auth, limit }: StreamRoutesOptions): H
   const app = new Hono<AuthEnv>();
 
   app.get('/', limit, authenticate(auth), admit(hub), (c) => {
-    const principal = c.get('principal');
+    const credential = { principal: c.get('principal'), keyId: c.get('keyId') };
+    const { principal } = credential;
     const accepted = acceptWebSocket(c, (socket) => {
-      const client = hub.connect(principal, webSocketSink(socket));
+      const client = hub.connect(credential, webSocketSink(socket));
       if (!client) {
         socket.send(JSON.stringify({ type: 'error', error: refusal(hub, principal) }));
         socket.close(1013, 'try again later');
         return;
       }
-      socket.on('message', (data, isBinary) => onClientMessage(client, hub, isBinary ? '' : data.toString()));
+      socket.on('message', (data, isBinary) => onClientMessage(client, hub, credential.keyId, isBinary ? '' : data.toString()));
       socket.on('close', () => hub.disconnect(client));
     });
     return accepted ?? errorJson(c, 426, 'this route is a WebSocket: open it with an Upgrade: websocket request');
@@ -164,7 +165,7 @@ export function createStreamRoutes({ hub, auth, limit }: StreamRoutesOptions): H
           },
           resumeFrom: url.searchParams.get('resumeFrom') || c.req.header('last-event-id') || undefined,
         },
-        hub.isStreamId,
+        (sealed) => hub.openPosition(c.get('keyId'), sealed),
       );
     } catch (error) {
       if (!(error instanceof SubscribeError)) throw error;
@@ -179,7 +180,7 @@ export function createStreamRoutes({ hub, auth, limit }: StreamRoutesOptions): H
     // HEAD reads no body, so no stream client is made that nobody would ever close.
     if (c.req.method === 'HEAD') return new Response(null, { headers });
     const { body, sink, onCancel } = sseStream((c.env as { outgoing?: ServerResponse } | undefined)?.outgoing);
-    const client = hub.connect(c.get('principal'), sink);
+    const client = hub.connect({ principal: c.get('principal'), keyId: c.get('keyId') }, sink);
     if (!client) return errorJson(c, 429, refusal(hub, c.get('principal')));
     onCancel(() => hub.disconnect(client));
     void client.subscribe(request, hub.position());

@@ -1,4 +1,5 @@
 import type { Principal, StreamMessage } from '../../src/api-types.js';
+import type { PositionSeal } from './position-seal.js';
 import { sleep, type StreamItem, type StreamSource } from './source.js';
 import { EntryFilter, type SubscribeRequest } from './subscription.js';
 
@@ -27,8 +28,16 @@ type ServerMessage = Exclude<StreamMessage, { type: 'entry' }>;
 const REPLAY_PAGE = 500;
 const DRAIN_CHECK_MS = 20;
 
-export function entryMessage(item: StreamItem): string {
-  return JSON.stringify({ type: 'entry', streamId: item.streamId, entry: item.entry });
+/** An entry as one key's clients are sent it: its message, and its position sealed for the key. */
+export interface Delivery {
+  sealedId: string;
+  message: string;
+}
+
+/** `entryJson` is the entry serialized once for every client that gets it. */
+export function deliveryOf(seal: PositionSeal, streamId: string, entryJson: string): Delivery {
+  const sealedId = seal.seal(streamId);
+  return { sealedId, message: `{"type":"entry","streamId":"${sealedId}","entry":${entryJson}}` };
 }
 
 /**
@@ -40,7 +49,7 @@ export class StreamClient {
   /** Bumped by every subscribe, so that a replay that was replaced stops. */
   private generation = 0;
   /** Live entries that arrived while a replay runs; null when not replaying. */
-  private held: { streamId: string; message: string }[] | null = null;
+  private held: { streamId: string; delivery: Delivery }[] | null = null;
   /**
    * What the last replay sent, until the live reader has passed it: the reader may be
    * behind the replay, and hand over entries the replay already sent.
@@ -53,6 +62,8 @@ export class StreamClient {
   constructor(
     readonly principal: Principal,
     readonly limitKey: string,
+    /** Seals the positions this client is sent, for its key: clients of one key share it. */
+    readonly seal: PositionSeal,
     private readonly sink: ClientSink,
     private readonly source: StreamSource,
     private readonly limits: ClientLimits,
@@ -62,10 +73,10 @@ export class StreamClient {
     return this.filter !== null && this.filter.matches(item.entry);
   }
 
-  /** A new live entry that `wants` accepted, with its serialized message. */
-  offer(streamId: string, message: string): void {
-    if (this.held === null) this.sendUnlessReplayed(streamId, message);
-    else if (this.held.length < this.limits.maxQueuedEntries) this.held.push({ streamId, message });
+  /** A new live entry that `wants` accepted, as this client's key is sent it. */
+  offer(streamId: string, delivery: Delivery): void {
+    if (this.held === null) this.sendUnlessReplayed(streamId, delivery);
+    else if (this.held.length < this.limits.maxQueuedEntries) this.held.push({ streamId, delivery });
     else this.missed++;
   }
 
@@ -97,14 +108,14 @@ export class StreamClient {
     this.replayed = null;
     if (request.resumeFrom === undefined) {
       this.held = null;
-      this.send({ type: 'subscribed', streamId: livePosition });
+      this.send({ type: 'subscribed', streamId: livePosition === null ? null : this.seal.seal(livePosition) });
       return;
     }
     this.held = [];
-    this.send({ type: 'subscribed', streamId: request.resumeFrom });
+    this.send({ type: 'subscribed', streamId: request.resumeFrom.sealed });
     const replayed = new Set<string>();
     try {
-      const start = await this.source.replayStart(request.resumeFrom);
+      const start = await this.source.replayStart(request.resumeFrom.position);
       if (generation !== this.generation) return;
       if (start.trimmed) this.send({ type: 'gap', reason: 'trimmed' });
       let after = start.after;
@@ -113,7 +124,9 @@ export class StreamClient {
         if (generation !== this.generation || this.closed) return;
         for (const item of page) {
           replayed.add(item.streamId);
-          if (this.wants(item)) this.sink.send(entryMessage(item), item.streamId);
+          if (!this.wants(item)) continue;
+          const { message, sealedId } = deliveryOf(this.seal, item.streamId, JSON.stringify(item.entry));
+          this.sink.send(message, sealedId);
         }
         if (page.length < REPLAY_PAGE) break;
         after = page[page.length - 1].streamId;
@@ -127,7 +140,7 @@ export class StreamClient {
     const held = this.held ?? [];
     this.held = null;
     this.replayed = replayed;
-    for (const { streamId, message } of held) this.sendUnlessReplayed(streamId, message);
+    for (const { streamId, delivery } of held) this.sendUnlessReplayed(streamId, delivery);
   }
 
   sendError(error: string): void {
@@ -147,22 +160,22 @@ export class StreamClient {
     this.sink.terminate();
   }
 
-  private sendUnlessReplayed(streamId: string, message: string): void {
+  private sendUnlessReplayed(streamId: string, delivery: Delivery): void {
     if (this.replayed !== null) {
       if (this.replayed.has(streamId)) return;
       // live entries come in stream order: none after this one was in the replay
       this.replayed = null;
     }
-    this.sendLive(streamId, message);
+    this.sendLive(delivery);
   }
 
-  private sendLive(streamId: string, message: string): void {
+  private sendLive({ message, sealedId }: Delivery): void {
     if (this.sink.pendingBytes() > this.limits.maxBufferedBytes) {
       this.missed++;
       return;
     }
     this.sendMissedNotice();
-    this.sink.send(message, streamId);
+    this.sink.send(message, sealedId);
   }
 
   private sendMissedNotice(): void {

@@ -14,7 +14,8 @@ export interface StreamFilters {
 
 export interface SubscribeRequest {
   filters: StreamFilters;
-  resumeFrom?: string;
+  /** Where to resume: the position, and the sealed form the client sent. */
+  resumeFrom?: { position: string; sealed: string };
 }
 
 const text = z.string().min(1).max(200);
@@ -29,7 +30,7 @@ const subscribeMessage = z.strictObject({
       q: z.string().max(MAX_SEARCH_LENGTH).optional(),
     })
     .default({}),
-  resumeFrom: z.string().min(1).max(100).nullish(),
+  resumeFrom: z.string().min(1).max(200).nullish(),
 });
 
 export class SubscribeError extends Error {
@@ -44,9 +45,9 @@ export class SubscribeError extends Error {
 
 /**
  * A subscribe message (parsed JSON, or the SSE query turned into the same shape), checked.
- * `isStreamId` says whether resumeFrom is an id of the stream in use.
+ * `openPosition` gives the position a sealed resumeFrom holds, null when it is none of this key's.
  */
-export function parseSubscribe(input: unknown, isStreamId: (id: string) => boolean): SubscribeRequest {
+export function parseSubscribe(input: unknown, openPosition: (sealed: string) => string | null): SubscribeRequest {
   const parsed = subscribeMessage.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -56,13 +57,14 @@ export function parseSubscribe(input: unknown, isStreamId: (id: string) => boole
     throw new SubscribeError(path.length > 0 ? `${path.join('.')}: ${issue.message}` : issue.message, parameter);
   }
   const { filters, resumeFrom } = parsed.data;
-  if (resumeFrom && !isStreamId(resumeFrom)) throw new SubscribeError('resumeFrom: not a stream id of this server', 'resumeFrom');
+  const position = resumeFrom ? openPosition(resumeFrom) : null;
+  if (resumeFrom && position === null) throw new SubscribeError('resumeFrom: not a stream position this server gave to this key', 'resumeFrom');
   const request: SubscribeRequest = { filters: {} };
   if (filters.level?.length) request.filters.levels = [...new Set(filters.level)];
   if (filters.service?.length) request.filters.services = [...new Set(filters.service)];
   if (filters.tenantId !== undefined) request.filters.tenantId = filters.tenantId;
   if (filters.q?.trim()) request.filters.q = filters.q;
-  if (resumeFrom) request.resumeFrom = resumeFrom;
+  if (resumeFrom && position !== null) request.resumeFrom = { position, sealed: resumeFrom };
   return request;
 }
 

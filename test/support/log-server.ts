@@ -6,6 +6,7 @@ import type { ExportLimits } from '../../server/export-budget.js';
 import { createRequestLog } from '../../server/http/request-log.js';
 import type { RedisClient } from '../../server/stores.js';
 import { serveApp } from '../../server/serve.js';
+import { streamPositionSecret } from '../../server/store/server-secret.js';
 import { createStreamHub, type StreamHub, type StreamLimits } from '../../server/stream/index.js';
 import type { PlatformLogger } from '../../src/logger.js';
 
@@ -35,6 +36,8 @@ export interface LogServer {
   /** The root app, for in-process requests (app.request). */
   app: Hono;
   hub: StreamHub;
+  /** The secret the server seals stream positions with. */
+  positionSecret: Buffer;
   redis: RedisClient;
   wsUrl: string;
   baseUrl: string;
@@ -49,7 +52,9 @@ export async function startLogServer(options: LogServerOptions): Promise<LogServ
   const redis: RedisClient = createClient({ url: options.redisUrl });
   redis.on('error', () => {}); // an outage is what some tests make; the hub reports it
   await redis.connect();
-  const hub = createStreamHub({ pool: options.pool, redis, streamKey: options.streamKey, limits: options.limits });
+  // the server's own way, so that a server restarted on the same schema opens its positions
+  const positionSecret = await streamPositionSecret(options.pool, undefined);
+  const hub = createStreamHub({ pool: options.pool, redis, streamKey: options.streamKey, limits: options.limits, positionSecret });
   await hub.start();
   const requestLog = options.logger && createRequestLog(options.logger);
   const served = await serveApp({
@@ -73,6 +78,7 @@ export async function startLogServer(options: LogServerOptions): Promise<LogServ
     port,
     app: served.app,
     hub,
+    positionSecret,
     redis,
     baseUrl: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}/api/platform/logs/stream`,
