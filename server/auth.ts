@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Principal } from '../src/api-types.js';
 import type { Environment } from '../src/types.js';
+import type { QueryParams } from './http/params.js';
 
 export interface ApiKey {
   key: string;
@@ -14,9 +15,12 @@ export interface Credential {
   keyId: string;
 }
 
-/** Hono environment of the routes behind `identify`: `c.get('principal')`, `c.get('keyId')` when a key was valid. */
+/**
+ * Hono environment of the API's routes: `c.get('principal')` and `c.get('keyId')` once a key
+ * or ticket was valid, `c.get('params')` once queryParams checked the query string.
+ */
 export interface AuthEnv {
-  Variables: { principal: Principal; keyId: string };
+  Variables: { principal: Principal; keyId: string; params: QueryParams };
 }
 
 export interface Ticket {

@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import type pg from 'pg';
 import { WebSocket } from 'ws';
 import { createAuth, type AuthEnv } from '../server/auth.js';
+import { errorResponse } from '../server/http/errors.js';
 import type { RedisClient } from '../server/stores.js';
 import { createStreamHub, createStreamRoutes, type StreamHub, type StreamLimits } from '../server/stream/index.js';
 import { createPositionSeal } from '../server/stream/position-seal.js';
@@ -43,6 +44,8 @@ export async function startStreamServer(options: {
   app.use('*', auth.identify);
   app.post(`${STREAM_PATH}/ticket`, auth.requireKey, (c) => c.json(auth.issueTicket({ principal: c.get('principal'), keyId: c.get('keyId') })));
   app.route(STREAM_PATH, createStreamRoutes({ hub, auth, limit: async (_c, next) => next() }));
+  // as the app answers what routes throw
+  app.onError((error, c) => errorResponse(c, error, () => {}));
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   serveWebSocketUpgrades(server as Server, app.fetch, { maxPayload: 64 * 1024 });
   if (!server.listening) await once(server, 'listening');

@@ -11,7 +11,7 @@ import { InvalidCursorError, decodeCursor, getLogById, isUuid, queryLogs, type K
 import type { RedisClient } from '../stores.js';
 import { HttpError, badParameter } from './errors.js';
 import { openApiDocument } from './openapi.js';
-import { FILTER_PARAMETERS, QueryParams, parseChoice, parseFilters, parseIntParam } from './params.js';
+import { FILTER_PARAMETERS, parseChoice, parseFilters, parseIntParam, queryParams } from './params.js';
 
 export interface LogRoutesOptions {
   pool: pg.Pool;
@@ -122,7 +122,7 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
   if (options.stream) app.route('/stream', options.stream(limit));
   app.use('*', limit);
 
-  app.get('/healthz', async (c) => {
+  app.get('/healthz', queryParams(), async (c) => {
     const postgres = await answers(() => pool.query('SELECT 1'));
     const redisHealth = redis ? await answers(() => redis.ping()) : 'not configured';
     const healthy = postgres === 'ok' && redisHealth !== 'down';
@@ -130,19 +130,16 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
   });
 
   const openApi = openApiDocument({ exportMaxRows: options.exportMaxRows });
-  app.get('/openapi.json', (c) => c.json(openApi));
+  app.get('/openapi.json', queryParams(), (c) => c.json(openApi));
 
   app.use('*', auth.requireKey);
 
-  app.get('/whoami', (c) => {
-    new QueryParams(c.req.url, []); // takes no parameters: any is refused
-    return c.json(c.get('principal'));
-  });
+  app.get('/whoami', queryParams(), (c) => c.json(c.get('principal')));
 
-  app.post('/stream/ticket', (c) => c.json(auth.issueTicket({ principal: c.get('principal'), keyId: c.get('keyId') })));
+  app.post('/stream/ticket', queryParams(), (c) => c.json(auth.issueTicket({ principal: c.get('principal'), keyId: c.get('keyId') })));
 
-  app.get('/', async (c) => {
-    const params = new QueryParams(c.req.url, [...FILTER_PARAMETERS, 'limit', 'cursor']);
+  app.get('/', queryParams([...FILTER_PARAMETERS, 'limit', 'cursor']), async (c) => {
+    const params = c.get('params');
     const filters = confineToPrincipal(c.get('principal'), parseFilters(params, now()));
     const limit = parseIntParam(params, 'limit', 1, 1000, 100);
     const cursor = params.one('cursor');
@@ -151,8 +148,8 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     return c.json(await queryLogs(pool, filters, { limit, after }));
   });
 
-  app.get('/histogram', async (c) => {
-    const params = new QueryParams(c.req.url, [...FILTER_PARAMETERS, 'buckets']);
+  app.get('/histogram', queryParams([...FILTER_PARAMETERS, 'buckets']), async (c) => {
+    const params = c.get('params');
     const at = now();
     const parsed = parseFilters(params, at);
     const buckets = parseIntParam(params, 'buckets', 1, 500, 60);
@@ -161,8 +158,8 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     return c.json(filters ? await getHistogram(pool, { ...filters, ...range }, buckets) : emptyHistogram(range.from, range.to, buckets));
   });
 
-  app.get('/aggregates', async (c) => {
-    const params = new QueryParams(c.req.url, [...FILTER_PARAMETERS, 'sort', 'limit', 'cursor', 'buckets']);
+  app.get('/aggregates', queryParams([...FILTER_PARAMETERS, 'sort', 'limit', 'cursor', 'buckets']), async (c) => {
+    const params = c.get('params');
     const filters = confineToPrincipal(c.get('principal'), parseFilters(params, now()));
     const sort = parseChoice(params, 'sort', AGGREGATE_SORTS, 'count');
     const limit = parseIntParam(params, 'limit', 1, 500, 50);
@@ -177,8 +174,8 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     }
   });
 
-  app.get('/export', async (c) => {
-    const params = new QueryParams(c.req.url, [...FILTER_PARAMETERS, 'format', 'limit']);
+  app.get('/export', queryParams([...FILTER_PARAMETERS, 'format', 'limit']), async (c) => {
+    const params = c.get('params');
     const filters = confineToPrincipal(c.get('principal'), parseFilters(params, now()));
     const format = parseChoice(params, 'format', EXPORT_FORMATS, 'ndjson');
     const maxRows = parseIntParam(params, 'limit', 1, options.exportMaxRows, options.exportMaxRows);
@@ -200,8 +197,7 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     return new Response(pulledBody(chunks, first, exportLimits.idleTimeoutMs, outgoing), { headers });
   });
 
-  app.get('/:id', async (c) => {
-    new QueryParams(c.req.url, []); // takes no parameters: any is refused
+  app.get('/:id', queryParams(), async (c) => {
     const id = c.req.param('id');
     if (!isUuid(id)) throw new HttpError(404, 'no entry with this id');
     const principal = c.get('principal');

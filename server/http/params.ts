@@ -1,3 +1,4 @@
+import type { MiddlewareHandler } from 'hono';
 import { LOG_LEVELS, isLogLevel, type LogLevel } from '../../src/types.js';
 import type { LogFilters } from '../store/filters.js';
 import { HttpError, badParameter } from './errors.js';
@@ -63,6 +64,17 @@ export class QueryParams {
       .map((value) => value.trim())
       .filter((value) => value !== '');
   }
+}
+
+/**
+ * The one way every route checks its query string: this middleware, before the route runs,
+ * with the names the route accepts (none by default); the route reads `c.get('params')`.
+ */
+export function queryParams(allowed: readonly string[] = []): MiddlewareHandler<{ Variables: { params: QueryParams } }> {
+  return async (c, next) => {
+    c.set('params', new QueryParams(c.req.url, allowed));
+    await next();
+  };
 }
 
 const RELATIVE_TIME = /^(\d{1,6})(s|m|h|d|w)$/;

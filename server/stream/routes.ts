@@ -3,6 +3,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { WebSocket } from 'ws';
 import type { Principal } from '../../src/api-types.js';
 import { setCredential, type Auth, type AuthEnv } from '../auth.js';
+import { queryParams } from '../http/params.js';
 import type { StreamHub } from './hub.js';
 import type { ClientSink, StreamClient } from './stream-client.js';
 import { SubscribeError, parseSubscribe } from './subscription.js';
@@ -30,7 +31,7 @@ function errorJson(c: Context, status: 400 | 401 | 426 | 429, error: string, par
  */
 function authenticate(auth: StreamRoutesOptions['auth']): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    const ticket = c.req.query('ticket');
+    const ticket = c.get('params').one('ticket');
     if (ticket !== undefined) {
       const credential = auth.redeemTicket(ticket);
       if (!credential) return errorJson(c, 401, 'the ticket is unknown, used or expired: ask POST /stream/ticket for a new one');
@@ -128,7 +129,7 @@ function onClientMessage(client: StreamClient, hub: StreamHub, keyId: string, da
 export function createStreamRoutes({ hub, auth, limit }: StreamRoutesOptions): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
 
-  app.get('/', limit, authenticate(auth), admit(hub), (c) => {
+  app.get('/', limit, queryParams(['ticket']), authenticate(auth), admit(hub), (c) => {
     const credential = { principal: c.get('principal'), keyId: c.get('keyId') };
     const { principal } = credential;
     const accepted = acceptWebSocket(c, (socket) => {
@@ -144,12 +145,10 @@ export function createStreamRoutes({ hub, auth, limit }: StreamRoutesOptions): H
     return accepted ?? errorJson(c, 426, 'this route is a WebSocket: open it with an Upgrade: websocket request');
   });
 
-  app.get('/sse', limit, authenticate(auth), async (c) => {
-    const url = new URL(c.req.url);
-    const unknown = [...url.searchParams.keys()].find((name) => !SSE_PARAMETERS.includes(name));
-    if (unknown !== undefined) return errorJson(c, 400, `unknown parameter; this route accepts: ${SSE_PARAMETERS.join(', ')}`, unknown);
+  app.get('/sse', limit, queryParams(SSE_PARAMETERS), authenticate(auth), async (c) => {
+    const params = c.get('params');
     const list = (name: string) => {
-      const values = url.searchParams.getAll(name).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+      const values = params.list(name);
       return values.length ? values : undefined;
     };
     let request;
@@ -160,10 +159,10 @@ export function createStreamRoutes({ hub, auth, limit }: StreamRoutesOptions): H
           filters: {
             level: list('level')?.map((level) => level.toLowerCase()),
             service: list('service'),
-            tenantId: url.searchParams.get('tenantId') || undefined,
-            q: url.searchParams.get('q') || undefined,
+            tenantId: params.one('tenantId'),
+            q: params.one('q'),
           },
-          resumeFrom: url.searchParams.get('resumeFrom') || c.req.header('last-event-id') || undefined,
+          resumeFrom: params.one('resumeFrom') || c.req.header('last-event-id') || undefined,
         },
         (sealed) => hub.openPosition(c.get('keyId'), sealed),
       );
