@@ -62,12 +62,15 @@ describe('live stream over Server-Sent Events', () => {
   });
 
   it('confines a tenant key to its tenant', async () => {
-    const source = await open('?tenantId=tenant-b', { authorization: `Bearer ${TENANT_A_KEY}` });
-    await source.until((s) => s.messages.some((m) => m.type === 'subscribed'));
+    const source = await open('', { authorization: `Bearer ${TENANT_A_KEY}` });
+    const asksOther = await open('?tenantId=tenant-b', { authorization: `Bearer ${TENANT_A_KEY}` });
+    for (const opened of [source, asksOther]) await opened.until((s) => s.messages.some((m) => m.type === 'subscribed'));
     const own = makeEntry({ tenantId: 'tenant-a' });
     await addToStream(redis, stores.streamKey, [makeEntry({ tenantId: 'tenant-b' }), own]);
     await source.until((s) => s.entryIds().includes(own.id));
     expect(source.entryIds()).toEqual([own.id]);
+    // another tenant asked for: nothing, as over HTTP
+    expect(asksOther.entryIds()).toEqual([]);
   });
 
   it('cuts off a client that stops reading for longer than the timeout', async () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LOG_LEVELS, type LogLevel, type StoredLogEntry } from '../../src/types.js';
 import type { Principal } from '../../src/api-types.js';
+import { confineToPrincipal } from '../auth.js';
 import { MAX_SEARCH_LENGTH } from '../http/params.js';
 import { messageMatches, parseMessageQuery, type MessageQuery } from './message-match.js';
 
@@ -74,17 +75,21 @@ export class EntryFilter {
   private readonly services: ReadonlySet<string> | null;
   private readonly tenantId: string | undefined;
   private readonly query: MessageQuery;
+  /** A tenant key that asked for another tenant: nothing matches, as over HTTP. */
+  private readonly none: boolean;
 
   constructor(filters: StreamFilters, principal: Principal) {
+    const confined = confineToPrincipal(principal, filters);
+    this.none = confined === null;
     this.levels = filters.levels ? new Set(filters.levels) : null;
     this.services = filters.services ? new Set(filters.services) : null;
-    // A tenant key sees its own tenant, whatever tenant the client asks for.
-    this.tenantId = principal.scope === 'tenant' ? principal.tenantId : filters.tenantId;
+    this.tenantId = confined?.tenantId;
     this.query = parseMessageQuery(filters.q ?? '');
   }
 
   matches(entry: StoredLogEntry): boolean {
     return (
+      !this.none &&
       (this.levels === null || this.levels.has(entry.level)) &&
       (this.tenantId === undefined || entry.tenantId === this.tenantId) &&
       (this.services === null || this.services.has(entry.service)) &&
