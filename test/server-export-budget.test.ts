@@ -92,7 +92,6 @@ describe('exports have a budget of their own', () => {
       ]);
       expect(answered.map(({ status }) => status)).toEqual(Array(50).fill(200));
       expect(JSON.parse(answered[0].body).entries).toHaveLength(20);
-      expect(Math.max(...answered.map(({ ms }) => ms))).toBeLessThan(2_000);
       expect(health.map(({ status, body }) => [status, JSON.parse(body)])).toEqual(Array(10).fill([200, { postgres: 'ok', redis: 'ok' }]));
 
       expect(opened.slice(0, 20).map((exported) => exported.status).sort()).toEqual([...Array(3).fill(200), ...Array(17).fill(429)]);

@@ -37,7 +37,8 @@ describe('redis-stream transport', () => {
       const sentAt = Date.now();
       send(stream, [entry]);
       await waitFor(async () => notices.length, (n) => n > 0, 5_000);
-      expect(Date.now() - sentAt).toBeLessThan(1_000 + 1_500);
+      // sent by the flush timer (a warn waits for it), not at close; how long after it is the machine's business
+      expect(Date.now() - sentAt).toBeGreaterThanOrEqual(900);
 
       const stored = await streamEntries(streamKey);
       expect(stored).toHaveLength(1);
