@@ -11,8 +11,10 @@ import { ensurePartitionsAhead } from './store/partitions.js';
 const USAGE = `Usage: platform-logs <command>
   start                  run migrations, then serve the API, the live stream and the UI
   demo                   the server plus simulated traffic from every service (Ctrl-C stops)
-  migrate                apply the migrations and create the partitions ahead
-  retention [--dry-run]  drop expired partitions once (see platform-logs retention --help)`;
+  migrate [--embedded]   apply the migrations and create the partitions ahead, in DATABASE_URL
+                         (or, with --embedded, in the embedded PostgreSQL of LOG_DATA_DIR)
+  retention [--dry-run] [--embedded]
+                         drop expired partitions once (see platform-logs retention --help)`;
 
 function onShutdown(stop: () => Promise<void>): void {
   let stopping = false;
@@ -60,16 +62,33 @@ async function demo(settings: ServerSettings): Promise<void> {
   });
 }
 
-/** Stores as the server opens them (embedded PostgreSQL without DATABASE_URL), for one-off commands. */
-async function withStores<T>(settings: ServerSettings, run: (pool: pg.Pool, databaseUrl: string) => Promise<T>): Promise<T> {
+/** A connection string without its password, to say which database a command works on. */
+function shownUrl(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  if (url.password) url.password = '***';
+  return url.toString();
+}
+
+/**
+ * The stores for a one-off command: DATABASE_URL, or the embedded PostgreSQL only when asked
+ * with --embedded, so that a missing variable never migrates a database nobody meant. Says
+ * which database it works on.
+ */
+async function withStores<T>(settings: ServerSettings, args: string[], run: (pool: pg.Pool, databaseUrl: string, rest: string[]) => Promise<T>): Promise<T | number> {
+  const embedded = args.includes('--embedded');
+  if (!settings.databaseUrl && !embedded) {
+    console.error(`DATABASE_URL is not set: set it to the database to work on, or pass --embedded to use the embedded PostgreSQL in ${settings.dataDir}`);
+    return 2;
+  }
   const stores = await openStores({
     databaseUrl: settings.databaseUrl,
     dataDir: settings.dataDir,
     statementTimeoutMs: settings.statementTimeoutMs,
     exportPoolSize: settings.exportLimits.maxConcurrent,
   });
+  console.log(settings.databaseUrl ? `database: ${shownUrl(stores.databaseUrl)}` : `database: embedded PostgreSQL in ${settings.dataDir}`);
   try {
-    return await run(stores.pool, stores.databaseUrl);
+    return await run(stores.pool, stores.databaseUrl, args.filter((arg) => arg !== '--embedded'));
   } finally {
     await stores.close();
   }
@@ -90,14 +109,14 @@ async function main(argv: string[]): Promise<number> {
       await demo(settings);
       return -1;
     case 'migrate':
-      return withStores(settings, async (pool) => {
+      return withStores(settings, rest, async (pool) => {
         const applied = await migrate(pool);
         const created = await ensurePartitionsAhead(pool);
         console.log(`migrations applied: ${applied.length ? applied.join(', ') : 'none (up to date)'}; partitions created: ${created.length}`);
         return 0;
       });
     case 'retention':
-      return withStores(settings, (_pool, databaseUrl) => retentionCommand(rest, {
+      return withStores(settings, rest, (_pool, databaseUrl, args) => retentionCommand(args, {
         env: { ...process.env, DATABASE_URL: databaseUrl },
         stdout: (text) => process.stdout.write(text + '\n'),
         stderr: (text) => process.stderr.write(text + '\n'),

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,5 +53,12 @@ describe('the packed package', () => {
     const messages = (await redis.xRange(streamKey, '-', '+')) ?? [];
     await redis.quit();
     expect(messages.map((m) => JSON.parse(m.message.entry).message).sort()).toEqual(rows.map((r) => r.message));
+
+    // what ships: a license, and source maps that carry their sources (src/ itself is not shipped)
+    const installed = join(app, 'node_modules', 'platform-logging');
+    expect(existsSync(join(installed, 'LICENSE'))).toBe(true);
+    expect(existsSync(join(installed, 'src'))).toBe(false);
+    const map = JSON.parse(readFileSync(join(installed, 'dist', 'src', 'logger.js.map'), 'utf8')) as { sourcesContent?: string[] };
+    expect(map.sourcesContent?.[0]).toContain('class PlatformLogger');
   });
 });
