@@ -96,7 +96,7 @@ const NOISE = Array.from({ length: 3_000 }, (_, i) => {
 });
 
 describe("the server's own request log", () => {
-  test('3,000 requests to unknown paths and with wrong keys write one summary per status; keyed requests stay one entry each', { timeout: 30_000 }, async () => {
+  test('3,000 requests to unknown paths and with wrong keys write one summary per status; keyed requests stay one entry each', { timeout: 120_000 }, async () => {
     let statuses = new Map<number, number>();
     const { stored, streamed } = await ownEntriesOf(async (server) => {
       statuses = await sendAll(server.baseUrl, NOISE);
