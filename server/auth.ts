@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Principal } from '../src/api-types.js';
 import type { Environment } from '../src/types.js';
 import type { QueryParams } from './http/params.js';
+import { memoryTicketLedger, openTicket, signTicket, type TicketLedger } from './tickets.js';
 
 export interface ApiKey {
   key: string;
@@ -87,8 +88,8 @@ export interface Auth {
   resolveKey(header: string | null | undefined): Credential | null;
   /** A single-use ticket for the credential, valid for 30 seconds. */
   issueTicket(credential: Credential): Ticket;
-  /** The credential a ticket was issued for; null when unknown, used or expired. */
-  redeemTicket(ticket: string | null | undefined): Credential | null;
+  /** The credential a ticket was issued for; null when forged, used, expired or its key is gone. */
+  redeemTicket(ticket: string | null | undefined): Promise<Credential | null>;
   /** Hono middleware: sets `principal` and `keyId` when the request holds a valid key; never refuses. */
   identify: MiddlewareHandler<AuthEnv>;
   /** Hono middleware: 401 unless `identify` (or this) found a valid key. */
@@ -104,17 +105,26 @@ export function unauthorized(c: Context): Response {
   return c.json({ error: 'a valid key is required: Authorization: Bearer <key>' }, 401, { 'WWW-Authenticate': 'Bearer' });
 }
 
+export interface AuthOptions {
+  /** What tickets are signed with; every server that should take another's tickets needs the same. Default: random. */
+  secret?: Buffer;
+  /** Where used tickets are remembered; several servers share one in Redis. Default: this process's memory. */
+  tickets?: TicketLedger;
+  now?: () => number;
+}
+
 /**
  * Key and ticket checks for the given keys. Keys are compared as SHA-256 digests with
  * timingSafeEqual against every configured key, so neither the comparison nor the number
  * of keys tried reveals how much of a guess was right.
  */
-export function createAuth(keys: ApiKey[], now: () => number = Date.now): Auth {
+export function createAuth(keys: ApiKey[], options: AuthOptions = {}): Auth {
+  const { secret = randomBytes(32), now = Date.now } = options;
+  const ledger = options.tickets ?? memoryTicketLedger(now);
   const known = keys.map(({ key, principal }) => {
     const keyDigest = digest(key);
     return { digest: keyDigest, credential: { principal, keyId: keyDigest.toString('base64url', 0, 16) } };
   });
-  const tickets = new Map<string, { credential: Credential; expiresAt: number }>();
 
   const resolveKey = (header: string | null | undefined): Credential | null => {
     const key = bearerKey(header);
@@ -133,26 +143,19 @@ export function createAuth(keys: ApiKey[], now: () => number = Date.now): Auth {
     await next();
   };
 
-  const dropExpired = () => {
-    const at = now();
-    for (const [ticket, held] of tickets) if (held.expiresAt <= at) tickets.delete(ticket);
-  };
-
   return {
     resolveKey,
     issueTicket(credential) {
-      dropExpired();
-      const ticket = randomBytes(32).toString('base64url');
       const expiresAt = now() + TICKET_TTL_MS;
-      tickets.set(ticket, { credential, expiresAt });
-      return { ticket, expiresAt: new Date(expiresAt).toISOString() };
+      return { ticket: signTicket(secret, credential.keyId, expiresAt), expiresAt: new Date(expiresAt).toISOString() };
     },
-    redeemTicket(ticket) {
-      if (!ticket) return null;
-      const held = tickets.get(ticket);
-      if (!held) return null;
-      tickets.delete(ticket);
-      return held.expiresAt > now() ? held.credential : null;
+    async redeemTicket(ticket) {
+      const claims = ticket ? openTicket(secret, ticket) : null;
+      const left = claims ? claims.expiresAt - now() : 0;
+      if (!claims || left <= 0) return null;
+      const credential = known.find((candidate) => candidate.credential.keyId === claims.keyId)?.credential;
+      if (!credential || !(await ledger.consume(claims.nonce, left))) return null;
+      return credential;
     },
     identify,
     requireKey: async (c, next) => {

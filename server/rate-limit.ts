@@ -1,6 +1,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AuthEnv } from './auth.js';
+import type { RedisClient } from './stores.js';
 
 export interface RateLimitOptions {
   /** Requests allowed per minute per bucket, refilled continuously; also the burst size. */
@@ -14,6 +15,10 @@ export type Take = { ok: true } | { ok: false; retryAfterSeconds: number };
 
 export interface RateLimiter {
   /** Takes one request from the named bucket. */
+  take(name: string): Take | Promise<Take>;
+}
+
+export interface LocalRateLimiter extends RateLimiter {
   take(name: string): Take;
   /** The buckets held, for tests. */
   size(): number;
@@ -27,7 +32,7 @@ interface Bucket {
 const DEFAULT_MAX_BUCKETS = 10_000;
 
 /** Token buckets by name, in memory (per server process). */
-export function createRateLimiter({ perMinute, maxBuckets = DEFAULT_MAX_BUCKETS, now = Date.now }: RateLimitOptions): RateLimiter {
+export function createRateLimiter({ perMinute, maxBuckets = DEFAULT_MAX_BUCKETS, now = Date.now }: RateLimitOptions): LocalRateLimiter {
   const buckets = new Map<string, Bucket>();
   const refillPerMs = perMinute / 60_000;
   return {
@@ -48,6 +53,45 @@ export function createRateLimiter({ perMinute, maxBuckets = DEFAULT_MAX_BUCKETS,
   };
 }
 
+// One bucket, refilled by Redis's own clock so that every server counts alike; it expires once full again.
+const TAKE_SCRIPT = `
+local capacity = tonumber(ARGV[1])
+local per_ms = capacity / 60000
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(bucket[1]) or capacity
+local at = tonumber(bucket[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * per_ms)
+local allowed = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / per_ms))
+return { allowed, tostring(math.ceil((1 - tokens) / per_ms / 1000)) }`;
+
+/**
+ * Token buckets in Redis, shared by every server on it. While Redis cannot answer, requests
+ * are counted by `fallback`, this process's buckets, rather than refused or let through unlimited.
+ */
+export function createRedisRateLimiter(redis: RedisClient, options: { perMinute: number; keyPrefix: string; fallback: RateLimiter }): RateLimiter {
+  return {
+    async take(name) {
+      try {
+        const [allowed, retryAfter] = (await redis.eval(TAKE_SCRIPT, {
+          keys: [`${options.keyPrefix}ratelimit:${name}`],
+          arguments: [String(options.perMinute)],
+        })) as [number, string];
+        return allowed === 1 ? { ok: true } : { ok: false, retryAfterSeconds: Math.max(1, Number(retryAfter)) };
+      } catch {
+        return options.fallback.take(name);
+      }
+    },
+  };
+}
+
 /** The client's address as the socket says (proxies' headers are not trusted); 'unknown' in process. */
 function clientAddress(c: Context): string {
   try {
@@ -65,7 +109,7 @@ function clientAddress(c: Context): string {
 export function rateLimit(limiter: RateLimiter, perMinute: number): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     const keyId = c.get('keyId');
-    const taken = limiter.take(keyId !== undefined ? `key:${keyId}` : `address:${clientAddress(c)}`);
+    const taken = await limiter.take(keyId !== undefined ? `key:${keyId}` : `address:${clientAddress(c)}`);
     if (!taken.ok) {
       return c.json({ error: `rate limit of ${perMinute} requests per minute exceeded; retry in ${taken.retryAfterSeconds} s` }, 429, {
         'Retry-After': String(taken.retryAfterSeconds),

@@ -6,9 +6,10 @@ import { createAuth, loadApiKeys } from './auth.js';
 import { createRequestLog } from './http/request-log.js';
 import { createRetentionInngest, inngestConfigured, startRetentionTimer } from './retention/index.js';
 import type { ServerSettings } from './settings.js';
-import { openStores, type Stores } from './stores.js';
+import { SERVER_REDIS_PREFIX, openStores, type Stores } from './stores.js';
+import { redisTicketLedger } from './tickets.js';
 import { migrate } from './store/migrate.js';
-import { streamPositionSecret } from './store/server-secret.js';
+import { serverSecret } from './store/server-secret.js';
 import { ensurePartitionsAhead } from './store/partitions.js';
 import { serveApp } from './serve.js';
 import { createStreamHub, streamLimitsFromEnv } from './stream/index.js';
@@ -56,12 +57,13 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
       },
       env,
     });
+    const secret = await serverSecret(stores.pool, settings.serverSecret);
     const hub = createStreamHub({
       pool: stores.pool,
       redis: stores.redis,
       limits: streamLimitsFromEnv(env),
       logger,
-      positionSecret: await streamPositionSecret(stores.pool, settings.serverSecret),
+      positionSecret: secret,
     });
     await hub.start();
     const inngest = inngestConfigured(env) ? createRetentionInngest({ pool: stores.pool, logger }) : undefined;
@@ -75,7 +77,7 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
       pool: stores.pool,
       exportPool: stores.exportPool,
       redis: stores.redis,
-      auth: createAuth(keys),
+      auth: createAuth(keys, { secret, tickets: stores.redis ? redisTicketLedger(stores.redis, SERVER_REDIS_PREFIX) : undefined }),
       exportMaxRows: settings.exportMaxRows,
       exportLimits: settings.exportLimits,
       rateLimitPerMinute: settings.rateLimitPerMinute,

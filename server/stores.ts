@@ -9,6 +9,9 @@ function connectRedis(url: string) {
 /** A Redis client as this package opens it (RESP3, no modules). */
 export type RedisClient = ReturnType<typeof connectRedis>;
 
+/** Where a server keeps its own state in Redis: rate limits and used stream tickets. */
+export const SERVER_REDIS_PREFIX = 'platform:logs:server:';
+
 export interface Stores {
   /** Queries, health, the live stream, retention and migrations; statements time out (migrations lift it). */
   pool: pg.Pool;

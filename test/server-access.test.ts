@@ -48,15 +48,15 @@ describe('keys', () => {
     expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now());
 
     let now = 1_000_000;
-    const auth = createAuth(TEST_KEYS, () => now);
+    const auth = createAuth(TEST_KEYS, { now: () => now });
     const tenantA = auth.resolveKey(`Bearer ${TENANT_A_KEY}`)!;
     const issued = auth.issueTicket(tenantA);
-    expect(auth.redeemTicket(issued.ticket)).toEqual(tenantA);
-    expect(auth.redeemTicket(issued.ticket)).toBeNull();
+    expect(await auth.redeemTicket(issued.ticket)).toEqual(tenantA);
+    expect(await auth.redeemTicket(issued.ticket)).toBeNull();
     const late = auth.issueTicket(auth.resolveKey(`Bearer ${PLATFORM_KEY}`)!);
     now += 30_001;
-    expect(auth.redeemTicket(late.ticket)).toBeNull();
-    expect(auth.redeemTicket(ticket)).toBeNull(); // another server's ticket
+    expect(await auth.redeemTicket(late.ticket)).toBeNull();
+    expect(await auth.redeemTicket(ticket)).toBeNull(); // another server's ticket
   });
 
   test('LOG_API_KEYS is parsed strictly; production without keys refuses to start', () => {

@@ -3,7 +3,8 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import type pg from 'pg';
 import { confineToPrincipal, type Auth, type AuthEnv } from '../auth.js';
 import { DEFAULT_EXPORT_LIMITS, createExportBudget, type ExportLimits } from '../export-budget.js';
-import { createRateLimiter, rateLimit } from '../rate-limit.js';
+import { createRateLimiter, createRedisRateLimiter, rateLimit } from '../rate-limit.js';
+import { SERVER_REDIS_PREFIX } from '../stores.js';
 import { MAX_TREND_BUCKETS, getErrorAggregates, type AggregateSort } from '../store/aggregates.js';
 import { EXPORT_FORMATS, emptyExport, exportChunks } from '../store/export.js';
 import { emptyHistogram, getHistogram } from '../store/histogram.js';
@@ -22,7 +23,10 @@ export interface LogRoutesOptions {
   exportPool?: pg.Pool;
   /** Exports at once, in all and per key, and the idle cut-off; unset ones keep DEFAULT_EXPORT_LIMITS. */
   exportLimits?: Partial<ExportLimits>;
+  /** With Redis, rate limits are shared by every server on it. */
   redis?: RedisClient;
+  /** Where the server keeps its own keys in Redis (rate limits, used tickets); default SERVER_REDIS_PREFIX. */
+  redisKeyPrefix?: string;
   auth: Auth;
   /** Most rows one export may hold (LOG_EXPORT_MAX_ROWS). */
   exportMaxRows: number;
@@ -116,7 +120,10 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
   const exportBudget = createExportBudget(exportLimits);
   const now = options.now ?? (() => new Date());
   const app = new Hono<AuthEnv>();
-  const limit = rateLimit(createRateLimiter({ perMinute: options.rateLimitPerMinute }), options.rateLimitPerMinute);
+  const perMinute = options.rateLimitPerMinute;
+  const local = createRateLimiter({ perMinute });
+  const limiter = redis ? createRedisRateLimiter(redis, { perMinute, keyPrefix: options.redisKeyPrefix ?? SERVER_REDIS_PREFIX, fallback: local }) : local;
+  const limit = rateLimit(limiter, perMinute);
 
   app.use('*', auth.identify);
   if (options.stream) app.route('/stream', options.stream(limit));

@@ -33,7 +33,7 @@ function authenticate(auth: StreamRoutesOptions['auth']): MiddlewareHandler<Auth
   return async (c, next) => {
     const ticket = c.get('params').one('ticket');
     if (ticket !== undefined) {
-      const credential = auth.redeemTicket(ticket);
+      const credential = await auth.redeemTicket(ticket);
       if (!credential) return errorJson(c, 401, 'the ticket is unknown, used or expired: ask POST /stream/ticket for a new one');
       setCredential(c, credential);
     } else if (c.get('keyId') === undefined) {

@@ -6,7 +6,8 @@ import type { ExportLimits } from '../../server/export-budget.js';
 import { createRequestLog } from '../../server/http/request-log.js';
 import type { RedisClient } from '../../server/stores.js';
 import { serveApp } from '../../server/serve.js';
-import { streamPositionSecret } from '../../server/store/server-secret.js';
+import { serverSecret } from '../../server/store/server-secret.js';
+import { redisTicketLedger } from '../../server/tickets.js';
 import { createStreamHub, type StreamHub, type StreamLimits } from '../../server/stream/index.js';
 import type { PlatformLogger } from '../../src/logger.js';
 
@@ -19,6 +20,8 @@ export interface LogServerOptions {
   redisUrl: string;
   streamKey: string;
   keys: ApiKey[];
+  /** The server's own Redis keys (rate limits, used tickets); default beside the stream key, under the test's prefix. */
+  redisKeyPrefix?: string;
   /** 0 for a free port; a port to restart on the same address. */
   port?: number;
   limits?: Partial<StreamLimits>;
@@ -53,7 +56,8 @@ export async function startLogServer(options: LogServerOptions): Promise<LogServ
   redis.on('error', () => {}); // an outage is what some tests make; the hub reports it
   await redis.connect();
   // the server's own way, so that a server restarted on the same schema opens its positions
-  const positionSecret = await streamPositionSecret(options.pool, undefined);
+  const positionSecret = await serverSecret(options.pool, undefined);
+  const redisKeyPrefix = options.redisKeyPrefix ?? `${options.streamKey}:server:`;
   const hub = createStreamHub({ pool: options.pool, redis, streamKey: options.streamKey, limits: options.limits, positionSecret });
   await hub.start();
   const requestLog = options.logger && createRequestLog(options.logger);
@@ -65,7 +69,8 @@ export async function startLogServer(options: LogServerOptions): Promise<LogServ
     exportPool: options.exportPool,
     exportLimits: options.exportLimits,
     redis,
-    auth: createAuth(options.keys),
+    auth: createAuth(options.keys, { secret: positionSecret, tickets: redisTicketLedger(redis, redisKeyPrefix) }),
+    redisKeyPrefix,
     exportMaxRows: 100_000,
     rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
     inngest: options.inngest,
