@@ -9,6 +9,7 @@ import type { ServerSettings } from './settings.js';
 import { SERVER_REDIS_PREFIX, openStores, type Stores } from './stores.js';
 import { redisTicketLedger } from './tickets.js';
 import { migrate } from './store/migrate.js';
+import { createReads } from './store/reads.js';
 import { serverSecret } from './store/server-secret.js';
 import { ensurePartitionsAhead } from './store/partitions.js';
 import { serveApp } from './serve.js';
@@ -39,6 +40,7 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
   const { keys, generatedKey } = loadApiKeys(settings.apiKeys, settings.environment);
   const stores = await openStores({
     databaseUrl: settings.databaseUrl,
+    databaseReadUrl: settings.databaseReadUrl,
     redisUrl: settings.redisUrl,
     dataDir: settings.dataDir,
     statementTimeoutMs: settings.statementTimeoutMs,
@@ -70,12 +72,18 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
     const stopRetentionTimer = inngest ? undefined : startRetentionTimer({ pool: stores.pool, logger });
     const requestLog = createRequestLog(logger);
 
+    const reads = createReads({
+      primary: { query: stores.pool, export: stores.exportPool },
+      replica: stores.replica,
+      maxLagMs: settings.readMaxLagMs,
+    });
     const served = await serveApp({
       hub,
       hostname: settings.host,
       port: settings.port,
       pool: stores.pool,
       exportPool: stores.exportPool,
+      reads,
       redis: stores.redis,
       auth: createAuth(keys, { secret, tickets: stores.redis ? redisTicketLedger(stores.redis, SERVER_REDIS_PREFIX) : undefined }),
       exportMaxRows: settings.exportMaxRows,
@@ -96,6 +104,7 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
       generatedKey,
       async stop() {
         await served.close(SHUTDOWN_GRACE_MS);
+        reads.stop();
         requestLog.close();
         await stopRetentionTimer?.();
         await serverLogger.close();

@@ -7,6 +7,10 @@ export interface ServerSettings {
   port: number;
   host: string;
   databaseUrl?: string;
+  /** DATABASE_READ_URL: a streaming standby that queries, histogram, aggregates and export read from. */
+  databaseReadUrl?: string;
+  /** A replica further behind than this is not read from (LOG_READ_MAX_LAG_MS). */
+  readMaxLagMs: number;
   redisUrl?: string;
   /** Data folder of the embedded PostgreSQL, used when there is no DATABASE_URL. */
   dataDir: string;
@@ -31,6 +35,8 @@ export function loadServerSettings(env: NodeJS.ProcessEnv = process.env): Server
     // Only a development machine keeps the server to itself by default.
     host: env.HOST || (environment === 'development' ? '127.0.0.1' : '0.0.0.0'),
     databaseUrl: env.DATABASE_URL || undefined,
+    databaseReadUrl: readUrl(env.DATABASE_READ_URL, env.DATABASE_URL),
+    readMaxLagMs: positiveIntSetting('LOG_READ_MAX_LAG_MS', env.LOG_READ_MAX_LAG_MS) ?? 10_000,
     redisUrl: env.REDIS_URL || undefined,
     dataDir: env.LOG_DATA_DIR || '.data/postgres',
     exportMaxRows: positiveIntSetting('LOG_EXPORT_MAX_ROWS', env.LOG_EXPORT_MAX_ROWS) ?? 1_000_000,
@@ -44,6 +50,12 @@ export function loadServerSettings(env: NodeJS.ProcessEnv = process.env): Server
     apiKeys: env.LOG_API_KEYS,
     serverSecret: serverSecret(env.LOG_SERVER_SECRET),
   };
+}
+
+function readUrl(value: string | undefined, primary: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (!primary) throw new Error('DATABASE_READ_URL needs DATABASE_URL: the replica is read from, the primary written to');
+  return value;
 }
 
 function serverSecret(value: string | undefined): string | undefined {

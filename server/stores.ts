@@ -17,6 +17,8 @@ export interface Stores {
   pool: pg.Pool;
   /** Exports only, whose COPY lasts as long as its reader is slow: never the queries' connections. */
   exportPool: pg.Pool;
+  /** The same two on the read replica (DATABASE_READ_URL), when there is one. */
+  replica?: { query: pg.Pool; export: pg.Pool };
   /** The connection string transports and other processes use. */
   databaseUrl: string;
   redis?: RedisClient;
@@ -28,6 +30,8 @@ export interface Stores {
 
 export interface StoresOptions {
   databaseUrl?: string;
+  /** A read replica of databaseUrl; it needs databaseUrl. */
+  databaseReadUrl?: string;
   redisUrl?: string;
   /** Where the embedded PostgreSQL keeps its data when there is no databaseUrl. */
   dataDir: string;
@@ -60,10 +64,18 @@ export async function openStores(options: StoresOptions): Promise<Stores> {
     ? undefined
     : await startEmbeddedPostgres({ dataDir: options.dataDir, onLog: options.onEmbeddedLog });
   const databaseUrl = options.databaseUrl ?? embedded!.connectionString;
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5_000, statement_timeout: options.statementTimeoutMs });
+  const queryPool = (connectionString: string) =>
+    new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 5_000, statement_timeout: options.statementTimeoutMs });
   // No statement timeout: it would count the time a COPY waits for its reader; the idle cut-off bounds that.
-  const exportPool = new pg.Pool({ connectionString: databaseUrl, max: options.exportPoolSize, connectionTimeoutMillis: 5_000 });
-  for (const each of [pool, exportPool]) each.on('error', () => {}); // an idle client losing its connection is replaced on next use
+  const exportPoolOf = (connectionString: string) => new pg.Pool({ connectionString, max: options.exportPoolSize, connectionTimeoutMillis: 5_000 });
+  const pool = queryPool(databaseUrl);
+  const exportPool = exportPoolOf(databaseUrl);
+  const replica =
+    options.databaseReadUrl && options.databaseUrl
+      ? { query: queryPool(options.databaseReadUrl), export: exportPoolOf(options.databaseReadUrl) }
+      : undefined;
+  const pools = [pool, exportPool, ...(replica ? [replica.query, replica.export] : [])];
+  for (const each of pools) each.on('error', () => {}); // an idle client losing its connection is replaced on next use
 
   let redis: RedisClient | undefined;
   if (options.redisUrl) {
@@ -72,25 +84,28 @@ export async function openStores(options: StoresOptions): Promise<Stores> {
     try {
       await redis.connect();
     } catch (error) {
-      await Promise.all([pool.end(), exportPool.end()]);
+      await Promise.all(pools.map((each) => each.end()));
       await embedded?.stop();
       throw new Error(`Redis at ${redactUrl(options.redisUrl)} does not answer: ${(error as Error).message}`, { cause: error });
     }
   }
 
-  const postgresLine = embedded ? `embedded PostgreSQL at ${embedded.dataDir}` : `PostgreSQL ${redactUrl(databaseUrl)}`;
+  const postgresLine =
+    (embedded ? `embedded PostgreSQL at ${embedded.dataDir}` : `PostgreSQL ${redactUrl(databaseUrl)}`) +
+    (replica ? `, reads from ${redactUrl(options.databaseReadUrl!)}` : '');
   const redisLine = options.redisUrl ? `Redis ${redactUrl(options.redisUrl)}` : 'no Redis: live stream through PostgreSQL';
 
   return {
     pool,
     exportPool,
+    replica,
     databaseUrl,
     redis,
     redisUrl: options.redisUrl,
     description: `stores: ${postgresLine}, ${redisLine}`,
     async close() {
       await redis?.quit().catch(() => redis?.destroy());
-      await Promise.all([pool.end(), exportPool.end()]);
+      await Promise.all(pools.map((each) => each.end()));
       await embedded?.stop();
     },
   };

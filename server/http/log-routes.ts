@@ -7,6 +7,7 @@ import { createRateLimiter, createRedisRateLimiter, rateLimit } from '../rate-li
 import { SERVER_REDIS_PREFIX } from '../stores.js';
 import { MAX_TREND_BUCKETS, getErrorAggregates, type AggregateSort } from '../store/aggregates.js';
 import { EXPORT_FORMATS, emptyExport, exportChunks } from '../store/export.js';
+import { createReads, type Reads } from '../store/reads.js';
 import { emptyHistogram, getHistogram } from '../store/histogram.js';
 import { InvalidCursorError, decodeCursor, getLogById, isUuid, queryLogs, type Keyset } from '../store/query.js';
 import type { RedisClient } from '../stores.js';
@@ -23,6 +24,8 @@ export interface LogRoutesOptions {
   exportPool?: pg.Pool;
   /** Exports at once, in all and per key, and the idle cut-off; unset ones keep DEFAULT_EXPORT_LIMITS. */
   exportLimits?: Partial<ExportLimits>;
+  /** Where reads go: a read replica while it keeps up (DATABASE_READ_URL), else the primary. Default: `pool` and `exportPool`. */
+  reads?: Reads;
   /** With Redis, rate limits are shared by every server on it. */
   redis?: RedisClient;
   /** Where the server keeps its own keys in Redis (rate limits, used tickets); default SERVER_REDIS_PREFIX. */
@@ -41,6 +44,8 @@ export interface LogRoutesOptions {
 }
 
 const HEALTH_TIMEOUT_MS = 3_000;
+/** The response header that says which database answered a read: primary or replica. */
+const SERVED_BY = 'X-Served-By';
 const EXPORT_RETRY_AFTER_S = 10;
 const AGGREGATE_SORTS: readonly AggregateSort[] = ['count', 'lastSeen'];
 
@@ -68,12 +73,15 @@ function readCursor(cursor: string): Keyset {
   }
 }
 
-/** The chunks, then `release()` however they end: done, failed or returned early. */
-async function* releasing(chunks: AsyncGenerator<Buffer>, release: () => void): AsyncGenerator<Buffer> {
+/** `first`, then the rest of `chunks`, then `release()` however they end: done, failed or returned early. */
+async function* releasing(first: IteratorResult<Buffer>, chunks: AsyncGenerator<Buffer>, release: () => void): AsyncGenerator<Buffer> {
   try {
+    if (first.done) return;
+    yield first.value;
     yield* chunks;
   } finally {
     release();
+    await chunks.return(undefined);
   }
 }
 
@@ -83,7 +91,7 @@ async function* releasing(chunks: AsyncGenerator<Buffer>, release: () => void): 
  * filling memory. A client that takes nothing for `idleTimeoutMs` is cut off: the response's
  * socket is closed and the chunks returned, which closes their COPY's connection.
  */
-function pulledBody(chunks: AsyncGenerator<Buffer>, first: IteratorResult<Buffer>, idleTimeoutMs: number, outgoing?: { destroy(): void }): ReadableStream<Uint8Array> {
+function pulledBody(chunks: AsyncGenerator<Buffer>, idleTimeoutMs: number, outgoing?: { destroy(): void }): ReadableStream<Uint8Array> {
   let idle: NodeJS.Timeout | undefined;
   const offer = (controller: ReadableStreamDefaultController<Uint8Array>, next: IteratorResult<Buffer>) => {
     if (next.done) return controller.close();
@@ -98,7 +106,7 @@ function pulledBody(chunks: AsyncGenerator<Buffer>, first: IteratorResult<Buffer
   };
   return new ReadableStream<Uint8Array>(
     {
-      start: (controller) => offer(controller, first),
+      start: async (controller) => offer(controller, await chunks.next()),
       async pull(controller) {
         clearTimeout(idle);
         offer(controller, await chunks.next());
@@ -116,6 +124,7 @@ function pulledBody(chunks: AsyncGenerator<Buffer>, first: IteratorResult<Buffer
 export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
   const { pool, redis, auth } = options;
   const exportPool = options.exportPool ?? pool;
+  const reads = options.reads ?? createReads({ primary: { query: pool, export: exportPool }, maxLagMs: 0 });
   const exportLimits: ExportLimits = { ...DEFAULT_EXPORT_LIMITS, ...options.exportLimits };
   const exportBudget = createExportBudget(exportLimits);
   const now = options.now ?? (() => new Date());
@@ -152,7 +161,8 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const cursor = params.one('cursor');
     const after = cursor === undefined ? undefined : readCursor(cursor);
     if (!filters) return c.json({ entries: [], nextCursor: null });
-    return c.json(await queryLogs(pool, filters, { limit, after }));
+    const { value, store } = await reads.run('query', (from) => queryLogs(from, filters, { limit, after }));
+    return c.json(value, 200, { [SERVED_BY]: store });
   });
 
   app.get('/histogram', queryParams([...FILTER_PARAMETERS, 'buckets']), async (c) => {
@@ -162,7 +172,9 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const buckets = parseIntParam(params, 'buckets', 1, 500, 60);
     const filters = confineToPrincipal(c.get('principal'), parsed);
     const range = { from: parsed.from!, to: params.one('to') === undefined ? at : parsed.to! };
-    return c.json(filters ? await getHistogram(pool, { ...filters, ...range }, buckets) : emptyHistogram(range.from, range.to, buckets));
+    if (!filters) return c.json(emptyHistogram(range.from, range.to, buckets));
+    const { value, store } = await reads.run('query', (from) => getHistogram(from, { ...filters, ...range }, buckets));
+    return c.json(value, 200, { [SERVED_BY]: store });
   });
 
   app.get('/aggregates', queryParams([...FILTER_PARAMETERS, 'sort', 'limit', 'cursor', 'buckets']), async (c) => {
@@ -174,7 +186,8 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const cursor = params.one('cursor');
     if (!filters) return c.json({ groups: [], nextCursor: null });
     try {
-      return c.json(await getErrorAggregates(pool, { ...filters, sort, limit, cursor, buckets }));
+      const { value, store } = await reads.run('query', (from) => getErrorAggregates(from, { ...filters, sort, limit, cursor, buckets }));
+      return c.json(value, 200, { [SERVED_BY]: store });
     } catch (error) {
       if (error instanceof InvalidCursorError) throw badParameter('cursor', error.message);
       throw error;
@@ -196,21 +209,31 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     if (c.req.method === 'HEAD') return new Response(null, { headers });
     const slot = exportBudget.acquire(c.get('principal'));
     if (!slot.ok) return c.json({ error: slot.error }, 429, { 'Retry-After': String(EXPORT_RETRY_AFTER_S) });
-    const chunks = releasing(filters ? exportChunks(exportPool, filters, { format, maxRows }) : emptyExport(format), slot.release);
-    // The first rows are read before answering, so a store fault is a 503, not a cut download.
-    const first = await chunks.next();
+    // The first rows are read before answering, so a store fault is a 503 (or the primary's answer), not a cut download.
+    let started;
+    try {
+      started = await reads.run('export', async (from) => {
+        const read = filters ? exportChunks(from, filters, { format, maxRows }) : emptyExport(format);
+        return { read, first: await read.next() };
+      });
+    } catch (error) {
+      slot.release();
+      throw error;
+    }
+    const { value: chunks, store } = started;
+    const rows = releasing(chunks.first, chunks.read, slot.release);
     // served by @hono/node-server, the response's socket; absent for in-process requests
     const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
-    return new Response(pulledBody(chunks, first, exportLimits.idleTimeoutMs, outgoing), { headers });
+    return new Response(pulledBody(rows, exportLimits.idleTimeoutMs, outgoing), { headers: { ...headers, [SERVED_BY]: store } });
   });
 
   app.get('/:id', queryParams(), async (c) => {
     const id = c.req.param('id');
     if (!isUuid(id)) throw new HttpError(404, 'no entry with this id');
     const principal = c.get('principal');
-    const entry = await getLogById(pool, id, principal.scope === 'tenant' ? principal.tenantId : undefined);
+    const { value: entry, store } = await reads.run('query', (from) => getLogById(from, id, principal.scope === 'tenant' ? principal.tenantId : undefined));
     if (!entry) throw new HttpError(404, 'no entry with this id');
-    return c.json(entry);
+    return c.json(entry, 200, { [SERVED_BY]: store });
   });
 
   return app;
