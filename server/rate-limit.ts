@@ -1,4 +1,5 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
+import ipaddr from 'ipaddr.js';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AuthEnv } from './auth.js';
 import type { RedisClient } from './stores.js';
@@ -31,25 +32,32 @@ interface Bucket {
 
 const DEFAULT_MAX_BUCKETS = 10_000;
 
-/** Token buckets by name, in memory (per server process). */
+/**
+ * Token buckets by name, in memory (per server process). Keys' buckets (`key:…`) are as few as
+ * the configured keys and are never forgotten; the others (addresses) are kept up to
+ * `maxBuckets`, the least recently used forgotten first, so that a flood of addresses can
+ * neither grow memory nor reset a key's bucket.
+ */
 export function createRateLimiter({ perMinute, maxBuckets = DEFAULT_MAX_BUCKETS, now = Date.now }: RateLimitOptions): LocalRateLimiter {
-  const buckets = new Map<string, Bucket>();
+  const keys = new Map<string, Bucket>();
+  const others = new Map<string, Bucket>();
   const refillPerMs = perMinute / 60_000;
   return {
     take(name) {
       const at = now();
+      const buckets = name.startsWith('key:') ? keys : others;
       const bucket = buckets.get(name) ?? { tokens: perMinute, updatedAt: at };
       bucket.tokens = Math.min(perMinute, bucket.tokens + (at - bucket.updatedAt) * refillPerMs);
       bucket.updatedAt = at;
       // re-inserted, so the map's order is the order of last use
       buckets.delete(name);
       buckets.set(name, bucket);
-      if (buckets.size > maxBuckets) buckets.delete(buckets.keys().next().value!);
+      if (others.size > maxBuckets) others.delete(others.keys().next().value!);
       if (bucket.tokens < 1) return { ok: false, retryAfterSeconds: Math.ceil((1 - bucket.tokens) / refillPerMs / 1000) };
       bucket.tokens -= 1;
       return { ok: true };
     },
-    size: () => buckets.size,
+    size: () => keys.size + others.size,
   };
 }
 
@@ -92,13 +100,22 @@ export function createRedisRateLimiter(redis: RedisClient, options: { perMinute:
   };
 }
 
-/** The client's address as the socket says (proxies' headers are not trusted); 'unknown' in process. */
+/**
+ * The client's address as the socket says (proxies' headers are not trusted); 'unknown' in
+ * process. IPv6 addresses count by their /64, which one host can fill with addresses at will.
+ */
 function clientAddress(c: Context): string {
+  let address: string | undefined;
   try {
-    return getConnInfo(c).remote.address ?? 'unknown';
+    address = getConnInfo(c).remote.address;
   } catch {
     return 'unknown';
   }
+  if (!address || !ipaddr.isValid(address)) return address ?? 'unknown';
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const prefix = (parsed as ipaddr.IPv6).parts.slice(0, 4);
+  return `${ipaddr.IPv6.parse(`${prefix.map((part) => part.toString(16)).join(':')}::`).toString()}/64`;
 }
 
 /**

@@ -83,6 +83,7 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
       port: settings.port,
       pool: stores.pool,
       exportPool: stores.exportPool,
+      healthPool: stores.healthPool,
       reads,
       redis: stores.redis,
       auth: createAuth(keys, { secret, tickets: stores.redis ? redisTicketLedger(stores.redis, SERVER_REDIS_PREFIX) : undefined }),

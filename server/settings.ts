@@ -1,6 +1,6 @@
 import { positiveIntSetting, resolveEnvironment } from '../src/config.js';
 import type { Environment } from '../src/types.js';
-import { DEFAULT_EXPORT_LIMITS, type ExportLimits } from './export-budget.js';
+import { DEFAULT_EXPORT_LIMITS, type ExportLimits } from './budget.js';
 
 export interface ServerSettings {
   environment: Environment;

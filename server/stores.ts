@@ -17,6 +17,8 @@ export interface Stores {
   pool: pg.Pool;
   /** Exports only, whose COPY lasts as long as its reader is slow: never the queries' connections. */
   exportPool: pg.Pool;
+  /** One connection for health checks, which must answer while the queries' pool is busy. */
+  healthPool: pg.Pool;
   /** The same two on the read replica (DATABASE_READ_URL), when there is one. */
   replica?: { query: pg.Pool; export: pg.Pool };
   /** The connection string transports and other processes use. */
@@ -70,11 +72,12 @@ export async function openStores(options: StoresOptions): Promise<Stores> {
   const exportPoolOf = (connectionString: string) => new pg.Pool({ connectionString, max: options.exportPoolSize, connectionTimeoutMillis: 5_000 });
   const pool = queryPool(databaseUrl);
   const exportPool = exportPoolOf(databaseUrl);
+  const healthPool = new pg.Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 2_000, statement_timeout: 2_000 });
   const replica =
     options.databaseReadUrl && options.databaseUrl
       ? { query: queryPool(options.databaseReadUrl), export: exportPoolOf(options.databaseReadUrl) }
       : undefined;
-  const pools = [pool, exportPool, ...(replica ? [replica.query, replica.export] : [])];
+  const pools = [pool, exportPool, healthPool, ...(replica ? [replica.query, replica.export] : [])];
   for (const each of pools) each.on('error', () => {}); // an idle client losing its connection is replaced on next use
 
   let redis: RedisClient | undefined;
@@ -98,6 +101,7 @@ export async function openStores(options: StoresOptions): Promise<Stores> {
   return {
     pool,
     exportPool,
+    healthPool,
     replica,
     databaseUrl,
     redis,

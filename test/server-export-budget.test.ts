@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { ExportLimits } from '../server/export-budget.js';
+import type { ExportLimits } from '../server/budget.js';
 import { openStores } from '../server/stores.js';
 import { PLATFORM_KEY, TENANT_A_KEY, TENANT_B_KEY, TEST_KEYS, insertEntries, makeEntry } from './server-fixtures.js';
 import { startLogServer } from './support/log-server.js';

@@ -65,7 +65,7 @@ export async function insertEntries(pool: pg.Pool, entries: StoredLogEntry[]): P
 
 /** The app as `npm start` builds it, on the test file's stores. */
 export async function createTestApp(
-  stores: { pool: pg.Pool; redisUrl: string },
+  stores: { pool: pg.Pool; redisUrl: string; redisPrefix: string },
   overrides: { rateLimitPerMinute?: number; exportMaxRows?: number; uiDir?: string } = {},
 ) {
   const redis = createClient({ url: stores.redisUrl });
@@ -74,6 +74,7 @@ export async function createTestApp(
     pool: stores.pool,
     redis,
     auth: createAuth(TEST_KEYS),
+    redisKeyPrefix: `${stores.redisPrefix}server:`,
     exportMaxRows: overrides.exportMaxRows ?? 100_000,
     rateLimitPerMinute: overrides.rateLimitPerMinute ?? 100_000,
     uiDir: overrides.uiDir ?? '/nonexistent-ui',

@@ -79,6 +79,7 @@ describe('no client input ends the server or leaves it unhealthy', () => {
     ['an invalid absolute target on an upgrade', `GET http://[ HTTP/1.1\r\nHost: x\r\n${UPGRADE}\r\n`],
     ['an invalid target with a key', `GET http://[/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\n${UPGRADE}\r\n`],
     ['an invalid target without an upgrade', 'GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['the asterisk target on an upgrade', `GET * HTTP/1.1\r\nHost: x\r\n${UPGRADE}\r\n`],
   ])('%s is answered 400', async (_name, request) => {
     const answer = await rawExchange(request);
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);

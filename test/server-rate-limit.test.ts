@@ -65,4 +65,11 @@ describe('rate limits count principals, not header spellings', () => {
     expect(limiter.size()).toBe(100);
     expect(limiter.take('address:10.0.11.183')).toEqual({ ok: false, retryAfterSeconds: 60 });
   });
+
+  test("a flood of addresses never resets a key's bucket", () => {
+    const limiter = createRateLimiter({ perMinute: 1, maxBuckets: 100 });
+    expect(limiter.take('key:k1').ok).toBe(true);
+    for (let i = 0; i < 3_000; i++) limiter.take(`address:10.1.${i >> 8}.${i & 255}`);
+    expect(limiter.take('key:k1').ok).toBe(false);
+  });
 });

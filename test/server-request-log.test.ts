@@ -47,7 +47,7 @@ async function streamedSince(since: Date): Promise<OwnEntry[]> {
  * PostgreSQL schema and Redis stream, stops the server, closes the logger, and returns
  * what the server wrote in both stores.
  */
-async function ownEntriesOf(requests: (server: LogServer) => Promise<void>): Promise<{ stored: OwnEntry[]; streamed: OwnEntry[] }> {
+async function ownEntriesOf(requests: (server: LogServer) => Promise<void>, rateLimitPerMinute?: number): Promise<{ stored: OwnEntry[]; streamed: OwnEntry[] }> {
   const since = new Date();
   const logger = createLogger({
     service: SERVER_SERVICE,
@@ -58,7 +58,7 @@ async function ownEntriesOf(requests: (server: LogServer) => Promise<void>): Pro
       redis: { url: stores.redisUrl, streamKey: stores.streamKey, channel: stores.channel },
     },
   });
-  const server = await startLogServer({ pool: stores.pool, redisUrl: stores.redisUrl, streamKey: stores.streamKey, keys: TEST_KEYS, uiDir: UI_DIR, logger });
+  const server = await startLogServer({ pool: stores.pool, redisUrl: stores.redisUrl, streamKey: stores.streamKey, keys: TEST_KEYS, uiDir: UI_DIR, logger, rateLimitPerMinute });
   try {
     await requests(server);
   } finally {
@@ -127,6 +127,17 @@ describe("the server's own request log", () => {
       expect(example.length).toBeLessThanOrEqual(120);
     }
     expect(stored.find((entry) => entry.data.status === 401)!.data).toMatchObject({ count: 1_000, examples: ['GET /api/platform/logs'] });
+  });
+
+  test('a key past its rate limit writes one summary of its 429s, not an entry per request', async () => {
+    const { stored } = await ownEntriesOf(async (server) => {
+      const statuses = await sendAll(server.baseUrl, Array.from({ length: 300 }, () => ({ path: '/api/platform/logs/whoami', init: bearer(PLATFORM_KEY) })));
+      expect(statuses.get(429)).toBeGreaterThanOrEqual(290);
+    }, 10);
+    expect(stored.map((entry) => entry.message).sort()).toEqual([
+      expect.stringMatching(/^\d+ requests answered 429 in the last minute$/),
+      ...Array(10).fill('GET /api/platform/logs/whoami 200'),
+    ]);
   });
 
   test('the UI declares its icon and /favicon.ico is not a 404; requests without a key are counted, not logged one by one', async () => {

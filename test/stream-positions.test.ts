@@ -52,6 +52,8 @@ describe('sealed stream positions', () => {
       for (const id of ids) expect(readable(position)).not.toContain(id);
       for (const id of ids) expect(readable(position)).not.toContain(id.split('-')[0]);
     }
+    // every position is as long as any other: not even the length of what it holds shows
+    expect(new Set(positions.map((position) => position.length)).size).toBe(1);
     // the same entry sealed twice differs: equal positions do not even show
     const again = await open(viaRedis, TENANT_A_KEY);
     await again.subscribe({}, positions[0]);

@@ -47,7 +47,7 @@ export function isInputRejectedByStore(error: unknown): boolean {
 /** The JSON answer for anything thrown by a route; never a stack, never internals. */
 export function errorResponse(c: Context, error: unknown, report: (error: unknown) => void): Response {
   if (error instanceof HttpError) {
-    const headers: Record<string, string> = error.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {};
+    const headers: Record<string, string> = error.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : error.status === 429 ? { 'Retry-After': '1' } : {};
     return c.json(errorBody(error), error.status, headers);
   }
   if (isInputRejectedByStore(error)) return c.json({ error: 'the request could not be answered for these parameters' }, 400);

@@ -1,14 +1,16 @@
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type pg from 'pg';
+import type { Principal } from '../../src/api-types.js';
 import { confineToPrincipal, type Auth, type AuthEnv } from '../auth.js';
-import { DEFAULT_EXPORT_LIMITS, createExportBudget, type ExportLimits } from '../export-budget.js';
+import { DEFAULT_EXPORT_LIMITS, createBudget, type ExportLimits } from '../budget.js';
 import { createRateLimiter, createRedisRateLimiter, rateLimit } from '../rate-limit.js';
 import { SERVER_REDIS_PREFIX } from '../stores.js';
 import { MAX_TREND_BUCKETS, getErrorAggregates, type AggregateSort } from '../store/aggregates.js';
 import { EXPORT_FORMATS, emptyExport, exportChunks } from '../store/export.js';
 import { createReads, type Reads } from '../store/reads.js';
 import { emptyHistogram, getHistogram } from '../store/histogram.js';
+import type { LogFilters } from '../store/filters.js';
 import { InvalidCursorError, decodeCursor, getLogById, isUuid, queryLogs, type Keyset } from '../store/query.js';
 import type { RedisClient } from '../stores.js';
 import { HttpError, badParameter } from './errors.js';
@@ -24,6 +26,8 @@ export interface LogRoutesOptions {
   exportPool?: pg.Pool;
   /** Exports at once, in all and per key, and the idle cut-off; unset ones keep DEFAULT_EXPORT_LIMITS. */
   exportLimits?: Partial<ExportLimits>;
+  /** What healthz asks, so that it answers while queries fill their pool. Default `pool`. */
+  healthPool?: pg.Pool;
   /** Where reads go: a read replica while it keeps up (DATABASE_READ_URL), else the primary. Default: `pool` and `exportPool`. */
   reads?: Reads;
   /** With Redis, rate limits are shared by every server on it. */
@@ -44,6 +48,13 @@ export interface LogRoutesOptions {
 }
 
 const HEALTH_TIMEOUT_MS = 3_000;
+const DAY_MS = 86_400_000;
+/** Reads at once in all (the query pool has 10 connections: some are left for health, the stream, retention) and per key. */
+const QUERIES_AT_ONCE = 8;
+const QUERIES_AT_ONCE_PER_KEY = 3;
+/** Queries over more than this many days open most partitions; this many run at once. */
+const WIDE_RANGE_DAYS = 31;
+const WIDE_QUERIES_AT_ONCE = 2;
 /** The response header that says which database answered a read: primary or replica. */
 const SERVED_BY = 'X-Served-By';
 const EXPORT_RETRY_AFTER_S = 10;
@@ -126,7 +137,25 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
   const exportPool = options.exportPool ?? pool;
   const reads = options.reads ?? createReads({ primary: { query: pool, export: exportPool }, maxLagMs: 0 });
   const exportLimits: ExportLimits = { ...DEFAULT_EXPORT_LIMITS, ...options.exportLimits };
-  const exportBudget = createExportBudget(exportLimits);
+  const exportBudget = createBudget(exportLimits);
+  const queryBudget = createBudget({ maxConcurrent: QUERIES_AT_ONCE, maxConcurrentPerKey: QUERIES_AT_ONCE_PER_KEY }, 'queries');
+  const wideBudget = createBudget({ maxConcurrent: WIDE_QUERIES_AT_ONCE, maxConcurrentPerKey: 1 }, `queries over more than ${WIDE_RANGE_DAYS} days`);
+  /**
+   * A read under the query budgets: a key cannot take the whole pool, and queries over wide ranges
+   * (which open every partition and its indexes, a lock each) run few at a time, so that they can
+   * neither starve other keys nor fill PostgreSQL's shared lock table. Over a budget: 429 at once.
+   */
+  async function budgeted<T>(principal: Principal, filters: LogFilters, read: () => Promise<T>): Promise<T> {
+    const wide = filters.from && filters.to && filters.to.getTime() - filters.from.getTime() > WIDE_RANGE_DAYS * DAY_MS;
+    const slots = [queryBudget.acquire(principal), ...(wide ? [wideBudget.acquire(principal)] : [])];
+    try {
+      const refused = slots.find((slot) => !slot.ok);
+      if (refused && !refused.ok) throw new HttpError(429, refused.error);
+      return await read();
+    } finally {
+      for (const slot of slots) if (slot.ok) slot.release();
+    }
+  }
   const now = options.now ?? (() => new Date());
   const app = new Hono<AuthEnv>();
   const perMinute = options.rateLimitPerMinute;
@@ -139,7 +168,7 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
   app.use('*', limit);
 
   app.get('/healthz', queryParams(), async (c) => {
-    const postgres = await answers(() => pool.query('SELECT 1'));
+    const postgres = await answers(() => (options.healthPool ?? pool).query('SELECT 1'));
     const redisHealth = redis ? await answers(() => redis.ping()) : 'not configured';
     const healthy = postgres === 'ok' && redisHealth !== 'down';
     return c.json({ postgres, redis: redisHealth }, healthy ? 200 : 503);
@@ -161,7 +190,7 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const cursor = params.one('cursor');
     const after = cursor === undefined ? undefined : readCursor(cursor);
     if (!filters) return c.json({ entries: [], nextCursor: null });
-    const { value, store } = await reads.run('query', (from) => queryLogs(from, filters, { limit, after }));
+    const { value, store } = await budgeted(c.get('principal'), filters, () => reads.run('query', (from) => queryLogs(from, filters, { limit, after })));
     return c.json(value, 200, { [SERVED_BY]: store });
   });
 
@@ -173,7 +202,7 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const filters = confineToPrincipal(c.get('principal'), parsed);
     const range = { from: parsed.from!, to: params.one('to') === undefined ? at : parsed.to! };
     if (!filters) return c.json(emptyHistogram(range.from, range.to, buckets));
-    const { value, store } = await reads.run('query', (from) => getHistogram(from, { ...filters, ...range }, buckets));
+    const { value, store } = await budgeted(c.get('principal'), filters, () => reads.run('query', (from) => getHistogram(from, { ...filters, ...range }, buckets)));
     return c.json(value, 200, { [SERVED_BY]: store });
   });
 
@@ -186,7 +215,9 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const cursor = params.one('cursor');
     if (!filters) return c.json({ groups: [], nextCursor: null });
     try {
-      const { value, store } = await reads.run('query', (from) => getErrorAggregates(from, { ...filters, sort, limit, cursor, buckets }));
+      const { value, store } = await budgeted(c.get('principal'), filters, () =>
+        reads.run('query', (from) => getErrorAggregates(from, { ...filters, sort, limit, cursor, buckets })),
+      );
       return c.json(value, 200, { [SERVED_BY]: store });
     } catch (error) {
       if (error instanceof InvalidCursorError) throw badParameter('cursor', error.message);

@@ -93,7 +93,11 @@ function isCalendarDate(day: string): boolean {
 /** An ISO-8601 time (UTC when it names no zone) or a time relative to now: 15m, 24h, 7d. */
 export function parseTime(parameter: string, value: string, now: Date): Date {
   const relative = RELATIVE_TIME.exec(value);
-  if (relative) return new Date(now.getTime() - Number(relative[1]) * UNIT_MS[relative[2]]);
+  if (relative) {
+    const time = now.getTime() - Number(relative[1]) * UNIT_MS[relative[2]!]!;
+    if (time < EARLIEST) throw badParameter(parameter, 'must be between 1970 and 9999');
+    return new Date(time);
+  }
   const iso = ISO_TIME.exec(value);
   if (!iso) throw badParameter(parameter, 'must be an ISO-8601 time (2024-05-01T12:00:00Z) or relative to now (15m, 24h, 7d)');
   const hasTime = value.length > 10;

@@ -5,10 +5,11 @@ import type { AuthEnv } from '../auth.js';
 
 /**
  * Answers anyone can provoke by the thousand are counted rather than logged one by one:
- * 401 and 404 always, and every answer below 500 to a request without a valid key (the UI's
- * pages, healthz, openapi.json), so that no one without a key writes an entry per request.
+ * 401, 404 and 429 (a key past its limit) always, and every answer below 500 to a request
+ * without a valid key (the UI's pages, healthz, openapi.json), so that no one writes an entry
+ * per request it is refused.
  */
-const COUNTED_STATUSES = new Set([401, 404]);
+const COUNTED_STATUSES = new Set([401, 404, 429]);
 const isCounted = (status: number, keyed: boolean) => COUNTED_STATUSES.has(status) || (!keyed && status < 500);
 const SUMMARY_INTERVAL_MS = 60_000;
 const EXAMPLES_KEPT = 5;

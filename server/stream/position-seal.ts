@@ -14,8 +14,10 @@ export interface PositionSeal {
 
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-/** base64url of nonce, tag and a position of at most about 100 bytes. */
-const SEALED = /^[A-Za-z0-9_-]{38,200}$/;
+/** Every position is padded to this length, so that a sealed one's length says nothing either. */
+const PADDED_BYTES = 64;
+/** base64url of nonce, tag and a padded position. */
+const SEALED = /^[A-Za-z0-9_-]{40,200}$/;
 
 export function createPositionSeal(secret: Buffer, keyId: string): PositionSeal {
   const key = createHmac('sha256', secret).update(`stream-position\0${keyId}`).digest();
@@ -23,7 +25,10 @@ export function createPositionSeal(secret: Buffer, keyId: string): PositionSeal 
     seal(position) {
       const nonce = randomBytes(NONCE_BYTES);
       const cipher = createCipheriv('aes-256-gcm', key, nonce);
-      const sealed = Buffer.concat([nonce, cipher.update(position, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+      // positions never hold NUL: it pads them
+      const padded = Buffer.alloc(Math.max(PADDED_BYTES, Buffer.byteLength(position)));
+      padded.write(position, 'utf8');
+      const sealed = Buffer.concat([nonce, cipher.update(padded), cipher.final(), cipher.getAuthTag()]);
       return sealed.toString('base64url');
     },
     open(sealed) {
@@ -33,7 +38,8 @@ export function createPositionSeal(secret: Buffer, keyId: string): PositionSeal 
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, NONCE_BYTES));
         decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-        return Buffer.concat([decipher.update(bytes.subarray(NONCE_BYTES, bytes.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+        const padded = Buffer.concat([decipher.update(bytes.subarray(NONCE_BYTES, bytes.length - TAG_BYTES)), decipher.final()]);
+        return padded.toString('utf8').replace(/\0+$/, '');
       } catch {
         return null;
       }

@@ -32,8 +32,11 @@ export function acceptWebSocket(c: Context, handler: WebSocketHandler): Response
  */
 function toRequest(incoming: IncomingMessage): { request: Request } | { malformed: string } {
   let url: URL;
+  const target = incoming.url ?? '';
+  // origin form (/path) or absolute form (http://host/path); `*` and the rest are for other methods
+  if (!target.startsWith('/') && !/^https?:\/\//i.test(target)) return { malformed: 'the request target is not a valid path' };
   try {
-    url = new URL(incoming.url ?? '/', 'http://localhost');
+    url = new URL(target, 'http://localhost');
   } catch {
     return { malformed: 'the request target is not a valid path' };
   }

@@ -2,7 +2,7 @@ import type { Hono, Handler } from 'hono';
 import type pg from 'pg';
 import { createClient } from 'redis';
 import { createAuth, type ApiKey } from '../../server/auth.js';
-import type { ExportLimits } from '../../server/export-budget.js';
+import type { ExportLimits } from '../../server/budget.js';
 import { createRequestLog } from '../../server/http/request-log.js';
 import type { RedisClient } from '../../server/stores.js';
 import { serveApp } from '../../server/serve.js';

@@ -12,19 +12,26 @@ export interface ExportLimits {
 
 export const DEFAULT_EXPORT_LIMITS: ExportLimits = { maxConcurrent: 4, maxConcurrentPerKey: 2, idleTimeoutMs: 30_000 };
 
-export type ExportSlot = { ok: true; release: () => void } | { ok: false; error: string };
+export type Slot = { ok: true; release: () => void } | { ok: false; error: string };
 
-/** Counts the exports running, in all and per principal, in memory (per server process). */
-export function createExportBudget(limits: Pick<ExportLimits, 'maxConcurrent' | 'maxConcurrentPerKey'>) {
+export interface Budget {
+  /** A slot for one more of the principal's, to release once when it ends. */
+  acquire(principal: Principal): Slot;
+}
+
+/**
+ * Counts what runs at once (exports, reads), in all and per principal, in memory (per server
+ * process); `what` names it in refusals ("exports", "queries").
+ */
+export function createBudget(limits: { maxConcurrent: number; maxConcurrentPerKey: number }, what = 'exports'): Budget {
   let running = 0;
   const perKey = new Map<string, number>();
   return {
-    /** A slot for one more export of the principal, to release once when the export ends. */
-    acquire(principal: Principal): ExportSlot {
+    acquire(principal) {
       const key = principalKey(principal);
       const ofKey = perKey.get(key) ?? 0;
-      if (ofKey >= limits.maxConcurrentPerKey) return { ok: false, error: `this key already has ${limits.maxConcurrentPerKey} exports running; try again when one ends` };
-      if (running >= limits.maxConcurrent) return { ok: false, error: 'the server is running as many exports as it can; try again shortly' };
+      if (ofKey >= limits.maxConcurrentPerKey) return { ok: false, error: `this key already has ${limits.maxConcurrentPerKey} ${what} running; try again when one ends` };
+      if (running >= limits.maxConcurrent) return { ok: false, error: `the server is running as many ${what} as it can; try again shortly` };
       running++;
       perKey.set(key, ofKey + 1);
       return {
