@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import pino, { type DestinationStream, type StreamEntry, type TransportTargetOptions } from 'pino';
+import pino, { type DestinationStream, type Level, type StreamEntry, type TransportMultiOptions, type TransportSingleOptions, type TransportTargetOptions } from 'pino';
 import { loadConfig, type BufferRules, type CallerLocationMode, type LoggingConfig, type LoggingConfigOverrides } from './config.js';
 import { offerDefaultLogger } from './context.js';
 import { flushOnExit } from './flush-on-exit.js';
@@ -8,7 +8,7 @@ import { LogOutputs, type SyncStream, type WorkerStream } from './outputs.js';
 import { createKeyRules, type RedactOptions } from './redact.js';
 import { createDataSanitizer } from './safe-data.js';
 import { timestampField } from './timestamp.js';
-import { platformTransportTargets, transportModulePath, type PlatformTransportOptions } from './transport-targets.js';
+import { checkPostgresOptions, checkRedisOptions, platformTransportTargets, transportModulePath, type PlatformTransportOptions } from './transport-targets.js';
 import type { Environment, LogContext } from './types.js';
 
 export interface CreateLoggerOptions extends LogContext {
@@ -41,30 +41,50 @@ export interface CreateLoggerOptions extends LogContext {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The platform transports configured by the environment, when options do not say. */
-function transportsFromEnv(env: NodeJS.ProcessEnv): PlatformTransportOptions {
+interface StoreSettings {
+  transports: PlatformTransportOptions;
+  /** Where each store's connection string came from, for errors. */
+  postgresUrl: string;
+  redisUrl: string;
+}
+
+/** The platform stores of the options, else of env DATABASE_URL and REDIS_URL (each when set). */
+function storeSettings(options: CreateLoggerOptions, env: NodeJS.ProcessEnv): StoreSettings {
+  if (options.transports !== undefined && options.transports !== false) {
+    return { transports: options.transports, postgresUrl: 'transports.postgres.connectionString', redisUrl: 'transports.redis.url' };
+  }
   return {
-    postgres: env.DATABASE_URL ? { connectionString: env.DATABASE_URL } : undefined,
-    redis: env.REDIS_URL ? { url: env.REDIS_URL } : undefined,
+    transports: {
+      postgres: env.DATABASE_URL ? { connectionString: env.DATABASE_URL } : undefined,
+      redis: env.REDIS_URL ? { url: env.REDIS_URL } : undefined,
+    },
+    postgresUrl: 'DATABASE_URL',
+    redisUrl: 'REDIS_URL',
   };
 }
 
-/** Transport targets for the stores, with the configuration's buffer rules unless a store overrides them. */
-function storeTargets(transports: PlatformTransportOptions, config: LoggingConfig): TransportTargetOptions[] {
+/**
+ * The worker of the platform stores, with the configuration's buffer rules unless a store
+ * overrides them. Options the stores could not work with are errors here, naming the
+ * variable or option, rather than a store that stays silent in its worker.
+ */
+function storesWorker(settings: StoreSettings, config: LoggingConfig): WorkerStream | null {
+  const { postgres, redis } = settings.transports;
+  if (postgres) checkPostgresOptions(postgres, { url: settings.postgresUrl, options: 'transports.postgres.' });
+  if (redis) checkRedisOptions(redis, { url: settings.redisUrl, options: 'transports.redis.' });
   const buffer: BufferRules = config.buffer;
-  return platformTransportTargets({
-    level: transports.level ?? config.minLevel,
-    postgres: transports.postgres && { ...buffer, ...transports.postgres },
-    redis: transports.redis && { ...buffer, ...transports.redis },
+  const [target] = platformTransportTargets({
+    postgres: postgres && { ...buffer, ...postgres },
+    redis: redis && { ...buffer, ...redis },
   });
+  return target === undefined ? null : worker({ target: target.target, options: target.options });
 }
 
-function prettyTarget(config: LoggingConfig): TransportTargetOptions {
-  return {
-    target: transportModulePath('pretty-console'),
-    level: config.minLevel,
-    options: { colorize: Boolean(process.stdout.isTTY) },
-  };
+/** A pino worker-thread transport whose failure is reported, never thrown at the service. */
+function worker(options: TransportSingleOptions | TransportMultiOptions): WorkerStream {
+  const stream = pino.transport(options);
+  stream.on('error', (err: Error) => process.emitWarning(`platform-logging transport failed: ${err.message}`));
+  return stream as unknown as WorkerStream;
 }
 
 /** The lowest level value whose entries carry the caller's location. */
@@ -88,29 +108,30 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
   const env = options.env ?? process.env;
   const config = loadConfig({ ...options.config, ...(options.environment ? { environment: options.environment } : {}) }, env);
 
-  const targets: TransportTargetOptions[] = [];
-  const transports = options.transports ?? transportsFromEnv(env);
-  if (transports !== false) targets.push(...storeTargets(transports, config));
-  for (const target of options.targets ?? []) targets.push({ level: config.minLevel, ...target });
-  if (config.console === 'pretty') targets.push(prettyTarget(config));
-
-  const streams: StreamEntry[] = [];
+  // Each worker on its own: a store that fails never touches the console or another target.
   const workers: WorkerStream[] = [];
+  const streams: StreamEntry[] = [];
   const syncStreams: SyncStream[] = [];
-  if (targets.length > 0) {
-    const worker = pino.transport({ targets });
-    // A failing transport must not take the service down: report it as a process warning.
-    worker.on('error', (err: Error) => process.emitWarning(`platform-logging transport failed: ${err.message}`));
-    workers.push(worker as unknown as WorkerStream);
-    streams.push({ level: config.minLevel, stream: worker });
-    flushOnExit();
+  const addWorker = (stream: WorkerStream | null, level: Level = 'trace') => {
+    if (stream === null) return;
+    workers.push(stream);
+    streams.push({ level, stream: stream as unknown as DestinationStream });
+  };
+  if (options.transports !== false) {
+    const settings = storeSettings(options, env);
+    addWorker(storesWorker(settings, config), settings.transports.level);
   }
+  if (options.targets?.length) addWorker(worker({ targets: options.targets.map((target) => ({ level: 'trace', ...target })) }));
+  if (config.console === 'pretty') {
+    addWorker(worker({ target: transportModulePath('pretty-console'), options: { colorize: Boolean(process.stdout.isTTY) } }));
+  }
+  if (workers.length > 0) flushOnExit();
   if (config.console === 'json') {
     const stdout = pino.destination({ dest: 1, sync: true });
     syncStreams.push(stdout);
-    streams.push({ level: config.minLevel, stream: stdout });
+    streams.push({ level: 'trace', stream: stdout });
   }
-  if (options.destination) streams.push({ level: config.minLevel, stream: options.destination });
+  if (options.destination) streams.push({ level: 'trace', stream: options.destination });
 
   // Only PlatformLogger writes through this pino, and it sets the entry's fields before each write.
   const entryFields = { json: timestampField(Date.now()) };
@@ -122,9 +143,7 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
       timestamp: () => entryFields.json,
       formatters: { level: (label) => ({ level: label }) },
     },
-    // A worker always sits behind pino.multistream: the workers filter by level names
-    // (formatters.level writes labels), which pino would otherwise warn about.
-    streams.length === 0 ? discard() : streams.length === 1 && workers.length === 0 ? streams[0].stream : pino.multistream(streams),
+    streams.length === 0 ? discard() : streams.length === 1 ? streams[0].stream : pino.multistream(streams),
   );
 
   const redactKeys = env.LOG_REDACT_KEYS?.split(',').map((key) => key.trim()).filter(Boolean) ?? [];

@@ -1,22 +1,20 @@
 import { createClient } from 'redis';
-import { DEFAULT_CHANNEL, DEFAULT_STREAM_KEY, type RedisStreamTransportOptions } from '../src/transport-targets.js';
+import { DEFAULT_CHANNEL, DEFAULT_STREAM_KEY, checkRedisOptions, type RedisStreamTransportOptions, type StoreOptionNames } from '../src/transport-targets.js';
 import type { StoredLogEntry } from '../src/types.js';
-import { batchingTransport } from './batching-transport.js';
+import { storesTransport, type StoreWriter } from './batching-transport.js';
 import { createStreamAppender } from './redis-append.js';
 
 export const DEFAULT_STREAM_MAX_LEN = 10_000;
 
 /**
- * pino transport into a Redis stream: per batch, one script that XADDs each entry (MAXLEN ~
- * maxLen, field `entry` = the stored entry as JSON) and PUBLISHes a StreamNotice, at most
- * once per entry however often the batch is retried (see createStreamAppender). The client
- * queues nothing while disconnected (commands fail at once and the batcher retries), so
- * memory stays within the batcher's bound.
+ * The Redis stream store: per batch, one script that XADDs each entry (MAXLEN ~ maxLen,
+ * field `entry` = the stored entry as JSON) and PUBLISHes a StreamNotice, at most once per
+ * entry however often the batch is retried (see createStreamAppender). The client queues
+ * nothing while disconnected (commands fail at once and the batcher retries), so memory
+ * stays within the batcher's bound.
  */
-export default async function redisStreamTransport(options: RedisStreamTransportOptions) {
-  if (typeof options?.url !== 'string' || options.url === '') {
-    throw new Error('platform-logging: the redis-stream transport needs options.url');
-  }
+export function openRedisStream(options: RedisStreamTransportOptions, names: StoreOptionNames): StoreWriter {
+  checkRedisOptions(options, names);
   const streamKey = options.streamKey ?? DEFAULT_STREAM_KEY;
   const channel = options.channel ?? DEFAULT_CHANNEL;
   const maxLen = options.maxLen ?? DEFAULT_STREAM_MAX_LEN;
@@ -39,5 +37,13 @@ export default async function redisStreamTransport(options: RedisStreamTransport
     else client.destroy();
   }
 
-  return batchingTransport('redis-stream', options, { write, close });
+  return { write, close };
+}
+
+/**
+ * pino transport into a Redis stream alone (see openRedisStream).
+ * Load it by path: `pino.transport({ target: 'platform-logging/transports/redis-stream', options })`.
+ */
+export default async function redisStreamTransport(options: RedisStreamTransportOptions) {
+  return storesTransport([{ name: 'redis-stream', options: options ?? {}, open: () => openRedisStream(options, { url: 'options.url', options: 'options.' }) }]);
 }
