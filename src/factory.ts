@@ -7,7 +7,6 @@ import { LEVEL_VALUES, PlatformLogger, type LoggerCore } from './logger.js';
 import { LogOutputs, type SyncStream, type WorkerStream } from './outputs.js';
 import { createKeyRules, type RedactOptions } from './redact.js';
 import { createDataSanitizer } from './safe-data.js';
-import { timestampField } from './timestamp.js';
 import { checkPostgresOptions, checkRedisOptions, platformTransportTargets, transportModulePath, type PlatformTransportOptions } from './transport-targets.js';
 import type { Environment, LogContext } from './types.js';
 
@@ -121,7 +120,8 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
     const settings = storeSettings(options, env);
     addWorker(storesWorker(settings, config), settings.transports.level);
   }
-  if (options.targets?.length) addWorker(worker({ targets: options.targets.map((target) => ({ level: 'trace', ...target })) }));
+  const extraTargets = options.targets ?? [];
+  if (extraTargets.length > 0) addWorker(worker({ targets: extraTargets.map((target) => ({ level: 'trace', ...target })) }));
   if (config.console === 'pretty') {
     addWorker(worker({ target: transportModulePath('pretty-console'), options: { colorize: Boolean(process.stdout.isTTY) } }));
   }
@@ -133,23 +133,22 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
   }
   if (options.destination) streams.push({ level: 'trace', stream: options.destination });
 
-  // Only PlatformLogger writes through this pino, and it sets the entry's fields before each write.
-  const entryFields = { json: timestampField(Date.now()) };
   const root = pino(
     {
       level: config.minLevel,
       base: null,
       messageKey: 'message',
-      timestamp: () => entryFields.json,
+      // PlatformLogger writes the timestamp beside the id it is the time of
+      timestamp: false,
       formatters: { level: (label) => ({ level: label }) },
     },
-    streams.length === 0 ? discard() : streams.length === 1 ? streams[0].stream : pino.multistream(streams),
+    // pino warns when the worker of `targets` with levels is written to directly
+    streams.length === 0 ? discard() : streams.length === 1 && extraTargets.length === 0 ? streams[0].stream : pino.multistream(streams),
   );
 
   const redactKeys = env.LOG_REDACT_KEYS?.split(',').map((key) => key.trim()).filter(Boolean) ?? [];
   const core: LoggerCore = {
     pino: root,
-    entryFields,
     minLevel: config.minLevel,
     callerLocationFrom: callerLocationFrom(options.callerLocation ?? config.callerLocation),
     maxStringLength: config.maxStringLength,

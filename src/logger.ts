@@ -2,10 +2,10 @@ import type { Logger as PinoLogger } from 'pino';
 import { callerLocation, type CallerLocation } from './caller.js';
 import { activeSpanIds, currentLogScope, mergeContext, type LogScope } from './context.js';
 import { uuidv7 } from './id.js';
-import { timestampField } from './timestamp.js';
 import type { LogOutputs } from './outputs.js';
 import type { DataSanitizer } from './safe-data.js';
 import { safeString } from './safe-string.js';
+import { isoTimestamp } from './timestamp.js';
 import { isErrorLike, serializeError } from './serialize-error.js';
 import { PLATFORM_TENANT_ID, type LogContext, type LogLevel } from './types.js';
 
@@ -28,8 +28,6 @@ const CONTEXT_KEYS = [
 export interface LoggerCore {
   /** The pino logger without bindings; each PlatformLogger binds its fields on a child of it. */
   readonly pino: PinoLogger;
-  /** The per-entry fields of the entry being written, as partial JSON, which pino's timestamp function writes. */
-  readonly entryFields: { json: string };
   readonly minLevel: LogLevel;
   /** Entries of this level value and above carry the caller's location (Infinity: none). */
   readonly callerLocationFrom: number;
@@ -47,11 +45,20 @@ export interface CloseOptions {
   timeoutMs?: number;
 }
 
-// The fields usually empty are bound once as null on the pino child; an entry that has them
-// uses a child without those bindings and carries them itself, so each key appears once.
-const OWN_TRACE = 1;
-const OWN_ERROR = 2;
-const OWN_LOCATION = 4;
+/** The fields that change from entry to entry: pino's merge object. Absent ones are left out of the line. */
+interface EntryFields {
+  timestamp: string;
+  id: string;
+  file?: string;
+  line?: number;
+  function?: string;
+  traceId?: string;
+  spanId?: string;
+  errorType?: string;
+  errorCode?: string;
+  errorStack?: string;
+  data?: Record<string, unknown>;
+}
 
 /**
  * The platform's logger: a thin layer over pino that writes every entry with exactly the
@@ -60,7 +67,7 @@ const OWN_LOCATION = 4;
 export class PlatformLogger {
   readonly context: Readonly<LogContext>;
   readonly #core: LoggerCore;
-  readonly #children: (PinoLogger | undefined)[] = [];
+  #pinoChild: PinoLogger | undefined;
 
   constructor(core: LoggerCore, context: LogContext = {}) {
     this.#core = core;
@@ -153,73 +160,50 @@ export class PlatformLogger {
   }
 
   /**
-   * The fields that change with every entry are written here as partial JSON, which pino
-   * puts into the line through its timestamp function; pino itself only adds the level,
-   * the bound fields and the message. The caller's location comes serialized once per
-   * call site, the ids and the timestamp need no escaping.
+   * One entry: the fields that change with every entry go to pino as the merge object, the
+   * logger's context as the bindings of its pino child, serialized once. The timestamp is
+   * the id's own time, so it travels beside the id rather than through pino's timestamp option. Nothing is shared
+   * between calls, so a message or data that logs while being read gives two whole entries.
    */
   #emit(level: LogLevel, message: unknown, err: unknown, data: unknown, caller: CallerLocation | null): void {
     const core = this.#core;
     const now = Date.now();
-    let fields = `${timestampField(now)},"id":"${uuidv7(now)}"`;
-    let shape = 0;
-    if (caller !== null) {
-      fields += caller.json;
-      shape |= OWN_LOCATION;
+    const fields: EntryFields = { timestamp: isoTimestamp(now), id: uuidv7(now) };
+    if (caller !== null && caller.file !== null) {
+      fields.file = caller.file;
+      if (caller.line !== null) fields.line = caller.line;
+      if (caller.function !== null) fields.function = caller.function;
     }
     if (this.context.traceId === null) {
       const span = activeSpanIds();
       if (span !== null) {
-        fields += `,"traceId":${JSON.stringify(span.traceId)},"spanId":${JSON.stringify(span.spanId)}`;
-        shape |= OWN_TRACE;
+        fields.traceId = span.traceId;
+        fields.spanId = span.spanId;
       }
     }
     let safeData = core.sanitize(data);
     if (err !== undefined && err !== null) {
       const error = serializeError(err, core.maxStringLength);
-      fields += `,"errorType":${JSON.stringify(error.errorType)},"errorCode":${JSON.stringify(error.errorCode)},"errorStack":${JSON.stringify(error.errorStack)}`;
+      if (error.errorType !== null) fields.errorType = error.errorType;
+      if (error.errorCode !== null) fields.errorCode = error.errorCode;
+      if (error.errorStack !== null) fields.errorStack = error.errorStack;
       if (!isErrorLike(err)) safeData = withThrownValue(safeData, core.sanitize(err));
-      shape |= OWN_ERROR;
     }
-    core.entryFields.json = fields + (safeData === null ? ',"data":null' : `,"data":${JSON.stringify(safeData)}`);
-    this.#pinoChild(shape)[level](messageText(message, core.maxStringLength));
+    if (safeData !== null) fields.data = safeData;
+    const child = (this.#pinoChild ??= core.pino.child(this.#bindings()));
+    child[level](fields, messageText(message, core.maxStringLength));
   }
 
-  #pinoChild(shape: number): PinoLogger {
-    return (this.#children[shape] ??= this.#core.pino.child(this.#bindings(shape)));
-  }
-
-  /** The entry's fields that do not change from call to call, serialized once by pino. */
-  #bindings(shape: number): Record<string, unknown> {
+  /** The entry's fields that do not change from call to call (those with a value), bound once on a pino child. */
+  #bindings(): Record<string, string> {
     const core = this.#core;
-    const context = this.context;
-    const bindings: Record<string, unknown> = {
-      tenantId: context.tenantId ?? PLATFORM_TENANT_ID,
-      tenantSlug: context.tenantSlug,
-      userId: context.userId,
-      sessionId: context.sessionId,
-      impersonatorId: context.impersonatorId,
-      requestId: context.requestId,
-      service: core.service,
-      action: context.action,
-      environment: core.environment,
-      version: core.version,
-      region: core.region,
-    };
-    if (!(shape & OWN_TRACE)) {
-      bindings.traceId = context.traceId;
-      bindings.spanId = context.spanId;
+    const bindings: Record<string, string> = { tenantId: this.context.tenantId ?? PLATFORM_TENANT_ID, service: core.service, environment: core.environment };
+    for (const key of CONTEXT_KEYS) {
+      const value = this.context[key];
+      if (value !== null && value !== undefined && key !== 'tenantId') bindings[key] = value;
     }
-    if (!(shape & OWN_ERROR)) {
-      bindings.errorType = null;
-      bindings.errorCode = null;
-      bindings.errorStack = null;
-    }
-    if (!(shape & OWN_LOCATION)) {
-      bindings.file = null;
-      bindings.line = null;
-      bindings.function = null;
-    }
+    if (core.version !== null) bindings.version = core.version;
+    if (core.region !== null) bindings.region = core.region;
     return bindings;
   }
 
@@ -228,10 +212,9 @@ export class PlatformLogger {
     try {
       const core = this.#core;
       const now = Date.now();
-      core.entryFields.json = timestampField(now);
       const reason = safeString(String((failure as Error)?.message ?? failure), 1_000);
       core.pino[level](
-        { ...this.#bindings(0), id: uuidv7(now), data: { reason } },
+        { ...this.#bindings(), timestamp: isoTimestamp(now), id: uuidv7(now), data: { reason } },
         `Log entry could not be serialized: ${messageText(message, core.maxStringLength)}`,
       );
     } catch {

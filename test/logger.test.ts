@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/factory.js';
 import { uuidv7 } from '../src/id.js';
 import { LOG_ENTRY_FIELDS, LOG_LEVELS, PLATFORM_TENANT_ID } from '../src/types.js';
-import { captureLogger, lineHere } from './support/log-lines.js';
+import { captureLogger, lineHere, storedEntry } from './support/log-lines.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISO_MS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -16,8 +16,8 @@ function idTime(id: string): number {
 }
 
 describe('wire format', () => {
-  it('writes every LogEntry field exactly once at every level, and nothing else', () => {
-    const { logger, lines, entries } = captureLogger();
+  it('writes each field an entry has once and leaves out the absent ones; stored, every LogEntry field is there', () => {
+    const { logger, lines, wire, entries } = captureLogger();
     const before = Date.now();
     logger.debug('d', { n: 1 });
     logger.info('i');
@@ -28,15 +28,60 @@ describe('wire format', () => {
     expect(entries().map((entry) => entry.level)).toEqual([...LOG_LEVELS]);
     for (const [i, line] of lines.entries()) {
       expect(line.endsWith('\n')).toBe(true);
+      const written = wire()[i];
+      for (const key of Object.keys(written)) {
+        expect(LOG_ENTRY_FIELDS, key).toContain(key);
+        expect(written[key], key).not.toBeNull();
+        expect(line.split(`"${key}":`).length - 1, key).toBe(1);
+      }
       const entry = entries()[i];
       expect(Object.keys(entry).sort()).toEqual([...LOG_ENTRY_FIELDS].sort());
-      for (const field of LOG_ENTRY_FIELDS) expect(line.split(`"${field}":`).length - 1, field).toBe(1);
       expect(entry.id).toMatch(UUID_V7);
       expect(entry.timestamp).toMatch(ISO_MS_UTC);
       expect(Date.parse(entry.timestamp)).toBeGreaterThanOrEqual(before);
       expect(Date.parse(entry.timestamp)).toBeLessThanOrEqual(after);
       expect(idTime(entry.id)).toBe(Date.parse(entry.timestamp));
     }
+    expect(Object.keys(wire()[1]).sort()).toEqual(['environment', 'file', 'id', 'level', 'line', 'message', 'service', 'tenantId', 'timestamp']);
+  });
+
+  it('gives two whole entries when reading the message or the data logs (re-entrant calls)', () => {
+    const { logger, entries } = captureLogger();
+    const message = {
+      toString() {
+        logger.warn('inner', { side: 'inner' });
+        return 'outer';
+      },
+    };
+    const data = {
+      side: 'outer',
+      toJSON() {
+        logger.info('from toJSON', { side: 'toJSON' });
+        return { side: 'outer' };
+      },
+    };
+    logger.error(message as unknown as string, new Error('outer failure'), data);
+    const byMessage = new Map(entries().map((entry) => [entry.message, entry]));
+    expect(byMessage.size).toBe(3);
+    expect(byMessage.get('inner')).toMatchObject({ level: 'warn', data: { side: 'inner' }, errorType: null });
+    expect(byMessage.get('from toJSON')).toMatchObject({ level: 'info', data: { side: 'toJSON' }, errorType: null });
+    expect(byMessage.get('outer')).toMatchObject({ level: 'error', data: { side: 'outer' }, errorType: 'Error' });
+    expect(new Set(entries().map((entry) => entry.id)).size).toBe(3);
+  });
+
+  it("leaves pino's time metadata to the time, not the entry", () => {
+    const seen: unknown[] = [];
+    const destination = {
+      [Symbol.for('pino.metadata')]: true,
+      lastTime: undefined as unknown,
+      write(_line: string) {
+        seen.push(this.lastTime);
+      },
+    };
+    const logger = createLogger({ service: 'admin', transports: false, env: {}, config: { console: 'off' }, destination });
+    logger.info('x', { secretish: 'data' });
+    expect(seen).toHaveLength(1);
+    expect(String(seen[0])).not.toContain('data');
   });
 
   it('writes null for every field without a value and the platform tenant when there is no tenant', () => {
@@ -252,7 +297,7 @@ describe('never throws', () => {
     });
     expect(() => logger.info('first try', { a: 1 })).not.toThrow();
     expect(lines).toHaveLength(1);
-    const entry = JSON.parse(lines[0]);
+    const entry = storedEntry(lines[0]);
     expect(Object.keys(entry).sort()).toEqual([...LOG_ENTRY_FIELDS].sort());
     expect(entry.message).toBe('Log entry could not be serialized: first try');
     expect(entry.data).toEqual({ reason: 'disk on fire' });
