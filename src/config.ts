@@ -1,4 +1,4 @@
-import { ENVIRONMENTS, isLogLevel, type Environment, type LogLevel } from './types.js';
+import { ENVIRONMENTS, PINO_LEVELS, isLevelName, type Environment, type LevelName, type LogLevel } from './types.js';
 
 export type ConsoleMode = 'pretty' | 'json' | 'off';
 
@@ -20,7 +20,7 @@ export type RetentionDays = Record<LogLevel, number>;
 
 export interface LoggingConfig {
   environment: Environment;
-  minLevel: LogLevel;
+  minLevel: LevelName;
   console: ConsoleMode;
   retentionDays: RetentionDays;
   /** Entries older than this are dropped whatever their level. */
@@ -62,10 +62,10 @@ export function positiveIntSetting(name: string, value: string | undefined, max 
   return n;
 }
 
-function level(name: string, value: string | undefined): LogLevel | undefined {
-  if (value === undefined || value === '') return undefined;
-  const normalized = value.trim().toLowerCase();
-  if (!isLogLevel(normalized)) throw new Error(`${name} must be one of debug, info, warn, error, got "${value}"`);
+/** A level name, any case; an error naming the setting and the names it takes otherwise. */
+export function parseLevel(name: string, value: unknown): LevelName {
+  const normalized = typeof value === 'string' ? value.trim().toLowerCase() : value;
+  if (!isLevelName(normalized)) throw new Error(`${name} must be one of ${PINO_LEVELS.join(', ')} or silent, got ${JSON.stringify(value)}`);
   return normalized;
 }
 
@@ -90,13 +90,14 @@ export type LoggingConfigOverrides = Partial<Omit<LoggingConfig, 'buffer' | 'ret
 
 /**
  * The logging configuration for an environment: the environment's defaults, then the
- * environment variables, then explicit overrides. Debug entries are never kept in production.
+ * environment variables, then explicit overrides. Trace and debug entries are never kept in
+ * production.
  */
 export function loadConfig(overrides: LoggingConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): LoggingConfig {
   const environment = overrides.environment ?? resolveEnvironment(env.APP_ENV ?? env.NODE_ENV);
   const defaults = PER_ENVIRONMENT[environment];
-  let minLevel = overrides.minLevel ?? level('LOG_LEVEL', env.LOG_LEVEL) ?? defaults.minLevel;
-  if (environment === 'production' && minLevel === 'debug') minLevel = 'info';
+  let minLevel = overrides.minLevel ?? (env.LOG_LEVEL ? parseLevel('LOG_LEVEL', env.LOG_LEVEL) : undefined) ?? defaults.minLevel;
+  if (environment === 'production' && (minLevel === 'debug' || minLevel === 'trace')) minLevel = 'info';
 
   return {
     environment,

@@ -88,7 +88,7 @@ function worker(options: TransportSingleOptions | TransportMultiOptions): Worker
 
 /** The lowest level value whose entries carry the caller's location. */
 function callerLocationFrom(mode: boolean | CallerLocationMode): number {
-  if (mode === true || mode === 'all') return LEVEL_VALUES.debug;
+  if (mode === true || mode === 'all') return LEVEL_VALUES.trace;
   if (mode === 'errors') return LEVEL_VALUES.warn;
   return Infinity;
 }
@@ -149,7 +149,6 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
   const redactKeys = env.LOG_REDACT_KEYS?.split(',').map((key) => key.trim()).filter(Boolean) ?? [];
   const core: LoggerCore = {
     pino: root,
-    minLevel: config.minLevel,
     callerLocationFrom: callerLocationFrom(options.callerLocation ?? config.callerLocation),
     maxStringLength: config.maxStringLength,
     sanitize: createDataSanitizer(createKeyRules({ ...options.redact, keys: [...redactKeys, ...(options.redact?.keys ?? [])] }), {

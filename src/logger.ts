@@ -7,10 +7,11 @@ import type { DataSanitizer } from './safe-data.js';
 import { safeString } from './safe-string.js';
 import { isoTimestamp } from './timestamp.js';
 import { isErrorLike, serializeError } from './serialize-error.js';
-import { PLATFORM_TENANT_ID, type LogContext, type LogLevel } from './types.js';
+import { parseLevel } from './config.js';
+import { PLATFORM_TENANT_ID, type LevelName, type LogContext, type PinoLevel } from './types.js';
 
-/** pino's numeric levels, which the platform levels keep. */
-export const LEVEL_VALUES: Record<LogLevel, number> = { debug: 20, info: 30, warn: 40, error: 50 };
+/** pino's numeric levels. */
+export const LEVEL_VALUES: Record<PinoLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 
 const CONTEXT_KEYS = [
   'tenantId',
@@ -23,12 +24,15 @@ const CONTEXT_KEYS = [
   'spanId',
   'action',
 ] as const satisfies readonly (keyof LogContext)[];
+const CONTEXT_KEY_SET = new Set<string>(CONTEXT_KEYS);
+
+/** What child() takes: context keys, and any other key, which goes into the data of every entry. */
+export type ChildBindings = LogContext | Record<string, unknown>;
 
 /** What every logger of one createLogger() call shares. */
 export interface LoggerCore {
-  /** The pino logger without bindings; each PlatformLogger binds its fields on a child of it. */
+  /** The pino logger without bindings, whose level is every logger's; each PlatformLogger binds its fields on a child of it. */
   readonly pino: PinoLogger;
-  readonly minLevel: LogLevel;
   /** Entries of this level value and above carry the caller's location (Infinity: none). */
   readonly callerLocationFrom: number;
   readonly maxStringLength: number;
@@ -67,49 +71,83 @@ interface EntryFields {
 export class PlatformLogger {
   readonly context: Readonly<LogContext>;
   readonly #core: LoggerCore;
+  /** The data child() bound beyond the context keys, on every entry. */
+  readonly #data: Record<string, unknown> | null;
   #pinoChild: PinoLogger | undefined;
 
-  constructor(core: LoggerCore, context: LogContext = {}) {
+  constructor(core: LoggerCore, context: LogContext = {}, data: Record<string, unknown> | null = null) {
     this.#core = core;
     this.context = Object.freeze(cleanContext(context, core.maxStringLength));
+    this.#data = data;
   }
 
-  debug(message: string, data?: unknown): void {
-    if (this.#accepts('debug')) this.#write('debug', message, undefined, data, this.#callerOf('debug', PlatformLogger.prototype.debug));
+  trace(message: string, data?: unknown): void;
+  trace(data: object, message?: string): void;
+  trace(first: unknown, second?: unknown): void {
+    if (this.#accepts('trace')) this.#write('trace', readCall(false, arguments.length, first, second, undefined), this.#callerOf('trace', PlatformLogger.prototype.trace));
   }
 
-  info(message: string, data?: unknown): void {
-    if (this.#accepts('info')) this.#write('info', message, undefined, data, this.#callerOf('info', PlatformLogger.prototype.info));
+  debug(message: string, data?: unknown): void;
+  debug(data: object, message?: string): void;
+  debug(first: unknown, second?: unknown): void {
+    if (this.#accepts('debug')) this.#write('debug', readCall(false, arguments.length, first, second, undefined), this.#callerOf('debug', PlatformLogger.prototype.debug));
+  }
+
+  info(message: string, data?: unknown): void;
+  info(data: object, message?: string): void;
+  info(first: unknown, second?: unknown): void {
+    if (this.#accepts('info')) this.#write('info', readCall(false, arguments.length, first, second, undefined), this.#callerOf('info', PlatformLogger.prototype.info));
   }
 
   /** `warn(message, data?)`, or `warn(message, err, data?)` like error. */
   warn(message: string, data?: unknown): void;
   warn(message: string, err: unknown, data: unknown): void;
-  warn(message: string, errOrData?: unknown, data?: unknown): void {
-    if (!this.#accepts('warn')) return;
-    const caller = this.#callerOf('warn', PlatformLogger.prototype.warn);
-    if (arguments.length >= 3 || isThrown(errOrData)) this.#write('warn', message, errOrData, data, caller);
-    else this.#write('warn', message, undefined, errOrData, caller);
+  warn(data: object, message?: string): void;
+  warn(first: unknown, second?: unknown, third?: unknown): void {
+    if (this.#accepts('warn')) this.#write('warn', readCall(true, arguments.length, first, second, third), this.#callerOf('warn', PlatformLogger.prototype.warn));
   }
 
   /**
    * `error(message, err, data?)`: err may be anything (an Error, a string, an object).
    * With two arguments, an Error or a primitive is the error, an object is data.
    */
-  error(message: string, errOrData?: unknown, data?: unknown): void {
-    if (!this.#accepts('error')) return;
-    const caller = this.#callerOf('error', PlatformLogger.prototype.error);
-    if (arguments.length >= 3 || isThrown(errOrData)) this.#write('error', message, errOrData, data, caller);
-    else this.#write('error', message, undefined, errOrData, caller);
+  error(message: string, errOrData?: unknown, data?: unknown): void;
+  error(data: object, message?: string): void;
+  error(first: unknown, second?: unknown, third?: unknown): void {
+    if (this.#accepts('error')) this.#write('error', readCall(true, arguments.length, first, second, third), this.#callerOf('error', PlatformLogger.prototype.error));
   }
 
-  /** A logger whose entries carry this context on top of this logger's (null or undefined inherit). */
-  child(context: LogContext): PlatformLogger {
-    return new PlatformLogger(this.#core, mergeContext(context, this.context));
+  /** Like error; stored as an error entry. */
+  fatal(message: string, errOrData?: unknown, data?: unknown): void;
+  fatal(data: object, message?: string): void;
+  fatal(first: unknown, second?: unknown, third?: unknown): void {
+    if (this.#accepts('fatal')) this.#write('fatal', readCall(true, arguments.length, first, second, third), this.#callerOf('fatal', PlatformLogger.prototype.fatal));
   }
 
-  isLevelEnabled(level: LogLevel): boolean {
-    return LEVEL_VALUES[level] >= LEVEL_VALUES[this.#core.minLevel];
+  /**
+   * A logger whose entries carry these bindings on top of this logger's: context keys (null
+   * or undefined inherit), and any other key into the data of every entry.
+   */
+  child(bindings: ChildBindings): PlatformLogger {
+    let extra: Record<string, unknown> | null = null;
+    for (const [key, value] of Object.entries(bindings)) {
+      if (!CONTEXT_KEY_SET.has(key)) (extra ??= {})[key] = value;
+    }
+    const data = extra === null ? this.#data : { ...this.#data, ...this.#core.sanitize(extra) };
+    return new PlatformLogger(this.#core, mergeContext(bindings as LogContext, this.context), data);
+  }
+
+  /** The lowest level written, shared by every logger of the same createLogger() call; settable at any time. */
+  get level(): LevelName {
+    return this.#core.pino.level as LevelName;
+  }
+
+  set level(level: LevelName) {
+    this.#core.pino.level = parseLevel('level', level);
+  }
+
+  isLevelEnabled(level: PinoLevel): boolean {
+    return this.#core.pino.isLevelEnabled(level);
   }
 
   /** Resolves when the transports have taken every entry written so far. */
@@ -125,26 +163,26 @@ export class PlatformLogger {
     return this.#core.outputs.close(options.timeoutMs);
   }
 
-  #accepts(level: LogLevel): boolean {
+  #accepts(level: PinoLevel): boolean {
     const core = this.#core;
-    return LEVEL_VALUES[level] >= LEVEL_VALUES[core.minLevel] && !core.outputs.closed;
+    return LEVEL_VALUES[level] >= core.pino.levelVal && !core.outputs.closed;
   }
 
   /**
    * Where the code calling `method` is, when entries of this level carry it. Taken in the
    * logging method itself: the fewer frames V8 walks to reach the caller, the cheaper.
    */
-  #callerOf(level: LogLevel, method: Function): CallerLocation | null {
+  #callerOf(level: PinoLevel, method: Function): CallerLocation | null {
     return LEVEL_VALUES[level] >= this.#core.callerLocationFrom ? callerLocation(method) : null;
   }
 
-  #write(level: LogLevel, message: unknown, err: unknown, data: unknown, caller: CallerLocation | null): void {
+  #write(level: PinoLevel, call: Call, caller: CallerLocation | null): void {
     try {
       const scope = currentLogScope();
       const logger = scope === undefined ? this : this.#inScope(scope);
-      logger.#emit(level, message, err, data, caller);
+      logger.#emit(level, call, caller);
     } catch (failure) {
-      this.#writeUnserializable(level, message, failure);
+      this.#writeUnserializable(level, call.message, failure);
     }
   }
 
@@ -153,7 +191,7 @@ export class PlatformLogger {
     let logger = scope.merged.get(this);
     if (logger === undefined) {
       const context = mergeContext(this.context, scope.context);
-      logger = CONTEXT_KEYS.every((key) => (context[key] ?? null) === this.context[key]) ? this : new PlatformLogger(this.#core, context);
+      logger = CONTEXT_KEYS.every((key) => (context[key] ?? null) === this.context[key]) ? this : new PlatformLogger(this.#core, context, this.#data);
       scope.merged.set(this, logger);
     }
     return logger;
@@ -165,7 +203,7 @@ export class PlatformLogger {
    * the id's own time, so it travels beside the id rather than through pino's timestamp option. Nothing is shared
    * between calls, so a message or data that logs while being read gives two whole entries.
    */
-  #emit(level: LogLevel, message: unknown, err: unknown, data: unknown, caller: CallerLocation | null): void {
+  #emit(level: PinoLevel, { message, err, data }: Call, caller: CallerLocation | null): void {
     const core = this.#core;
     const now = Date.now();
     const fields: EntryFields = { timestamp: isoTimestamp(now), id: uuidv7(now) };
@@ -182,6 +220,7 @@ export class PlatformLogger {
       }
     }
     let safeData = core.sanitize(data);
+    if (this.#data !== null) safeData = safeData === null ? this.#data : { ...this.#data, ...safeData };
     if (err !== undefined && err !== null) {
       const error = serializeError(err, core.maxStringLength);
       if (error.errorType !== null) fields.errorType = error.errorType;
@@ -208,7 +247,7 @@ export class PlatformLogger {
   }
 
   /** Last resort when an entry could not be written: say so, with the message, and never throw. */
-  #writeUnserializable(level: LogLevel, message: unknown, failure: unknown): void {
+  #writeUnserializable(level: PinoLevel, message: unknown, failure: unknown): void {
     try {
       const core = this.#core;
       const now = Date.now();
@@ -221,6 +260,40 @@ export class PlatformLogger {
       // The outputs themselves failed; there is nowhere left to write.
     }
   }
+}
+
+/** What one log call says. */
+interface Call {
+  message: unknown;
+  err: unknown;
+  data: unknown;
+}
+
+/**
+ * A plain object that does not say how it reads as text: pino's merge object when it comes
+ * first, whereas a message object with its own toString is a message.
+ */
+function isMergeObject(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value);
+  return (prototype === Object.prototype || prototype === null) && !Object.hasOwn(value, 'toString');
+}
+
+/**
+ * A call's arguments, in the platform's order, `(message, data?)` and for warn and above
+ * `(message, err, data?)`, or in pino's, `(data, message?)` where data's `err` is the error,
+ * or `(err, message?)`.
+ */
+function readCall(takesError: boolean, count: number, first: unknown, second: unknown, third: unknown): Call {
+  if (typeof first === 'object' && first !== null) {
+    const message = typeof second === 'string' ? second : undefined;
+    if (isErrorLike(first)) return { message: message ?? first.message, err: first, data: undefined };
+    if (isMergeObject(first)) {
+      const { err, ...data } = first as { err?: unknown };
+      return isErrorLike(err) ? { message: message ?? '', err, data } : { message: message ?? '', err: undefined, data: first };
+    }
+  }
+  if (takesError && (count >= 3 || isThrown(second))) return { message: first, err: second, data: third };
+  return { message: first, err: undefined, data: second };
 }
 
 /** With two arguments, whether the second is what was thrown rather than data. */

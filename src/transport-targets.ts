@@ -1,7 +1,7 @@
 import type { TransportTargetOptions } from 'pino';
 import { packageRoot } from './package-root.js';
 import type { BufferRules } from './config.js';
-import type { LogLevel } from './types.js';
+import type { PinoLevel } from './types.js';
 
 /** Batching options shared by both stores; unset ones come from loadConfig() (env). */
 export interface BatchingOptions extends Partial<BufferRules> {
@@ -36,7 +36,7 @@ export interface PlatformTransportOptions {
   postgres?: PostgresTransportOptions;
   redis?: RedisStreamTransportOptions;
   /** Lowest level the transports receive. */
-  level?: LogLevel;
+  level?: PinoLevel;
 }
 
 export type TransportModule = 'platform' | 'postgres' | 'redis-stream' | 'pretty-console';

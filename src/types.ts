@@ -1,5 +1,12 @@
+/** The levels an entry is stored with. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** pino's levels, which loggers take: trace is stored as debug, fatal as error. */
+export const PINO_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type PinoLevel = (typeof PINO_LEVELS)[number];
+/** A logger's lowest level: one of pino's, or `silent` for nothing at all. */
+export type LevelName = PinoLevel | 'silent';
 
 export const SERVICE_NAMES = [
   'orchestrator',
@@ -112,4 +119,8 @@ export interface StoredLogEntry extends LogEntry {
 
 export function isLogLevel(value: unknown): value is LogLevel {
   return typeof value === 'string' && (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+export function isLevelName(value: unknown): value is LevelName {
+  return value === 'silent' || (typeof value === 'string' && (PINO_LEVELS as readonly string[]).includes(value));
 }

@@ -279,6 +279,81 @@ describe('levels', () => {
   });
 });
 
+describe("pino's levels and calls", () => {
+  it('has trace and fatal, written with their names and stored as debug and error', () => {
+    const { logger, wire, entries } = captureLogger({ config: { minLevel: 'trace' } });
+    logger.trace('t', { n: 1 });
+    logger.fatal('f', new Error('down'));
+    expect(wire().map((line) => line.level)).toEqual(['trace', 'fatal']);
+    expect(entries()).toMatchObject([
+      { level: 'debug', message: 't', data: { n: 1 } },
+      { level: 'error', message: 'f', errorType: 'Error' },
+    ]);
+  });
+
+  it("takes pino's level names in LOG_LEVEL, any case, and names the allowed ones otherwise", () => {
+    const messages = (LOG_LEVEL: string) => {
+      const { logger, entries } = captureLogger({ env: { LOG_LEVEL } });
+      logger.trace('trace');
+      logger.debug('debug');
+      logger.error('error');
+      logger.fatal('fatal');
+      return entries().map((entry) => entry.message);
+    };
+    expect(messages('trace')).toEqual(['trace', 'debug', 'error', 'fatal']);
+    expect(messages('FATAL')).toEqual(['fatal']);
+    expect(messages('silent')).toEqual([]);
+    expect(() => captureLogger({ env: { LOG_LEVEL: 'verbose' } })).toThrow('LOG_LEVEL must be one of trace, debug, info, warn, error, fatal or silent, got "verbose"');
+  });
+
+  it('reads and sets the level at runtime, for every logger of the tree, children made before included', () => {
+    const { logger, entries } = captureLogger();
+    const child = logger.child({ userId: 'u_1' });
+    expect(logger.level).toBe('debug');
+    logger.level = 'warn';
+    expect(child.level).toBe('warn');
+    expect(child.isLevelEnabled('info')).toBe(false);
+    child.info('dropped');
+    child.warn('kept');
+    child.level = 'trace';
+    logger.trace('traced');
+    expect(entries().map((entry) => entry.message)).toEqual(['kept', 'traced']);
+    expect(() => {
+      logger.level = 'loud' as 'info';
+    }).toThrow('level must be one of trace, debug, info, warn, error, fatal or silent, got "loud"');
+  });
+
+  it('keeps the keys of child() beyond the context in the data of every entry, redacted, under the call data', () => {
+    const { logger, entries } = captureLogger();
+    const billing = logger.child({ tenantId: 't_1', component: 'billing', apiKey: 'sk_live', attempt: 1 });
+    billing.info('charged', { attempt: 2 });
+    billing.child({ step: 'refund' }).warn('refunded');
+    billing.info('no data');
+    expect(entries()).toMatchObject([
+      { tenantId: 't_1', message: 'charged', data: { component: 'billing', apiKey: '[REDACTED]', attempt: 2 } },
+      { tenantId: 't_1', message: 'refunded', data: { component: 'billing', apiKey: '[REDACTED]', attempt: 1, step: 'refund' } },
+      { tenantId: 't_1', message: 'no data', data: { component: 'billing', apiKey: '[REDACTED]', attempt: 1 } },
+    ]);
+  });
+
+  it("understands pino's order: the object first, then the message; an error first; an err key", () => {
+    const { logger, entries } = captureLogger();
+    logger.info({ orderId: 'o_1' }, 'order placed');
+    logger.warn({ orderId: 'o_2' });
+    const err = new TypeError('card declined');
+    logger.error(err, 'payment failed');
+    logger.error({ err, orderId: 'o_3' }, 'payment failed again');
+    logger.fatal(err);
+    expect(entries()).toMatchObject([
+      { level: 'info', message: 'order placed', data: { orderId: 'o_1' }, errorType: null },
+      { level: 'warn', message: '', data: { orderId: 'o_2' } },
+      { level: 'error', message: 'payment failed', errorType: 'TypeError', data: null },
+      { level: 'error', message: 'payment failed again', errorType: 'TypeError', data: { orderId: 'o_3' } },
+      { level: 'error', message: 'card declined', errorType: 'TypeError' },
+    ]);
+  });
+});
+
 describe('never throws', () => {
   it('writes a line saying the entry could not be serialized when writing it failed', () => {
     const lines: string[] = [];
