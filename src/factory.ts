@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
-import pino, { type DestinationStream, type Level, type StreamEntry, type TransportMultiOptions, type TransportSingleOptions, type TransportTargetOptions } from 'pino';
+import pino, { type DestinationStream, type Level, type LoggerOptions, type StreamEntry, type TransportMultiOptions, type TransportSingleOptions, type TransportTargetOptions } from 'pino';
 import { loadConfig, type BufferRules, type CallerLocationMode, type LoggingConfig, type LoggingConfigOverrides } from './config.js';
 import { offerDefaultLogger } from './context.js';
 import { flushOnExit } from './flush-on-exit.js';
-import { LEVEL_VALUES, PlatformLogger, type LoggerCore } from './logger.js';
+import { LEVEL_VALUES, PlatformLogger, pinoMixin, type LoggerCore } from './logger.js';
 import { LogOutputs, type SyncStream, type WorkerStream } from './outputs.js';
 import { createKeyRules, type RedactOptions } from './redact.js';
 import { createDataSanitizer } from './safe-data.js';
@@ -133,22 +133,30 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
   }
   if (options.destination) streams.push({ level: 'trace', stream: options.destination });
 
-  const root = pino(
+  const outputs = new LogOutputs(workers, syncStreams);
+  // pino warns when the worker of `targets` with levels is written to directly
+  const destination = streams.length === 0 ? discard() : streams.length === 1 && extraTargets.length === 0 ? streams[0].stream : pino.multistream(streams);
+  // The timestamp goes beside the id it is the time of, in the merge object or the mixin.
+  const lineOptions: LoggerOptions = { level: config.minLevel, base: null, messageKey: 'message', timestamp: false, formatters: { level: (label) => ({ level: label }) } };
+  const root = pino(lineOptions, destination);
+  const publicPino = pino(
     {
-      level: config.minLevel,
-      base: null,
-      messageKey: 'message',
-      // PlatformLogger writes the timestamp beside the id it is the time of
-      timestamp: false,
-      formatters: { level: (label) => ({ level: label }) },
+      ...lineOptions,
+      mixin: pinoMixin,
+      // like PlatformLogger, logger.pino drops what is logged after close()
+      hooks: {
+        logMethod(args, method) {
+          if (!outputs.closed) method.apply(this, args);
+        },
+      },
     },
-    // pino warns when the worker of `targets` with levels is written to directly
-    streams.length === 0 ? discard() : streams.length === 1 && extraTargets.length === 0 ? streams[0].stream : pino.multistream(streams),
+    destination,
   );
 
   const redactKeys = env.LOG_REDACT_KEYS?.split(',').map((key) => key.trim()).filter(Boolean) ?? [];
   const core: LoggerCore = {
     pino: root,
+    publicPino,
     callerLocationFrom: callerLocationFrom(options.callerLocation ?? config.callerLocation),
     maxStringLength: config.maxStringLength,
     sanitize: createDataSanitizer(createKeyRules({ ...options.redact, keys: [...redactKeys, ...(options.redact?.keys ?? [])] }), {
@@ -158,7 +166,7 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
     environment: config.environment,
     version: options.version ?? env.APP_VERSION ?? env.npm_package_version ?? null,
     region: options.region ?? env.APP_REGION ?? null,
-    outputs: new LogOutputs(workers, syncStreams),
+    outputs,
   };
   const context: LogContext = { ...options };
   const logger = new PlatformLogger(core, context);

@@ -25,6 +25,11 @@ const CONTEXT_KEYS = [
   'action',
 ] as const satisfies readonly (keyof LogContext)[];
 const CONTEXT_KEY_SET = new Set<string>(CONTEXT_KEYS);
+const TRACE_KEYS = new Set<string>(['traceId', 'spanId']);
+const NO_CONTEXT: LogContext = {};
+
+/** Where a logger.pino (and the children made of it) finds the context of its PlatformLogger. */
+const OWN_CONTEXT = Symbol('platform-logging context');
 
 /** What child() takes: context keys, and any other key, which goes into the data of every entry. */
 export type ChildBindings = LogContext | Record<string, unknown>;
@@ -33,6 +38,8 @@ export type ChildBindings = LogContext | Record<string, unknown>;
 export interface LoggerCore {
   /** The pino logger without bindings, whose level is every logger's; each PlatformLogger binds its fields on a child of it. */
   readonly pino: PinoLogger;
+  /** The root of `logger.pino`: the same outputs and level, with pinoMixin for what a plain pino call lacks. */
+  readonly publicPino: PinoLogger;
   /** Entries of this level value and above carry the caller's location (Infinity: none). */
   readonly callerLocationFrom: number;
   readonly maxStringLength: number;
@@ -74,6 +81,7 @@ export class PlatformLogger {
   /** The data child() bound beyond the context keys, on every entry. */
   readonly #data: Record<string, unknown> | null;
   #pinoChild: PinoLogger | undefined;
+  #publicPino: PinoLogger | undefined;
 
   constructor(core: LoggerCore, context: LogContext = {}, data: Record<string, unknown> | null = null) {
     this.#core = core;
@@ -143,7 +151,26 @@ export class PlatformLogger {
   }
 
   set level(level: LevelName) {
-    this.#core.pino.level = parseLevel('level', level);
+    const name = parseLevel('level', level);
+    this.#core.pino.level = name;
+    this.#core.publicPino.level = name;
+  }
+
+  /**
+   * A real pino Logger with this logger's context, level and outputs, for pino-http,
+   * hono-pino or any code written for pino. Its entries get an id, the active span's ids
+   * and the request scope's context like this logger's.
+   */
+  get pino(): PinoLogger {
+    if (this.#publicPino === undefined) {
+      const bindings: Record<string, unknown> = this.#bindings(false);
+      if (this.#data !== null) bindings.data = this.#data;
+      const logger = this.#core.publicPino.child(bindings);
+      // inherited by the children pino-http and others make of it
+      Object.defineProperty(logger, OWN_CONTEXT, { value: this.context });
+      this.#publicPino = logger;
+    }
+    return this.#publicPino;
   }
 
   isLevelEnabled(level: PinoLevel): boolean {
@@ -229,17 +256,22 @@ export class PlatformLogger {
       if (!isErrorLike(err)) safeData = withThrownValue(safeData, core.sanitize(err));
     }
     if (safeData !== null) fields.data = safeData;
-    const child = (this.#pinoChild ??= core.pino.child(this.#bindings()));
+    const child = (this.#pinoChild ??= core.pino.child(this.#bindings(true)));
     child[level](fields, messageText(message, core.maxStringLength));
   }
 
-  /** The entry's fields that do not change from call to call (those with a value), bound once on a pino child. */
-  #bindings(): Record<string, string> {
+  /**
+   * The entry's fields that do not change from call to call (those with a value), bound once
+   * on a pino child. Without `complete`, for logger.pino, the fields pinoMixin may fill in per
+   * entry (the tenant, the trace ids) are left to it.
+   */
+  #bindings(complete: boolean): Record<string, string> {
     const core = this.#core;
-    const bindings: Record<string, string> = { tenantId: this.context.tenantId ?? PLATFORM_TENANT_ID, service: core.service, environment: core.environment };
+    const bindings: Record<string, string> = { service: core.service, environment: core.environment };
+    if (complete) bindings.tenantId = this.context.tenantId ?? PLATFORM_TENANT_ID;
     for (const key of CONTEXT_KEYS) {
       const value = this.context[key];
-      if (value !== null && value !== undefined && key !== 'tenantId') bindings[key] = value;
+      if (value !== null && value !== undefined && (complete || !TRACE_KEYS.has(key))) bindings[key] = value;
     }
     if (core.version !== null) bindings.version = core.version;
     if (core.region !== null) bindings.region = core.region;
@@ -253,13 +285,35 @@ export class PlatformLogger {
       const now = Date.now();
       const reason = safeString(String((failure as Error)?.message ?? failure), 1_000);
       core.pino[level](
-        { ...this.#bindings(), timestamp: isoTimestamp(now), id: uuidv7(now), data: { reason } },
+        { ...this.#bindings(true), timestamp: isoTimestamp(now), id: uuidv7(now), data: { reason } },
         `Log entry could not be serialized: ${messageText(message, core.maxStringLength)}`,
       );
     } catch {
       // The outputs themselves failed; there is nowhere left to write.
     }
   }
+}
+
+/**
+ * pino's mixin for logger.pino: per entry, the timestamp and the id (the id's time), the
+ * active span's ids, else the logger's own trace ids, and the request scope's context where
+ * the logger's own is empty.
+ */
+export function pinoMixin(_merge: object, _level: number, logger: PinoLogger): Record<string, unknown> {
+  const now = Date.now();
+  const fields: Record<string, unknown> = { timestamp: isoTimestamp(now), id: uuidv7(now) };
+  const own = (logger as { [OWN_CONTEXT]?: LogContext })[OWN_CONTEXT] ?? NO_CONTEXT;
+  const scope = currentLogScope()?.context ?? NO_CONTEXT;
+  for (const key of CONTEXT_KEYS) {
+    const value = TRACE_KEYS.has(key) ? (own[key] ?? scope[key]) : own[key] === null || own[key] === undefined ? scope[key] : undefined;
+    if (value !== null && value !== undefined) fields[key] = value;
+  }
+  const span = activeSpanIds();
+  if (span !== null) {
+    fields.traceId = span.traceId;
+    fields.spanId = span.spanId;
+  }
+  return fields;
 }
 
 /** What one log call says. */

@@ -209,6 +209,8 @@ function normalize(raw: Record<string, unknown>, clean: boolean): StoredLogEntry
     messageTemplate: null,
   };
   for (const field of TEXT_FIELDS) entry[field] = text(raw[field]);
+  // pino-http's request id, which it binds under `req`
+  if (entry.requestId === null && raw.req !== null && typeof raw.req === 'object') entry.requestId = text((raw.req as { id?: unknown }).id);
   // plain pino serializes an error under `err` ({ type, message, stack, code })
   if (raw.err !== null && typeof raw.err === 'object') {
     const err = raw.err as Record<string, unknown>;
