@@ -5,9 +5,9 @@ import { offerDefaultLogger } from './context.js';
 import { flushOnExit } from './flush-on-exit.js';
 import { LEVEL_VALUES, PlatformLogger, pinoMixin, type LoggerCore } from './logger.js';
 import { LogOutputs, type SyncStream, type WorkerStream } from './outputs.js';
-import { createKeyRules, type RedactOptions } from './redact.js';
+import { createKeyRules, redactKeysFromEnv, type RedactOptions } from './redact.js';
 import { createDataSanitizer } from './safe-data.js';
-import { checkPostgresOptions, checkRedisOptions, platformTransportTargets, transportModulePath, type PlatformTransportOptions } from './transport-targets.js';
+import { checkPostgresOptions, checkRedisOptions, platformTransportTargets, transportModulePath, type EntryOptions, type PlatformTransportOptions } from './transport-targets.js';
 import type { Environment, LogContext } from './types.js';
 
 export interface CreateLoggerOptions extends LogContext {
@@ -67,12 +67,13 @@ function storeSettings(options: CreateLoggerOptions, env: NodeJS.ProcessEnv): St
  * overrides them. Options the stores could not work with are errors here, naming the
  * variable or option, rather than a store that stays silent in its worker.
  */
-function storesWorker(settings: StoreSettings, config: LoggingConfig): WorkerStream | null {
+function storesWorker(settings: StoreSettings, config: LoggingConfig, entry: EntryOptions): WorkerStream | null {
   const { postgres, redis } = settings.transports;
   if (postgres) checkPostgresOptions(postgres, { url: settings.postgresUrl, options: 'transports.postgres.' });
   if (redis) checkRedisOptions(redis, { url: settings.redisUrl, options: 'transports.redis.' });
   const buffer: BufferRules = config.buffer;
   const [target] = platformTransportTargets({
+    ...entry,
     postgres: postgres && { ...buffer, ...postgres },
     redis: redis && { ...buffer, ...redis },
   });
@@ -106,6 +107,8 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
   if (typeof options?.service !== 'string' || options.service.trim() === '') throw new Error('createLogger: options.service must name the service');
   const env = options.env ?? process.env;
   const config = loadConfig({ ...options.config, ...(options.environment ? { environment: options.environment } : {}) }, env);
+  // the same rules in the worker, for lines written through logger.pino
+  const redact: RedactOptions = { ...options.redact, keys: [...redactKeysFromEnv(env), ...(options.redact?.keys ?? [])] };
 
   // Each worker on its own: a store that fails never touches the console or another target.
   const workers: WorkerStream[] = [];
@@ -118,7 +121,7 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
   };
   if (options.transports !== false) {
     const settings = storeSettings(options, env);
-    addWorker(storesWorker(settings, config), settings.transports.level);
+    addWorker(storesWorker(settings, config, { service: options.service, environment: config.environment, redact }), settings.transports.level);
   }
   const extraTargets = options.targets ?? [];
   if (extraTargets.length > 0) addWorker(worker({ targets: extraTargets.map((target) => ({ level: 'trace', ...target })) }));
@@ -153,13 +156,12 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
     destination,
   );
 
-  const redactKeys = env.LOG_REDACT_KEYS?.split(',').map((key) => key.trim()).filter(Boolean) ?? [];
   const core: LoggerCore = {
     pino: root,
     publicPino,
     callerLocationFrom: callerLocationFrom(options.callerLocation ?? config.callerLocation),
     maxStringLength: config.maxStringLength,
-    sanitize: createDataSanitizer(createKeyRules({ ...options.redact, keys: [...redactKeys, ...(options.redact?.keys ?? [])] }), {
+    sanitize: createDataSanitizer(createKeyRules(redact), {
       maxStringLength: config.maxStringLength,
     }),
     service: options.service,

@@ -1,7 +1,26 @@
 import type { TransportTargetOptions } from 'pino';
 import { packageRoot } from './package-root.js';
 import type { BufferRules } from './config.js';
+import type { RedactOptions } from './redact.js';
 import type { PinoLevel } from './types.js';
+
+/**
+ * What the transports give an entry whose line lacks it, and how they redact data: plain
+ * pino lines get the entry a PlatformLogger writes. Unset ones come from the same
+ * variables as createLogger's.
+ */
+export interface EntryOptions {
+  /** The service of lines without one. Default `unknown`. */
+  service?: string;
+  /** Default env APP_ENV, else NODE_ENV, else `development`. */
+  environment?: string;
+  /** Default env APP_VERSION, else npm_package_version. */
+  version?: string;
+  /** Default env APP_REGION. */
+  region?: string;
+  /** Secret redaction in data: on by default, env LOG_REDACT_KEYS adds comma-separated keys; false for none. */
+  redact?: RedactOptions | false;
+}
 
 /** Batching options shared by both stores; unset ones come from loadConfig() (env). */
 export interface BatchingOptions extends Partial<BufferRules> {
@@ -15,14 +34,14 @@ export const DEFAULT_CHANNEL = 'platform:logs:events';
 /** The PostgreSQL channel on which each committed batch is announced, with the number of rows it added. */
 export const DEFAULT_NOTIFY_CHANNEL = 'platform_logs';
 
-export interface PostgresTransportOptions extends BatchingOptions {
+export interface PostgresTransportOptions extends BatchingOptions, EntryOptions {
   /** A PostgreSQL connection string; its search_path selects the schema. */
   connectionString: string;
   /** The channel on which each committed batch is announced (NOTIFY, payload: rows added). Default `platform_logs`. */
   notifyChannel?: string;
 }
 
-export interface RedisStreamTransportOptions extends BatchingOptions {
+export interface RedisStreamTransportOptions extends BatchingOptions, EntryOptions {
   url: string;
   /** Default `platform:logs:stream`. */
   streamKey?: string;
@@ -32,7 +51,7 @@ export interface RedisStreamTransportOptions extends BatchingOptions {
   maxLen?: number;
 }
 
-export interface PlatformTransportOptions {
+export interface PlatformTransportOptions extends EntryOptions {
   postgres?: PostgresTransportOptions;
   redis?: RedisStreamTransportOptions;
   /** Lowest level the transports receive. */
@@ -48,8 +67,9 @@ export function transportModulePath(name: TransportModule): string {
 
 /** The pino transport target for the platform stores that are configured: one worker, one parse per line, none when no store is. */
 export function platformTransportTargets(options: PlatformTransportOptions): TransportTargetOptions[] {
-  if (!options.postgres && !options.redis) return [];
-  return [{ target: transportModulePath('platform'), options: { postgres: options.postgres ?? false, redis: options.redis ?? false }, level: options.level }];
+  const { level, postgres, redis, ...entry } = options;
+  if (!postgres && !redis) return [];
+  return [{ target: transportModulePath('platform'), options: { ...entry, postgres: postgres ?? false, redis: redis ?? false }, level }];
 }
 
 /** The names that errors about a store's options use: the variable or option path each value came from. */

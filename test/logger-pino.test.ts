@@ -2,6 +2,7 @@ import { context, trace, TraceFlags } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runWithLogContext } from '../src/context.js';
+import { createLogger } from '../src/factory.js';
 import { captureLogger } from './support/log-lines.js';
 import { readmeExample, runPackageScript } from './support/package-script.js';
 import { useTestStores } from './support/stores.js';
@@ -93,6 +94,24 @@ describe('logger.pino', () => {
     expect(lines).toEqual([]);
     expect(warning).not.toHaveBeenCalled();
     warning.mockRestore();
+  });
+
+  it("is stored like the logger's own entries: redacted with the logger's rules, its error in the error fields", async () => {
+    const logger = createLogger({
+      service: 'admin',
+      env: { LOG_REDACT_KEYS: 'ssn' },
+      config: { console: 'off' },
+      transports: { postgres: { connectionString: stores.databaseUrl } },
+      tenantId: 'pino-stored',
+    });
+    logger.pino.info({ headers: { authorization: 'Bearer abc', accept: 'text/html' }, ssn: '078-05-1120' }, 'request');
+    logger.pino.error({ err: new RangeError('too far') }, 'failed');
+    await logger.close();
+    const { rows } = await stores.pool.query(`SELECT message, data, error_type FROM platform_logs WHERE tenant_id = 'pino-stored' ORDER BY message DESC`);
+    expect(rows).toEqual([
+      { message: 'request', data: { headers: { authorization: '[REDACTED]', accept: 'text/html' }, ssn: '[REDACTED]' }, error_type: null },
+      { message: 'failed', data: null, error_type: 'RangeError' },
+    ]);
   });
 
   it("the README's example stores its entry in PostgreSQL with the platform context", async () => {

@@ -1,9 +1,9 @@
 import build from 'pino-abstract-transport';
 import { loadConfig } from '../src/config.js';
-import type { BatchingOptions } from '../src/transport-targets.js';
+import type { BatchingOptions, EntryOptions } from '../src/transport-targets.js';
 import type { StoredLogEntry } from '../src/types.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
-import { normalizeEntry, normalizeLine } from './normalize-entry.js';
+import { entryDefaults, normalizeEntry, normalizeLine } from './normalize-entry.js';
 
 /** The store side of a transport: one batch per call, at most `writesInFlight` calls at a time (default 1). */
 export interface StoreWriter {
@@ -66,13 +66,15 @@ function openStore(store: Store): OpenStore | null {
 
 /**
  * A pino transport (pino-abstract-transport) over one or more stores. Each line is parsed
- * and normalized once, as it is split off, and the entry handed to one Batcher per store,
+ * and normalized once, as it is split off (with `options` for what a line lacks and for
+ * redaction), and the entry handed to one Batcher per store,
  * so the stores keep the same entry (the same id) and one store's failure (options it
  * cannot work with, an outage) never reaches another. Lines are read as fast as they come,
  * so the thread-stream ring buffer never fills and the service never blocks. On close,
  * each store writes what it holds within the deadline, then closes.
  */
-export function storesTransport(stores: Store[]) {
+export function storesTransport(options: EntryOptions, stores: Store[]) {
+  const defaults = entryDefaults(options);
   const open = stores.map(openStore).filter((store): store is OpenStore => store !== null);
   const add = (entry: StoredLogEntry) => {
     for (const store of open) store.batcher.add(entry);
@@ -81,10 +83,10 @@ export function storesTransport(stores: Store[]) {
     (source) => {
       source.on('data', add);
       // a line the normalizer failed on, should it ever: kept as the message
-      source.on('unknown', (line: string) => add(normalizeEntry({ message: line })));
+      source.on('unknown', (line: string) => add(normalizeEntry({ message: line }, defaults)));
     },
     {
-      parseLine: normalizeLine,
+      parseLine: (line: string) => normalizeLine(line, defaults),
       async close() {
         await Promise.all(
           open.map(async ({ batcher, writer }) => {

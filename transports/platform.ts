@@ -1,9 +1,9 @@
-import type { PostgresTransportOptions, RedisStreamTransportOptions } from '../src/transport-targets.js';
+import type { EntryOptions, PostgresTransportOptions, RedisStreamTransportOptions } from '../src/transport-targets.js';
 import { storesTransport, type Store } from './batching-transport.js';
 import { openPostgres } from './postgres.js';
 import { openRedisStream } from './redis-stream.js';
 
-export interface PlatformTargetOptions {
+export interface PlatformTargetOptions extends EntryOptions {
   /** PostgreSQL; default from env DATABASE_URL when set; false for none. */
   postgres?: PostgresTransportOptions | false;
   /** The Redis stream; default from env REDIS_URL when set; false for none. */
@@ -29,5 +29,5 @@ export default async function platformTransport(options: PlatformTargetOptions =
     const url = options.redis ? 'options.redis.url' : 'REDIS_URL';
     stores.push({ name: 'redis-stream', options: redis, open: () => openRedisStream(redis, { url, options: 'options.redis.' }) });
   }
-  return storesTransport(stores);
+  return storesTransport(options, stores);
 }

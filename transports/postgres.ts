@@ -41,5 +41,5 @@ export function openPostgres(options: PostgresTransportOptions, names: StoreOpti
  * Load it by path: `pino.transport({ target: 'platform-logging/transports/postgres', options })`.
  */
 export default async function postgresTransport(options: PostgresTransportOptions) {
-  return storesTransport([{ name: 'postgres', options: options ?? {}, open: () => openPostgres(options, { url: 'options.connectionString', options: 'options.' }) }]);
+  return storesTransport(options ?? {}, [{ name: 'postgres', options: options ?? {}, open: () => openPostgres(options, { url: 'options.connectionString', options: 'options.' }) }]);
 }

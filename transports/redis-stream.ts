@@ -45,5 +45,5 @@ export function openRedisStream(options: RedisStreamTransportOptions, names: Sto
  * Load it by path: `pino.transport({ target: 'platform-logging/transports/redis-stream', options })`.
  */
 export default async function redisStreamTransport(options: RedisStreamTransportOptions) {
-  return storesTransport([{ name: 'redis-stream', options: options ?? {}, open: () => openRedisStream(options, { url: 'options.url', options: 'options.' }) }]);
+  return storesTransport(options ?? {}, [{ name: 'redis-stream', options: options ?? {}, open: () => openRedisStream(options, { url: 'options.url', options: 'options.' }) }]);
 }
