@@ -57,8 +57,8 @@ describe('the platform target: both stores in one worker', () => {
   test("the README's plain pino example stores its entry when REDIS_URL is unset", async () => {
     const run = await runPackageScript(readmeExample('**Plain pino with the transports**'), { DATABASE_URL: stores.databaseUrl });
     expect(run).toMatchObject({ code: 0, stderr: '' });
-    const { rows } = await stores.pool.query(`SELECT data FROM platform_logs WHERE message = 'order placed'`);
-    expect(rows).toEqual([{ data: expect.objectContaining({ orderId: 'o_1' }) }]);
+    const { rows } = await stores.pool.query(`SELECT service, data FROM platform_logs WHERE message = 'order placed'`);
+    expect(rows).toEqual([{ service: 'storefront', data: expect.objectContaining({ orderId: 'o_1', password: '[REDACTED]' }) }]);
   });
 
   test('the single-store targets side by side: a redis-stream target without a url no longer ends the postgres one', async () => {
