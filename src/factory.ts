@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import pino, { type DestinationStream, type Level, type LoggerOptions, type StreamEntry, type TransportMultiOptions, type TransportSingleOptions, type TransportTargetOptions } from 'pino';
-import { loadConfig, type BufferRules, type CallerLocationMode, type LoggingConfig, type LoggingConfigOverrides } from './config.js';
+import { loadConfig, textSetting, type BufferRules, type CallerLocationMode, type LoggingConfig, type LoggingConfigOverrides } from './config.js';
 import { offerDefaultLogger } from './context.js';
 import { flushOnExit } from './flush-on-exit.js';
 import { LEVEL_VALUES, PlatformLogger, pinoMixin, type LoggerCore } from './logger.js';
@@ -107,6 +107,8 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
   if (typeof options?.service !== 'string' || options.service.trim() === '') throw new Error('createLogger: options.service must name the service');
   const env = options.env ?? process.env;
   const config = loadConfig({ ...options.config, ...(options.environment ? { environment: options.environment } : {}) }, env);
+  const version = options.version ?? textSetting('APP_VERSION', env.APP_VERSION) ?? env.npm_package_version ?? null;
+  const region = options.region ?? textSetting('APP_REGION', env.APP_REGION) ?? null;
   // the same rules in the worker, for lines written through logger.pino
   const redact: RedactOptions = { ...options.redact, keys: [...redactKeysFromEnv(env), ...(options.redact?.keys ?? [])] };
 
@@ -166,8 +168,8 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
     }),
     service: options.service,
     environment: config.environment,
-    version: options.version ?? env.APP_VERSION ?? env.npm_package_version ?? null,
-    region: options.region ?? env.APP_REGION ?? null,
+    version,
+    region,
     outputs,
   };
   const context: LogContext = { ...options };

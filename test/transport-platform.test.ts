@@ -98,3 +98,35 @@ await logger.close();
     expect((await rowsOf('console-kept')).map((row) => row.message)).toEqual(['still on the console']);
   });
 });
+
+describe('store errors', () => {
+  const logThenClose = (transports: object) => `
+import { createLogger } from 'platform-logging';
+const logger = createLogger({ service: 'admin', tenantId: 'store-errors', transports: ${JSON.stringify(transports)} });
+logger.error('at once', new Error('first thing'));
+await logger.close();
+`;
+
+  test('a healthy Redis prints nothing at start: the first write waits for the connection', async () => {
+    const streamKey = `${stores.redisPrefix}healthy:stream`;
+    const run = await runPackageScript(
+      logThenClose({ redis: { url: stores.redisUrl, streamKey, channel: `${stores.redisPrefix}healthy:events` }, postgres: { connectionString: stores.databaseUrl } }),
+      { APP_ENV: 'test' },
+    );
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect((await streamEntries(streamKey)).map((entry) => entry.message)).toEqual(['at once']);
+  });
+
+  test('an unreachable store is named by host and port, with the cause', async () => {
+    const run = await runPackageScript(
+      logThenClose({
+        redis: { url: 'redis://127.0.0.1:1', closeTimeoutMs: 300 },
+        postgres: { connectionString: 'postgres://postgres@127.0.0.1:1/test', closeTimeoutMs: 300 },
+      }),
+      { APP_ENV: 'test' },
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('platform-logging redis-stream: store unavailable (Redis 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1)');
+    expect(run.stderr).toContain('platform-logging postgres: store unavailable (PostgreSQL 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1)');
+  });
+});

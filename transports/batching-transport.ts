@@ -3,7 +3,7 @@ import { loadConfig } from '../src/config.js';
 import type { BatchingOptions, EntryOptions } from '../src/transport-targets.js';
 import type { StoredLogEntry } from '../src/types.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
-import { entryDefaults, normalizeEntry, normalizeLine } from './normalize-entry.js';
+import { entryDefaults, normalizeEntry, normalizeLine, type EntryDefaults } from './normalize-entry.js';
 
 /** The store side of a transport: one batch per call, at most `writesInFlight` calls at a time (default 1). */
 export interface StoreWriter {
@@ -46,6 +46,16 @@ function within<T>(ms: number, promise: Promise<T>): Promise<T | void> {
   return Promise.race([promise.catch(() => {}), timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The entry defaults; when a variable they come from is malformed, that is said on stderr and the options alone count. */
+function defaultsOf(options: EntryOptions): EntryDefaults {
+  try {
+    return entryDefaults(options);
+  } catch (error) {
+    process.stderr.write(`platform-logging: ${(error as Error).message}; entries without an environment are stored as "unknown"\n`);
+    return entryDefaults({ ...options, environment: options.environment || 'unknown' }, {});
+  }
+}
+
 interface OpenStore {
   writer: StoreWriter;
   batcher: Batcher;
@@ -74,7 +84,7 @@ function openStore(store: Store): OpenStore | null {
  * each store writes what it holds within the deadline, then closes.
  */
 export function storesTransport(options: EntryOptions, stores: Store[]) {
-  const defaults = entryDefaults(options);
+  const defaults = defaultsOf(options);
   const open = stores.map(openStore).filter((store): store is OpenStore => store !== null);
   const add = (entry: StoredLogEntry) => {
     for (const store of open) store.batcher.add(entry);

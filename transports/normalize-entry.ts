@@ -1,5 +1,5 @@
 import { validate as isUuid } from 'uuid';
-import { resolveEnvironment } from '../src/config.js';
+import { environmentSetting, textSetting } from '../src/config.js';
 import { computeErrorSignature, generalizeMessage } from '../src/error-aggregation.js';
 import { uuidv7 } from '../src/id.js';
 import { createKeyRules, redactKeysFromEnv } from '../src/redact.js';
@@ -155,9 +155,9 @@ export function entryDefaults(options: EntryOptions, env: NodeJS.ProcessEnv = pr
   const redact = options.redact === false ? { enabled: false } : (options.redact ?? { keys: redactKeysFromEnv(env) });
   return {
     service: options.service || 'unknown',
-    environment: options.environment || resolveEnvironment(env.APP_ENV ?? env.NODE_ENV),
-    version: options.version || env.APP_VERSION || env.npm_package_version || null,
-    region: options.region || env.APP_REGION || null,
+    environment: options.environment || environmentSetting(env),
+    version: options.version || (textSetting('APP_VERSION', env.APP_VERSION) ?? env.npm_package_version ?? null),
+    region: options.region || (textSetting('APP_REGION', env.APP_REGION) ?? null),
     sanitize: redact.enabled === false ? null : createDataSanitizer(createKeyRules(redact), WORKER_LIMITS),
   };
 }

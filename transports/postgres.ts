@@ -27,13 +27,26 @@ export function openPostgres(options: PostgresTransportOptions, names: StoreOpti
     application_name: 'platform-logging transport',
   });
   pool.on('error', () => {});
+  const server = `PostgreSQL ${serverOf(options.connectionString)}`;
   return {
     write: async (entries) => {
-      await insertEntries(pool, entries, notifyChannel);
+      try {
+        await insertEntries(pool, entries, notifyChannel);
+      } catch (error) {
+        throw new Error(`${server}: ${(error as Error)?.message ?? error}`, { cause: error });
+      }
     },
     close: () => pool.end(),
     writesInFlight: WRITES_IN_FLIGHT,
   };
+}
+
+/** host:port of a connection string, or the socket folder. */
+function serverOf(connectionString: string): string {
+  if (connectionString.startsWith('/')) return connectionString;
+  const url = new URL(connectionString);
+  const socket = url.searchParams.get('host');
+  return url.hostname ? `${url.hostname}:${url.port || 5432}` : (socket ?? 'localhost:5432');
 }
 
 /**

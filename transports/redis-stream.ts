@@ -5,13 +5,16 @@ import { storesTransport, type StoreWriter } from './batching-transport.js';
 import { createStreamAppender } from './redis-append.js';
 
 export const DEFAULT_STREAM_MAX_LEN = 10_000;
+/** How long a write waits for the client to (re)connect before it fails and the batcher retries. */
+const CONNECT_WAIT_MS = 5_000;
 
 /**
  * The Redis stream store: per batch, one script that XADDs each entry (MAXLEN ~ maxLen,
  * field `entry` = the stored entry as JSON) and PUBLISHes a StreamNotice, at most once per
  * entry however often the batch is retried (see createStreamAppender). The client queues
- * nothing while disconnected (commands fail at once and the batcher retries), so memory
- * stays within the batcher's bound.
+ * nothing while disconnected, so memory stays within the batcher's bound; a write waits
+ * (bounded) for the connection instead, so the first batch does not fail while the client
+ * is still connecting. Errors name the server and the cause.
  */
 export function openRedisStream(options: RedisStreamTransportOptions, names: StoreOptionNames): StoreWriter {
   checkRedisOptions(options, names);
@@ -23,12 +26,39 @@ export function openRedisStream(options: RedisStreamTransportOptions, names: Sto
     disableOfflineQueue: true,
     socket: { connectTimeout: 5_000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5_000) },
   });
-  client.on('error', () => {});
+  const { hostname, port } = new URL(options.url);
+  const server = `Redis ${hostname}:${port || 6379}`;
+  let lastError: Error | undefined;
+  client.on('error', (error: Error) => (lastError = error));
   client.connect().catch(() => {});
+
+  /** Resolves once the client is ready; rejects at its next connection error or past the wait. */
+  function connected(): Promise<void> {
+    if (client.isReady) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        client.off('ready', settle);
+        client.off('error', settle);
+        if (error === undefined) resolve();
+        else reject(new Error(`${server}: ${error.message}`, { cause: error }));
+      };
+      const timer = setTimeout(() => settle(lastError ?? new Error(`not connected within ${CONNECT_WAIT_MS} ms`)), CONNECT_WAIT_MS);
+      // a close() meanwhile must not wait for it
+      timer.unref();
+      client.once('ready', settle);
+      client.once('error', settle);
+    });
+  }
 
   const append = createStreamAppender(client, { streamKey, channel, maxLen });
   async function write(entries: StoredLogEntry[]): Promise<void> {
-    await append(entries);
+    await connected();
+    try {
+      await append(entries);
+    } catch (error) {
+      throw new Error(`${server}: ${(error as Error)?.message ?? error}`, { cause: error });
+    }
   }
 
   async function close(): Promise<void> {
