@@ -81,6 +81,8 @@ export class PlatformLogger {
   /** The data child() bound beyond the context keys, on every entry. */
   readonly #data: Record<string, unknown> | null;
   #pinoChild: PinoLogger | undefined;
+  /** The pino child without this logger's trace ids, for entries in an active span, whose ids win. */
+  #pinoChildInSpan: PinoLogger | undefined;
   #publicPino: PinoLogger | undefined;
 
   constructor(core: LoggerCore, context: LogContext = {}, data: Record<string, unknown> | null = null) {
@@ -163,7 +165,7 @@ export class PlatformLogger {
    */
   get pino(): PinoLogger {
     if (this.#publicPino === undefined) {
-      const bindings: Record<string, unknown> = this.#bindings(false);
+      const bindings: Record<string, unknown> = this.#bindings(false, false);
       if (this.#data !== null) bindings.data = this.#data;
       const logger = this.#core.publicPino.child(bindings);
       // inherited by the children pino-http and others make of it
@@ -239,12 +241,10 @@ export class PlatformLogger {
       if (caller.line !== null) fields.line = caller.line;
       if (caller.function !== null) fields.function = caller.function;
     }
-    if (this.context.traceId === null) {
-      const span = activeSpanIds();
-      if (span !== null) {
-        fields.traceId = span.traceId;
-        fields.spanId = span.spanId;
-      }
+    const span = activeSpanIds();
+    if (span !== null) {
+      fields.traceId = span.traceId;
+      fields.spanId = span.spanId;
     }
     let safeData = core.sanitize(data);
     if (this.#data !== null) safeData = safeData === null ? this.#data : { ...this.#data, ...safeData };
@@ -256,23 +256,27 @@ export class PlatformLogger {
       if (!isErrorLike(err)) safeData = withThrownValue(safeData, core.sanitize(err));
     }
     if (safeData !== null) fields.data = safeData;
-    const child = (this.#pinoChild ??= core.pino.child(this.#bindings(true)));
+    const ownTrace = this.context.traceId !== null || this.context.spanId !== null;
+    const child =
+      span !== null && ownTrace
+        ? (this.#pinoChildInSpan ??= core.pino.child(this.#bindings(true, false)))
+        : (this.#pinoChild ??= core.pino.child(this.#bindings(true, true)));
     child[level](fields, messageText(message, core.maxStringLength));
   }
 
   /**
    * The entry's fields that do not change from call to call (those with a value), bound once
-   * on a pino child. Without `complete`, for logger.pino, the fields pinoMixin may fill in per
-   * entry (the tenant, the trace ids) are left to it.
+   * on a pino child: with the platform tenant when the context has none, unless logger.pino's
+   * mixin is to fill it from the scope; without the trace ids when an active span's replace them.
    */
-  #bindings(complete: boolean): Record<string, string> {
+  #bindings(platformTenant: boolean, withTrace: boolean): Record<string, string> {
     const core = this.#core;
     const bindings: Record<string, string> = { service: core.service, environment: core.environment };
-    if (complete) bindings.tenantId = this.context.tenantId ?? PLATFORM_TENANT_ID;
     for (const key of CONTEXT_KEYS) {
       const value = this.context[key];
-      if (value !== null && value !== undefined && (complete || !TRACE_KEYS.has(key))) bindings[key] = value;
+      if (value !== null && value !== undefined && (withTrace || !TRACE_KEYS.has(key))) bindings[key] = value;
     }
+    if (platformTenant) bindings.tenantId ??= PLATFORM_TENANT_ID;
     if (core.version !== null) bindings.version = core.version;
     if (core.region !== null) bindings.region = core.region;
     return bindings;
@@ -285,7 +289,7 @@ export class PlatformLogger {
       const now = Date.now();
       const reason = safeString(String((failure as Error)?.message ?? failure), 1_000);
       core.pino[level](
-        { ...this.#bindings(true), timestamp: isoTimestamp(now), id: uuidv7(now), data: { reason } },
+        { ...this.#bindings(true, true), timestamp: isoTimestamp(now), id: uuidv7(now), data: { reason } },
         `Log entry could not be serialized: ${messageText(message, core.maxStringLength)}`,
       );
     } catch {
