@@ -42,8 +42,9 @@ export interface LogContext {
 }
 
 /**
- * One log entry as it travels on the wire (one JSON line) and as the API returns it.
- * Every key is always present; a field with no value is null.
+ * One log entry as the stores keep it and the API and the stream return it: every key is
+ * present, a field with no value is null. On the wire (one JSON line from the logger to the
+ * worker) the fields without a value are left out.
  */
 export interface LogEntry {
   /** UUIDv7 made in the logger; the same id reaches PostgreSQL and Redis. */
