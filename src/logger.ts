@@ -72,8 +72,8 @@ interface EntryFields {
 }
 
 /**
- * The platform's logger: a thin layer over pino that writes every entry with exactly the
- * LogEntry fields. Log calls never throw.
+ * The platform's logger: a thin layer over pino that writes each entry with the LogEntry
+ * fields it has. Log calls never throw.
  */
 export class PlatformLogger {
   readonly context: Readonly<LogContext>;
