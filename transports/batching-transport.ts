@@ -76,12 +76,12 @@ function openStore(store: Store): OpenStore | null {
 
 /**
  * A pino transport (pino-abstract-transport) over one or more stores. Each line is parsed
- * and normalized once, as it is split off (with `options` for what a line lacks and for
- * redaction), and the entry handed to one Batcher per store,
- * so the stores keep the same entry (the same id) and one store's failure (options it
- * cannot work with, an outage) never reaches another. Lines are read as fast as they come,
- * so the thread-stream ring buffer never fills and the service never blocks. On close,
- * each store writes what it holds within the deadline, then closes.
+ * and normalized once, as it is split off (`options` give what a line lacks, and the
+ * redaction), and the entry is handed to one Batcher per store, so the stores keep the same
+ * entry (the same id) and one store's failure (options it cannot work with, an outage)
+ * never reaches another. Lines are read as fast as they come, so the thread-stream ring
+ * buffer never fills and the service never blocks. On close, each store writes what it
+ * holds within the deadline, then closes.
  */
 export function storesTransport(options: EntryOptions, stores: Store[]) {
   const defaults = defaultsOf(options);
