@@ -1,3 +1,5 @@
+import { openSync, writeSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import pino, { type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { createLogger } from '../src/factory.js';
@@ -48,6 +50,17 @@ function sink(kind: BenchSink): DestinationStream {
   return { write: () => {} };
 }
 
+/** The same sink as a Node stream, which winston needs: each line written synchronously. */
+function streamSink(kind: BenchSink): Writable {
+  const fd = kind === 'devnull' ? openSync('/dev/null', 'w') : -1;
+  return new Writable({
+    write(chunk, _encoding, done) {
+      if (fd !== -1) writeSync(fd, chunk);
+      done();
+    },
+  });
+}
+
 /** An optional package's default export, or null when it is not installed. */
 async function optional(name: string): Promise<any> {
   try {
@@ -91,7 +104,7 @@ export async function runLoggerBench(options: LoggerBenchOptions = {}): Promise<
   const winston = await optional('winston');
   if (winston) {
     const logger = winston
-      .createLogger({ format: winston.format.combine(winston.format.timestamp(), winston.format.json()), transports: [new winston.transports.Stream({ stream: sink(kind) })] })
+      .createLogger({ format: winston.format.combine(winston.format.timestamp(), winston.format.json()), transports: [new winston.transports.Stream({ stream: streamSink(kind) })] })
       .child({ ...CONTEXT, service: 'storefront' });
     variants.push([WINSTON, (i) => logger.info('order placed', data(i))]);
   }

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runWithLogContext } from '../src/context.js';
 import { createLogger } from '../src/factory.js';
 import { captureLogger } from './support/log-lines.js';
-import { readmeExample, runPackageScript } from './support/package-script.js';
+import { freePort } from './support/free-port.js';
+import { readmeExample, runPackageScript, runPackageServer } from './support/package-script.js';
 import { useTestStores } from './support/stores.js';
 
 const stores = useTestStores();
@@ -113,6 +114,32 @@ describe('logger.pino', () => {
       { message: 'failed', data: null, error_type: 'RangeError' },
     ]);
   });
+
+  for (const [example, marker, completed] of [
+    ['pino-http', 'With pino-http, one line per request', 'request completed'],
+    ['hono-pino', 'With hono-pino:', 'Request completed'],
+  ] as const) {
+    it(`the README's ${example} example stores each request's lines with its tenant and ids, headers redacted`, async () => {
+      const tenantId = `t_${example}`;
+      const run = await runPackageServer(readmeExample(marker), { APP_ENV: 'test', DATABASE_URL: stores.databaseUrl, PORT: String(await freePort()) }, async (baseUrl) => {
+        const answer = await fetch(`${baseUrl}/orders/o_1`, { headers: { 'X-Tenant-Id': tenantId, 'X-Request-Id': `r_${example}`, authorization: 'Bearer secret' } });
+        expect(await answer.text()).toBe('ok');
+      });
+      expect(run.stderr).toBe('');
+      const { rows } = await stores.pool.query(
+        `SELECT message, request_id, service, data FROM platform_logs WHERE tenant_id = $1 ORDER BY message COLLATE "C"`,
+        [tenantId],
+      );
+      expect(rows.map((row) => [row.message, row.request_id, row.service])).toEqual([
+        ['order viewed', `r_${example}`, 'storefront'],
+        [completed, `r_${example}`, 'storefront'],
+      ].sort());
+      const viewed = rows.find((row) => row.message === 'order viewed')!;
+      expect(viewed.data).toMatchObject({ orderId: 'o_1' });
+      const done = rows.find((row) => row.message === completed)!;
+      expect(done.data.req.headers).toMatchObject({ authorization: '[REDACTED]' });
+    });
+  }
 
   it("the README's example stores its entry in PostgreSQL with the platform context", async () => {
     const run = await runPackageScript(readmeExample('**A real pino logger**'), { APP_ENV: 'test', DATABASE_URL: stores.databaseUrl });

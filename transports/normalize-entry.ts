@@ -255,8 +255,9 @@ function normalize(raw: Record<string, unknown>, clean: boolean, defaults: Entry
   for (const field of TEXT_FIELDS) entry[field] = text(raw[field]);
   entry.version ??= defaults.version;
   entry.region ??= defaults.region;
-  // pino-http's request id, which it binds under `req`
+  // the request id of pino-http (bound under `req`) and of hono-pino (`reqId`)
   if (entry.requestId === null && raw.req !== null && typeof raw.req === 'object') entry.requestId = text((raw.req as { id?: unknown }).id);
+  entry.requestId ??= text(raw.reqId);
   if (entry.errorType === null && raw.err !== null && typeof raw.err === 'object' && !Array.isArray(raw.err)) takeError(entry, raw.err as Record<string, unknown>, extra);
   let data = dataOf(raw.data, extra);
   if (data !== null && defaults.sanitize !== null) data = defaults.sanitize(data);

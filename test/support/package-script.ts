@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,36 @@ export async function runPackageScript(source: string, env: Record<string, strin
   } finally {
     rmSync(file, { force: true });
   }
+}
+
+/**
+ * Runs a server example the way runPackageScript runs a script, on `env.PORT`: waits until it
+ * answers, hands it to `use`, then ends it with SIGTERM as a process manager would.
+ */
+export async function runPackageServer(source: string, env: Record<string, string | undefined>, use: (baseUrl: string) => Promise<void>): Promise<ScriptResult> {
+  const file = fileURLToPath(new URL(`.script-${randomBytes(6).toString('hex')}.mjs`, PACKAGE_ROOT));
+  writeFileSync(file, source);
+  const child = spawn(process.execPath, [file], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const baseUrl = `http://127.0.0.1:${env.PORT}`;
+    for (const deadline = Date.now() + 20_000; ; ) {
+      const answered = await fetch(baseUrl).then(() => true, () => false);
+      if (answered) break;
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the example did not start: ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await use(baseUrl);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(file, { force: true });
+  }
+  return { code: child.exitCode, stdout, stderr };
 }
 
 /** The first fenced code block after the README line that contains `marker`, as written. */
