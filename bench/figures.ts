@@ -5,7 +5,7 @@
 import type { AggregatesBenchResult } from './aggregates.js';
 import type { IngestBenchResult } from './ingest.js';
 import type { LiveLatencyBenchResult, LatencySummary } from './live-latency.js';
-import { SAME_ENTRY, type BenchRow } from './logger.js';
+import { CALLER_OFF, CALLER_ON, PINO_CALLER, RAW_PINO, type BenchRow } from './logger.js';
 import type { Figure } from './report.js';
 import type { RetentionBenchResult } from './retention.js';
 import type { SearchBenchResult } from './search.js';
@@ -17,17 +17,7 @@ function named<T extends { name: string }>(rows: T[], name: (n: string) => boole
 }
 
 export function loggerFigures(rows: BenchRow[]): Figure[] {
-  const raw = named(rows, (n) => n === 'raw pino', 'raw pino row');
-  const sameEntry = named(rows, (n) => n === SAME_ENTRY, 'same-entry row');
-  const againstSameEntry = rows
-    .filter((row) => /^PlatformLogger, caller location (on|off)$/.test(row.name))
-    .map((row) => ({
-      benchmark: 'logger',
-      measure: `${row.name} (CPU time)`,
-      value: row.opsPerSecond,
-      unit: 'ops/s',
-      baseline: { name: `${SAME_ENTRY}, same sink`, value: sameEntry.opsPerSecond },
-    }));
+  const raw = named(rows, (n) => n === RAW_PINO, 'raw pino row');
   const againstRaw = rows
     .filter((row) => row !== raw)
     .map((row) => ({
@@ -36,13 +26,21 @@ export function loggerFigures(rows: BenchRow[]): Figure[] {
       value: row.opsPerSecond,
       unit: 'ops/s',
       baseline: { name: 'raw pino, same sink', value: raw.opsPerSecond },
-      goal: /caller location on/.test(row.name)
-        ? { on: 'ratio', atLeast: 0.4 }
-        : /caller location off/.test(row.name)
-          ? { on: 'ratio', atLeast: 0.8 }
-          : undefined,
+      goal: row.name === CALLER_ON ? { on: 'ratio' as const, atLeast: 0.45 } : row.name === CALLER_OFF ? { on: 'ratio' as const, atLeast: 0.9 } : undefined,
     }));
-  return [...againstRaw, ...againstSameEntry];
+  const pinoCaller = rows.find((row) => row.name === PINO_CALLER);
+  const callerOn = named(rows, (n) => n === CALLER_ON, 'caller-on row');
+  const againstPinoCaller = pinoCaller
+    ? [{
+        benchmark: 'logger',
+        measure: `${CALLER_ON} (CPU time)`,
+        value: callerOn.opsPerSecond,
+        unit: 'ops/s',
+        baseline: { name: `${PINO_CALLER}, same sink`, value: pinoCaller.opsPerSecond },
+        goal: { on: 'ratio' as const, atLeast: 3 },
+      }]
+    : [];
+  return [...againstRaw, ...againstPinoCaller];
 }
 
 export function ingestFigures(result: IngestBenchResult): Figure[] {

@@ -1,4 +1,4 @@
-import { positiveIntSetting, resolveEnvironment } from '../src/config.js';
+import { environmentSetting, positiveIntSetting } from '../src/config.js';
 import type { Environment } from '../src/types.js';
 import { DEFAULT_EXPORT_LIMITS, type ExportLimits } from './budget.js';
 
@@ -28,7 +28,7 @@ const MIN_SECRET_LENGTH = 32;
 
 /** The server's settings from the environment; a malformed value is an error naming it. */
 export function loadServerSettings(env: NodeJS.ProcessEnv = process.env): ServerSettings {
-  const environment = resolveEnvironment(env.APP_ENV ?? env.NODE_ENV);
+  const environment = environmentSetting(env);
   return {
     environment,
     port: positiveIntSetting('PORT', env.PORT, 65_535) ?? 4000,

@@ -5,12 +5,10 @@ export interface CallerLocation {
   readonly file: string | null;
   readonly line: number | null;
   readonly function: string | null;
-  /** The three fields as partial JSON for a log line, e.g. `,"file":"src/a.ts","line":3,"function":null`. */
-  readonly json: string;
 }
 
 function callerLocationOf(file: string | null, line: number | null, fn: string | null): CallerLocation {
-  return { file, line, function: fn, json: `,"file":${JSON.stringify(file)},"line":${JSON.stringify(line)},"function":${JSON.stringify(fn)}` };
+  return { file, line, function: fn };
 }
 
 const NO_LOCATION = callerLocationOf(null, null, null);

@@ -1,4 +1,4 @@
-import { ENVIRONMENTS, isLogLevel, type Environment, type LogLevel } from './types.js';
+import { ENVIRONMENTS, PINO_LEVELS, isLevelName, type Environment, type LevelName, type LogLevel } from './types.js';
 
 export type ConsoleMode = 'pretty' | 'json' | 'off';
 
@@ -20,7 +20,7 @@ export type RetentionDays = Record<LogLevel, number>;
 
 export interface LoggingConfig {
   environment: Environment;
-  minLevel: LogLevel;
+  minLevel: LevelName;
   console: ConsoleMode;
   retentionDays: RetentionDays;
   /** Entries older than this are dropped whatever their level. */
@@ -47,11 +47,39 @@ const PER_ENVIRONMENT: Record<Environment, Pick<LoggingConfig, 'minLevel' | 'con
   production: { minLevel: 'info', console: 'off' },
 };
 
-export function resolveEnvironment(value: string | undefined): Environment {
+function environmentName(value: string | undefined): Environment | undefined {
   const normalized = value?.trim().toLowerCase();
   if (normalized === 'prod') return 'production';
   if (normalized === 'dev') return 'development';
-  return (ENVIRONMENTS as readonly string[]).includes(normalized ?? '') ? (normalized as Environment) : 'development';
+  return (ENVIRONMENTS as readonly string[]).includes(normalized ?? '') ? (normalized as Environment) : undefined;
+}
+
+/** An environment name (or prod, dev); anything else is development. */
+export function resolveEnvironment(value: string | undefined): Environment {
+  return environmentName(value) ?? 'development';
+}
+
+/**
+ * The environment: APP_ENV, where a value that names no environment is an error; else
+ * NODE_ENV, which other tools set too, read as resolveEnvironment does; else development.
+ */
+export function environmentSetting(env: NodeJS.ProcessEnv): Environment {
+  if (!env.APP_ENV) return resolveEnvironment(env.NODE_ENV);
+  const environment = environmentName(env.APP_ENV);
+  if (environment === undefined) throw new Error(`APP_ENV must be one of ${ENVIRONMENTS.join(', ')} (or dev, prod), got "${env.APP_ENV}"`);
+  return environment;
+}
+
+const MAX_TEXT_SETTING = 200;
+
+/** A free-text setting (a version, a region): trimmed; undefined when empty; an error when it holds control characters or is too long. */
+export function textSetting(name: string, value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  if (!trimmed) return undefined;
+  if (trimmed.length > MAX_TEXT_SETTING || /[\x00-\x1f\x7f]/.test(trimmed)) {
+    throw new Error(`${name} must be printable text of at most ${MAX_TEXT_SETTING} characters, got ${JSON.stringify(value)}`);
+  }
+  return trimmed;
 }
 
 /** A whole-number setting from 1 to `max`; undefined when unset or empty, an error naming it when malformed. */
@@ -62,25 +90,27 @@ export function positiveIntSetting(name: string, value: string | undefined, max 
   return n;
 }
 
-function level(name: string, value: string | undefined): LogLevel | undefined {
-  if (value === undefined || value === '') return undefined;
-  const normalized = value.trim().toLowerCase();
-  if (!isLogLevel(normalized)) throw new Error(`${name} must be one of debug, info, warn, error, got "${value}"`);
+/** A level name, any case; an error naming the setting and the names it takes otherwise. */
+export function parseLevel(name: string, value: unknown): LevelName {
+  const normalized = typeof value === 'string' ? value.trim().toLowerCase() : value;
+  if (!isLevelName(normalized)) throw new Error(`${name} must be one of ${PINO_LEVELS.join(', ')} or silent, got ${JSON.stringify(value)}`);
   return normalized;
 }
 
-function consoleMode(value: string | undefined): ConsoleMode | undefined {
-  if (value === undefined || value === '') return undefined;
+function consoleMode(raw: string | undefined): ConsoleMode | undefined {
+  const value = raw?.trim().toLowerCase();
+  if (!value) return undefined;
   if (value === 'pretty' || value === 'json' || value === 'off') return value;
-  throw new Error(`LOG_CONSOLE must be pretty, json or off, got "${value}"`);
+  throw new Error(`LOG_CONSOLE must be pretty, json or off, got "${raw}"`);
 }
 
-function callerLocationMode(value: string | undefined): CallerLocationMode | undefined {
-  if (value === undefined || value === '') return undefined;
+function callerLocationMode(raw: string | undefined): CallerLocationMode | undefined {
+  const value = raw?.trim().toLowerCase();
+  if (!value) return undefined;
   if (value === 'all' || value === 'true') return 'all';
   if (value === 'off' || value === 'false') return 'off';
   if (value === 'errors') return 'errors';
-  throw new Error(`LOG_CALLER_LOCATION must be all, errors or off, got "${value}"`);
+  throw new Error(`LOG_CALLER_LOCATION must be all, errors or off, got "${raw}"`);
 }
 
 export type LoggingConfigOverrides = Partial<Omit<LoggingConfig, 'buffer' | 'retentionDays'>> & {
@@ -90,32 +120,38 @@ export type LoggingConfigOverrides = Partial<Omit<LoggingConfig, 'buffer' | 'ret
 
 /**
  * The logging configuration for an environment: the environment's defaults, then the
- * environment variables, then explicit overrides. Debug entries are never kept in production.
+ * environment variables, then explicit overrides. Trace and debug entries are never kept in
+ * production.
  */
 export function loadConfig(overrides: LoggingConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): LoggingConfig {
-  const environment = overrides.environment ?? resolveEnvironment(env.APP_ENV ?? env.NODE_ENV);
+  // Every variable is read, overridden or not, so that a malformed one is always an error.
+  const environment = pick(overrides.environment, environmentSetting(env), 'development');
   const defaults = PER_ENVIRONMENT[environment];
-  let minLevel = overrides.minLevel ?? level('LOG_LEVEL', env.LOG_LEVEL) ?? defaults.minLevel;
-  if (environment === 'production' && minLevel === 'debug') minLevel = 'info';
+  let minLevel = pick(overrides.minLevel, env.LOG_LEVEL ? parseLevel('LOG_LEVEL', env.LOG_LEVEL) : undefined, defaults.minLevel);
+  if (environment === 'production' && (minLevel === 'debug' || minLevel === 'trace')) minLevel = 'info';
+  const days = (level: LogLevel) => {
+    const name = `LOG_RETENTION_${level.toUpperCase()}_DAYS`;
+    return pick(overrides.retentionDays?.[level], positiveIntSetting(name, env[name]), DEFAULT_RETENTION_DAYS[level]);
+  };
 
   return {
     environment,
     minLevel,
-    console: overrides.console ?? consoleMode(env.LOG_CONSOLE) ?? defaults.console,
-    retentionDays: {
-      error: overrides.retentionDays?.error ?? positiveIntSetting('LOG_RETENTION_ERROR_DAYS', env.LOG_RETENTION_ERROR_DAYS) ?? DEFAULT_RETENTION_DAYS.error,
-      warn: overrides.retentionDays?.warn ?? positiveIntSetting('LOG_RETENTION_WARN_DAYS', env.LOG_RETENTION_WARN_DAYS) ?? DEFAULT_RETENTION_DAYS.warn,
-      info: overrides.retentionDays?.info ?? positiveIntSetting('LOG_RETENTION_INFO_DAYS', env.LOG_RETENTION_INFO_DAYS) ?? DEFAULT_RETENTION_DAYS.info,
-      debug: overrides.retentionDays?.debug ?? positiveIntSetting('LOG_RETENTION_DEBUG_DAYS', env.LOG_RETENTION_DEBUG_DAYS) ?? DEFAULT_RETENTION_DAYS.debug,
-    },
-    maxRetentionDays: overrides.maxRetentionDays ?? positiveIntSetting('LOG_MAX_RETENTION_DAYS', env.LOG_MAX_RETENTION_DAYS) ?? 90,
+    console: pick(overrides.console, consoleMode(env.LOG_CONSOLE), defaults.console),
+    retentionDays: { error: days('error'), warn: days('warn'), info: days('info'), debug: days('debug') },
+    maxRetentionDays: pick(overrides.maxRetentionDays, positiveIntSetting('LOG_MAX_RETENTION_DAYS', env.LOG_MAX_RETENTION_DAYS), 90),
     buffer: {
-      batchSize: overrides.buffer?.batchSize ?? positiveIntSetting('LOG_BATCH_SIZE', env.LOG_BATCH_SIZE) ?? DEFAULT_BUFFER.batchSize,
-      flushIntervalMs: overrides.buffer?.flushIntervalMs ?? positiveIntSetting('LOG_FLUSH_INTERVAL_MS', env.LOG_FLUSH_INTERVAL_MS) ?? DEFAULT_BUFFER.flushIntervalMs,
+      batchSize: pick(overrides.buffer?.batchSize, positiveIntSetting('LOG_BATCH_SIZE', env.LOG_BATCH_SIZE), DEFAULT_BUFFER.batchSize),
+      flushIntervalMs: pick(overrides.buffer?.flushIntervalMs, positiveIntSetting('LOG_FLUSH_INTERVAL_MS', env.LOG_FLUSH_INTERVAL_MS), DEFAULT_BUFFER.flushIntervalMs),
       flushImmediatelyAt: overrides.buffer?.flushImmediatelyAt ?? DEFAULT_BUFFER.flushImmediatelyAt,
-      maxBufferedEntries: overrides.buffer?.maxBufferedEntries ?? positiveIntSetting('LOG_MAX_BUFFERED', env.LOG_MAX_BUFFERED) ?? DEFAULT_BUFFER.maxBufferedEntries,
+      maxBufferedEntries: pick(overrides.buffer?.maxBufferedEntries, positiveIntSetting('LOG_MAX_BUFFERED', env.LOG_MAX_BUFFERED), DEFAULT_BUFFER.maxBufferedEntries),
     },
-    maxStringLength: overrides.maxStringLength ?? positiveIntSetting('LOG_MAX_STRING_LENGTH', env.LOG_MAX_STRING_LENGTH) ?? 32_768,
-    callerLocation: overrides.callerLocation ?? callerLocationMode(env.LOG_CALLER_LOCATION) ?? 'all',
+    maxStringLength: pick(overrides.maxStringLength, positiveIntSetting('LOG_MAX_STRING_LENGTH', env.LOG_MAX_STRING_LENGTH), 32_768),
+    callerLocation: pick(overrides.callerLocation, callerLocationMode(env.LOG_CALLER_LOCATION), 'all'),
   };
+}
+
+/** The override, else the variable's value, else the default. */
+function pick<T>(override: T | undefined, fromEnv: T | undefined, fallback: T): T {
+  return override ?? fromEnv ?? fallback;
 }

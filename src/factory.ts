@@ -1,14 +1,13 @@
 import { Writable } from 'node:stream';
-import pino, { type DestinationStream, type StreamEntry, type TransportTargetOptions } from 'pino';
-import { loadConfig, type BufferRules, type CallerLocationMode, type LoggingConfig, type LoggingConfigOverrides } from './config.js';
+import pino, { type DestinationStream, type Level, type LoggerOptions, type StreamEntry, type TransportMultiOptions, type TransportSingleOptions, type TransportTargetOptions } from 'pino';
+import { loadConfig, textSetting, type BufferRules, type CallerLocationMode, type LoggingConfig, type LoggingConfigOverrides } from './config.js';
 import { offerDefaultLogger } from './context.js';
 import { flushOnExit } from './flush-on-exit.js';
-import { LEVEL_VALUES, PlatformLogger, type LoggerCore } from './logger.js';
+import { LEVEL_VALUES, PlatformLogger, pinoMixin, type LoggerCore } from './logger.js';
 import { LogOutputs, type SyncStream, type WorkerStream } from './outputs.js';
-import { createKeyRules, type RedactOptions } from './redact.js';
+import { createKeyRules, redactKeysFromEnv, type RedactOptions } from './redact.js';
 import { createDataSanitizer } from './safe-data.js';
-import { timestampField } from './timestamp.js';
-import { platformTransportTargets, transportModulePath, type PlatformTransportOptions } from './transport-targets.js';
+import { checkPostgresOptions, checkRedisOptions, platformTransportTargets, transportModulePath, type EntryOptions, type PlatformTransportOptions } from './transport-targets.js';
 import type { Environment, LogContext } from './types.js';
 
 export interface CreateLoggerOptions extends LogContext {
@@ -41,35 +40,56 @@ export interface CreateLoggerOptions extends LogContext {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The platform transports configured by the environment, when options do not say. */
-function transportsFromEnv(env: NodeJS.ProcessEnv): PlatformTransportOptions {
+interface StoreSettings {
+  transports: PlatformTransportOptions;
+  /** Where each store's connection string came from, for errors. */
+  postgresUrl: string;
+  redisUrl: string;
+}
+
+/** The platform stores of the options, else of env DATABASE_URL and REDIS_URL (each when set). */
+function storeSettings(options: CreateLoggerOptions, env: NodeJS.ProcessEnv): StoreSettings {
+  if (options.transports !== undefined && options.transports !== false) {
+    return { transports: options.transports, postgresUrl: 'transports.postgres.connectionString', redisUrl: 'transports.redis.url' };
+  }
   return {
-    postgres: env.DATABASE_URL ? { connectionString: env.DATABASE_URL } : undefined,
-    redis: env.REDIS_URL ? { url: env.REDIS_URL } : undefined,
+    transports: {
+      postgres: env.DATABASE_URL ? { connectionString: env.DATABASE_URL } : undefined,
+      redis: env.REDIS_URL ? { url: env.REDIS_URL } : undefined,
+    },
+    postgresUrl: 'DATABASE_URL',
+    redisUrl: 'REDIS_URL',
   };
 }
 
-/** Transport targets for the stores, with the configuration's buffer rules unless a store overrides them. */
-function storeTargets(transports: PlatformTransportOptions, config: LoggingConfig): TransportTargetOptions[] {
+/**
+ * The worker of the platform stores, with the configuration's buffer rules unless a store
+ * overrides them. Options the stores could not work with are errors here, naming the
+ * variable or option, rather than a store that stays silent in its worker.
+ */
+function storesWorker(settings: StoreSettings, config: LoggingConfig, entry: EntryOptions): WorkerStream | null {
+  const { postgres, redis } = settings.transports;
+  if (postgres) checkPostgresOptions(postgres, { url: settings.postgresUrl, options: 'transports.postgres.' });
+  if (redis) checkRedisOptions(redis, { url: settings.redisUrl, options: 'transports.redis.' });
   const buffer: BufferRules = config.buffer;
-  return platformTransportTargets({
-    level: transports.level ?? config.minLevel,
-    postgres: transports.postgres && { ...buffer, ...transports.postgres },
-    redis: transports.redis && { ...buffer, ...transports.redis },
+  const [target] = platformTransportTargets({
+    ...entry,
+    postgres: postgres && { ...buffer, ...postgres },
+    redis: redis && { ...buffer, ...redis },
   });
+  return target === undefined ? null : worker({ target: target.target, options: target.options });
 }
 
-function prettyTarget(config: LoggingConfig): TransportTargetOptions {
-  return {
-    target: transportModulePath('pretty-console'),
-    level: config.minLevel,
-    options: { colorize: Boolean(process.stdout.isTTY) },
-  };
+/** A pino worker-thread transport whose failure is reported, never thrown at the service. */
+function worker(options: TransportSingleOptions | TransportMultiOptions): WorkerStream {
+  const stream = pino.transport(options);
+  stream.on('error', (err: Error) => process.emitWarning(`platform-logging transport failed: ${err.message}`));
+  return stream as unknown as WorkerStream;
 }
 
 /** The lowest level value whose entries carry the caller's location. */
 function callerLocationFrom(mode: boolean | CallerLocationMode): number {
-  if (mode === true || mode === 'all') return LEVEL_VALUES.debug;
+  if (mode === true || mode === 'all') return LEVEL_VALUES.trace;
   if (mode === 'errors') return LEVEL_VALUES.warn;
   return Infinity;
 }
@@ -87,61 +107,70 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
   if (typeof options?.service !== 'string' || options.service.trim() === '') throw new Error('createLogger: options.service must name the service');
   const env = options.env ?? process.env;
   const config = loadConfig({ ...options.config, ...(options.environment ? { environment: options.environment } : {}) }, env);
+  const version = options.version ?? textSetting('APP_VERSION', env.APP_VERSION) ?? env.npm_package_version ?? null;
+  const region = options.region ?? textSetting('APP_REGION', env.APP_REGION) ?? null;
+  // the same rules in the worker, for lines written through logger.pino
+  const redact: RedactOptions = { ...options.redact, keys: [...redactKeysFromEnv(env), ...(options.redact?.keys ?? [])] };
 
-  const targets: TransportTargetOptions[] = [];
-  const transports = options.transports ?? transportsFromEnv(env);
-  if (transports !== false) targets.push(...storeTargets(transports, config));
-  for (const target of options.targets ?? []) targets.push({ level: config.minLevel, ...target });
-  if (config.console === 'pretty') targets.push(prettyTarget(config));
-
-  const streams: StreamEntry[] = [];
+  // Each worker on its own: a store that fails never touches the console or another target.
   const workers: WorkerStream[] = [];
+  const streams: StreamEntry[] = [];
   const syncStreams: SyncStream[] = [];
-  if (targets.length > 0) {
-    const worker = pino.transport({ targets });
-    // A failing transport must not take the service down: report it as a process warning.
-    worker.on('error', (err: Error) => process.emitWarning(`platform-logging transport failed: ${err.message}`));
-    workers.push(worker as unknown as WorkerStream);
-    streams.push({ level: config.minLevel, stream: worker });
-    flushOnExit();
+  const addWorker = (stream: WorkerStream | null, level: Level = 'trace') => {
+    if (stream === null) return;
+    workers.push(stream);
+    streams.push({ level, stream: stream as unknown as DestinationStream });
+  };
+  if (options.transports !== false) {
+    const settings = storeSettings(options, env);
+    addWorker(storesWorker(settings, config, { service: options.service, environment: config.environment, redact }), settings.transports.level);
   }
+  const extraTargets = options.targets ?? [];
+  if (extraTargets.length > 0) addWorker(worker({ targets: extraTargets.map((target) => ({ level: 'trace', ...target })) }));
+  if (config.console === 'pretty') {
+    addWorker(worker({ target: transportModulePath('pretty-console'), options: { colorize: Boolean(process.stdout.isTTY) } }));
+  }
+  if (workers.length > 0) flushOnExit();
   if (config.console === 'json') {
     const stdout = pino.destination({ dest: 1, sync: true });
     syncStreams.push(stdout);
-    streams.push({ level: config.minLevel, stream: stdout });
+    streams.push({ level: 'trace', stream: stdout });
   }
-  if (options.destination) streams.push({ level: config.minLevel, stream: options.destination });
+  if (options.destination) streams.push({ level: 'trace', stream: options.destination });
 
-  // Only PlatformLogger writes through this pino, and it sets the entry's fields before each write.
-  const entryFields = { json: timestampField(Date.now()) };
-  const root = pino(
+  const outputs = new LogOutputs(workers, syncStreams);
+  // pino warns when the worker of `targets` with levels is written to directly
+  const destination = streams.length === 0 ? discard() : streams.length === 1 && extraTargets.length === 0 ? streams[0].stream : pino.multistream(streams);
+  // The timestamp goes beside the id it is the time of, in the merge object or the mixin.
+  const lineOptions: LoggerOptions = { level: config.minLevel, base: null, messageKey: 'message', timestamp: false, formatters: { level: (label) => ({ level: label }) } };
+  const root = pino(lineOptions, destination);
+  const publicPino = pino(
     {
-      level: config.minLevel,
-      base: null,
-      messageKey: 'message',
-      timestamp: () => entryFields.json,
-      formatters: { level: (label) => ({ level: label }) },
+      ...lineOptions,
+      mixin: pinoMixin,
+      // like PlatformLogger, logger.pino drops what is logged after close()
+      hooks: {
+        logMethod(args, method) {
+          if (!outputs.closed) method.apply(this, args);
+        },
+      },
     },
-    // A worker always sits behind pino.multistream: the workers filter by level names
-    // (formatters.level writes labels), which pino would otherwise warn about.
-    streams.length === 0 ? discard() : streams.length === 1 && workers.length === 0 ? streams[0].stream : pino.multistream(streams),
+    destination,
   );
 
-  const redactKeys = env.LOG_REDACT_KEYS?.split(',').map((key) => key.trim()).filter(Boolean) ?? [];
   const core: LoggerCore = {
     pino: root,
-    entryFields,
-    minLevel: config.minLevel,
+    publicPino,
     callerLocationFrom: callerLocationFrom(options.callerLocation ?? config.callerLocation),
     maxStringLength: config.maxStringLength,
-    sanitize: createDataSanitizer(createKeyRules({ ...options.redact, keys: [...redactKeys, ...(options.redact?.keys ?? [])] }), {
+    sanitize: createDataSanitizer(createKeyRules(redact), {
       maxStringLength: config.maxStringLength,
     }),
     service: options.service,
     environment: config.environment,
-    version: options.version ?? env.APP_VERSION ?? env.npm_package_version ?? null,
-    region: options.region ?? env.APP_REGION ?? null,
-    outputs: new LogOutputs(workers, syncStreams),
+    version,
+    region,
+    outputs,
   };
   const context: LogContext = { ...options };
   const logger = new PlatformLogger(core, context);

@@ -24,6 +24,11 @@ export interface KeyRule {
   redact: boolean;
 }
 
+/** The extra secret keys of env LOG_REDACT_KEYS (comma-separated). */
+export function redactKeysFromEnv(env: NodeJS.ProcessEnv): string[] {
+  return env.LOG_REDACT_KEYS?.split(',').map((key) => key.trim()).filter(Boolean) ?? [];
+}
+
 export function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[-_.\s]/g, '');
 }

@@ -12,7 +12,3 @@ export function isoTimestamp(ms: number): string {
   return cachedPrefix + (millis < 10 ? '00' : millis < 100 ? '0' : '') + millis + 'Z';
 }
 
-/** The entry's timestamp as the partial JSON pino's timestamp option returns. */
-export function timestampField(ms: number): string {
-  return `,"timestamp":"${isoTimestamp(ms)}"`;
-}

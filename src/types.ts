@@ -1,5 +1,12 @@
+/** The levels an entry is stored with. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** pino's levels, which loggers take: trace is stored as debug, fatal as error. */
+export const PINO_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type PinoLevel = (typeof PINO_LEVELS)[number];
+/** A logger's lowest level: one of pino's, or `silent` for nothing at all. */
+export type LevelName = PinoLevel | 'silent';
 
 export const SERVICE_NAMES = [
   'orchestrator',
@@ -35,8 +42,9 @@ export interface LogContext {
 }
 
 /**
- * One log entry as it travels on the wire (one JSON line) and as the API returns it.
- * Every key is always present; a field with no value is null.
+ * One log entry as the stores keep it and the API and the stream return it: every key is
+ * present, a field with no value is null. On the wire (one JSON line from the logger to the
+ * worker) the fields without a value are left out.
  */
 export interface LogEntry {
   /** UUIDv7 made in the logger; the same id reaches PostgreSQL and Redis. */
@@ -112,4 +120,8 @@ export interface StoredLogEntry extends LogEntry {
 
 export function isLogLevel(value: unknown): value is LogLevel {
   return typeof value === 'string' && (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+export function isLevelName(value: unknown): value is LevelName {
+  return value === 'silent' || (typeof value === 'string' && (PINO_LEVELS as readonly string[]).includes(value));
 }

@@ -78,7 +78,7 @@ describe('OpenTelemetry', () => {
     context.disable();
   });
 
-  it('takes traceId and spanId from the active span when the entry has none', async () => {
+  it("takes traceId and spanId from the active span, over any the logger has (a traceparent's included)", async () => {
     const { logger, entries } = captureLogger();
     const span = trace.wrapSpanContext({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: TraceFlags.SAMPLED });
     await context.with(trace.setSpan(context.active(), span), async () => {
@@ -91,9 +91,23 @@ describe('OpenTelemetry', () => {
     const [inSpan, errorInSpan, own, none] = entries();
     expect(inSpan).toMatchObject({ traceId: TRACE_ID, spanId: SPAN_ID });
     expect(errorInSpan).toMatchObject({ traceId: TRACE_ID, spanId: SPAN_ID, errorType: 'Error' });
-    expect(own).toMatchObject({ traceId: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', spanId: 'bbbbbbbbbbbbbbbb' });
+    expect(own).toMatchObject({ traceId: TRACE_ID, spanId: SPAN_ID });
     expect(none).toMatchObject({ traceId: null, spanId: null });
     expect(Object.keys(inSpan)).toHaveLength(24);
+  });
+
+  it("gives a request's entries the active span's ids, never the caller's span id from traceparent", async () => {
+    const { logger, wire, entries } = captureLogger();
+    const callerSpan = 'aaaaaaaaaaaaaaaa';
+    const request = createRequestLogger(new Request('http://localhost/', { headers: { traceparent: `00-${TRACE_ID}-${callerSpan}-01` } }), logger);
+    const span = trace.wrapSpanContext({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: TraceFlags.SAMPLED });
+    context.with(trace.setSpan(context.active(), span), () => request.info('in span'));
+    request.info('no span');
+    expect(entries()).toMatchObject([
+      { message: 'in span', traceId: TRACE_ID, spanId: SPAN_ID },
+      { message: 'no span', traceId: TRACE_ID, spanId: null },
+    ]);
+    for (const [i, line] of wire().entries()) expect(JSON.stringify(line).split('"traceId"').length - 1, String(i)).toBe(1);
   });
 
   it('ignores an invalid span context', () => {
@@ -121,7 +135,7 @@ const EXPECTED_CONTEXT = {
   impersonatorId: 'admin_1',
   requestId: 'req_1',
   traceId: TRACE_ID,
-  spanId: SPAN_ID,
+  spanId: null,
 };
 
 describe('request logger', () => {
@@ -147,10 +161,19 @@ describe('request logger', () => {
     expect(requestLogContext({ headers: { 'x-user-id': ['first', 'second'] } }).userId).toBe('first');
   });
 
-  it('makes a request id when there is none, and ignores unusable header values', () => {
-    const context = requestLogContext({ headers: { 'x-tenant-id': 'has space', 'x-user-id': 'u'.repeat(300), 'x-session-id': '  s_1  ' } });
+  it('reads header names in any case, whatever object carries the headers', () => {
+    const mixed = { 'X-Tenant-Id': 'tenant_1', 'X-REQUEST-ID': 'req_1', TraceParent: HEADERS.traceparent };
+    const expected = { tenantId: 'tenant_1', requestId: 'req_1', traceId: TRACE_ID };
+    expect(requestLogContext({ headers: mixed })).toMatchObject(expected);
+    expect(requestLogContext({ headers: new Map(Object.entries(mixed)) })).toMatchObject(expected);
+    expect(requestLogContext({ headers: new Headers(mixed) })).toMatchObject(expected);
+    expect(requestLogContext({ headers: { get: (name: string) => (name === 'x-tenant-id' ? 'tenant_1' : null) } })).toMatchObject({ tenantId: 'tenant_1' });
+  });
+
+  it('makes a request id when there is none, and keeps every header value, trimmed, cut past 256 characters', () => {
+    const context = requestLogContext({ headers: { 'x-tenant-id': 'has space', 'x-user-id': 'u'.repeat(300), 'x-session-id': '  s_1  ', 'x-impersonator-id': '   ' } });
     expect(context.requestId).toMatch(UUID_V7);
-    expect(context).toMatchObject({ tenantId: null, userId: null, sessionId: 's_1', traceId: null, spanId: null });
+    expect(context).toMatchObject({ tenantId: 'has space', userId: `${'u'.repeat(256)}…[truncated 44 chars]`, sessionId: 's_1', impersonatorId: null, traceId: null, spanId: null });
   });
 
   it('accepts only valid W3C traceparent values', () => {

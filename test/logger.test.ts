@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/factory.js';
 import { uuidv7 } from '../src/id.js';
 import { LOG_ENTRY_FIELDS, LOG_LEVELS, PLATFORM_TENANT_ID } from '../src/types.js';
-import { captureLogger, lineHere } from './support/log-lines.js';
+import { captureLogger, lineHere, storedEntry } from './support/log-lines.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISO_MS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -16,8 +16,8 @@ function idTime(id: string): number {
 }
 
 describe('wire format', () => {
-  it('writes every LogEntry field exactly once at every level, and nothing else', () => {
-    const { logger, lines, entries } = captureLogger();
+  it('writes each field an entry has once and leaves out the absent ones; stored, every LogEntry field is there', () => {
+    const { logger, lines, wire, entries } = captureLogger();
     const before = Date.now();
     logger.debug('d', { n: 1 });
     logger.info('i');
@@ -28,15 +28,60 @@ describe('wire format', () => {
     expect(entries().map((entry) => entry.level)).toEqual([...LOG_LEVELS]);
     for (const [i, line] of lines.entries()) {
       expect(line.endsWith('\n')).toBe(true);
+      const written = wire()[i];
+      for (const key of Object.keys(written)) {
+        expect(LOG_ENTRY_FIELDS, key).toContain(key);
+        expect(written[key], key).not.toBeNull();
+        expect(line.split(`"${key}":`).length - 1, key).toBe(1);
+      }
       const entry = entries()[i];
       expect(Object.keys(entry).sort()).toEqual([...LOG_ENTRY_FIELDS].sort());
-      for (const field of LOG_ENTRY_FIELDS) expect(line.split(`"${field}":`).length - 1, field).toBe(1);
       expect(entry.id).toMatch(UUID_V7);
       expect(entry.timestamp).toMatch(ISO_MS_UTC);
       expect(Date.parse(entry.timestamp)).toBeGreaterThanOrEqual(before);
       expect(Date.parse(entry.timestamp)).toBeLessThanOrEqual(after);
       expect(idTime(entry.id)).toBe(Date.parse(entry.timestamp));
     }
+    expect(Object.keys(wire()[1]).sort()).toEqual(['environment', 'file', 'id', 'level', 'line', 'message', 'service', 'tenantId', 'timestamp']);
+  });
+
+  it('gives two whole entries when reading the message or the data logs (re-entrant calls)', () => {
+    const { logger, entries } = captureLogger();
+    const message = {
+      toString() {
+        logger.warn('inner', { side: 'inner' });
+        return 'outer';
+      },
+    };
+    const data = {
+      side: 'outer',
+      toJSON() {
+        logger.info('from toJSON', { side: 'toJSON' });
+        return { side: 'outer' };
+      },
+    };
+    logger.error(message as unknown as string, new Error('outer failure'), data);
+    const byMessage = new Map(entries().map((entry) => [entry.message, entry]));
+    expect(byMessage.size).toBe(3);
+    expect(byMessage.get('inner')).toMatchObject({ level: 'warn', data: { side: 'inner' }, errorType: null });
+    expect(byMessage.get('from toJSON')).toMatchObject({ level: 'info', data: { side: 'toJSON' }, errorType: null });
+    expect(byMessage.get('outer')).toMatchObject({ level: 'error', data: { side: 'outer' }, errorType: 'Error' });
+    expect(new Set(entries().map((entry) => entry.id)).size).toBe(3);
+  });
+
+  it("leaves pino's time metadata to the time, not the entry", () => {
+    const seen: unknown[] = [];
+    const destination = {
+      [Symbol.for('pino.metadata')]: true,
+      lastTime: undefined as unknown,
+      write(_line: string) {
+        seen.push(this.lastTime);
+      },
+    };
+    const logger = createLogger({ service: 'admin', transports: false, env: {}, config: { console: 'off' }, destination });
+    logger.info('x', { secretish: 'data' });
+    expect(seen).toHaveLength(1);
+    expect(String(seen[0])).not.toContain('data');
   });
 
   it('writes null for every field without a value and the platform tenant when there is no tenant', () => {
@@ -234,6 +279,81 @@ describe('levels', () => {
   });
 });
 
+describe("pino's levels and calls", () => {
+  it('has trace and fatal, written with their names and stored as debug and error', () => {
+    const { logger, wire, entries } = captureLogger({ config: { minLevel: 'trace' } });
+    logger.trace('t', { n: 1 });
+    logger.fatal('f', new Error('down'));
+    expect(wire().map((line) => line.level)).toEqual(['trace', 'fatal']);
+    expect(entries()).toMatchObject([
+      { level: 'debug', message: 't', data: { n: 1 } },
+      { level: 'error', message: 'f', errorType: 'Error' },
+    ]);
+  });
+
+  it("takes pino's level names in LOG_LEVEL, any case, and names the allowed ones otherwise", () => {
+    const messages = (LOG_LEVEL: string) => {
+      const { logger, entries } = captureLogger({ env: { LOG_LEVEL } });
+      logger.trace('trace');
+      logger.debug('debug');
+      logger.error('error');
+      logger.fatal('fatal');
+      return entries().map((entry) => entry.message);
+    };
+    expect(messages('trace')).toEqual(['trace', 'debug', 'error', 'fatal']);
+    expect(messages('FATAL')).toEqual(['fatal']);
+    expect(messages('silent')).toEqual([]);
+    expect(() => captureLogger({ env: { LOG_LEVEL: 'verbose' } })).toThrow('LOG_LEVEL must be one of trace, debug, info, warn, error, fatal or silent, got "verbose"');
+  });
+
+  it('reads and sets the level at runtime, for every logger of the tree, children made before included', () => {
+    const { logger, entries } = captureLogger();
+    const child = logger.child({ userId: 'u_1' });
+    expect(logger.level).toBe('debug');
+    logger.level = 'warn';
+    expect(child.level).toBe('warn');
+    expect(child.isLevelEnabled('info')).toBe(false);
+    child.info('dropped');
+    child.warn('kept');
+    child.level = 'trace';
+    logger.trace('traced');
+    expect(entries().map((entry) => entry.message)).toEqual(['kept', 'traced']);
+    expect(() => {
+      logger.level = 'loud' as 'info';
+    }).toThrow('level must be one of trace, debug, info, warn, error, fatal or silent, got "loud"');
+  });
+
+  it('keeps the keys of child() beyond the context in the data of every entry, redacted, under the call data', () => {
+    const { logger, entries } = captureLogger();
+    const billing = logger.child({ tenantId: 't_1', component: 'billing', apiKey: 'sk_live', attempt: 1 });
+    billing.info('charged', { attempt: 2 });
+    billing.child({ step: 'refund' }).warn('refunded');
+    billing.info('no data');
+    expect(entries()).toMatchObject([
+      { tenantId: 't_1', message: 'charged', data: { component: 'billing', apiKey: '[REDACTED]', attempt: 2 } },
+      { tenantId: 't_1', message: 'refunded', data: { component: 'billing', apiKey: '[REDACTED]', attempt: 1, step: 'refund' } },
+      { tenantId: 't_1', message: 'no data', data: { component: 'billing', apiKey: '[REDACTED]', attempt: 1 } },
+    ]);
+  });
+
+  it("understands pino's order: the object first, then the message; an error first; an err key", () => {
+    const { logger, entries } = captureLogger();
+    logger.info({ orderId: 'o_1' }, 'order placed');
+    logger.warn({ orderId: 'o_2' });
+    const err = new TypeError('card declined');
+    logger.error(err, 'payment failed');
+    logger.error({ err, orderId: 'o_3' }, 'payment failed again');
+    logger.fatal(err);
+    expect(entries()).toMatchObject([
+      { level: 'info', message: 'order placed', data: { orderId: 'o_1' }, errorType: null },
+      { level: 'warn', message: '', data: { orderId: 'o_2' } },
+      { level: 'error', message: 'payment failed', errorType: 'TypeError', data: null },
+      { level: 'error', message: 'payment failed again', errorType: 'TypeError', data: { orderId: 'o_3' } },
+      { level: 'error', message: 'card declined', errorType: 'TypeError' },
+    ]);
+  });
+});
+
 describe('never throws', () => {
   it('writes a line saying the entry could not be serialized when writing it failed', () => {
     const lines: string[] = [];
@@ -252,7 +372,7 @@ describe('never throws', () => {
     });
     expect(() => logger.info('first try', { a: 1 })).not.toThrow();
     expect(lines).toHaveLength(1);
-    const entry = JSON.parse(lines[0]);
+    const entry = storedEntry(lines[0]);
     expect(Object.keys(entry).sort()).toEqual([...LOG_ENTRY_FIELDS].sort());
     expect(entry.message).toBe('Log entry could not be serialized: first try');
     expect(entry.data).toEqual({ reason: 'disk on fire' });

@@ -16,17 +16,15 @@ const SERVICE = `
 import pino from 'pino';
 const [databaseUrl, redisUrl, streamKey, channel] = process.argv.slice(2);
 const transport = pino.transport({
-  targets: [
-    { target: 'platform-logging/transports/postgres', options: { connectionString: databaseUrl } },
-    { target: 'platform-logging/transports/redis-stream', options: { url: redisUrl, streamKey, channel } },
-  ],
+  target: 'platform-logging/transports/platform',
+  options: { service: 'admin', postgres: { connectionString: databaseUrl }, redis: { url: redisUrl, streamKey, channel } },
 });
-const logger = pino({ base: { tenantId: 'installed', service: 'admin' } }, transport);
+const logger = pino({ base: { tenantId: 'installed' } }, transport);
 for (let i = 0; i < 3; i++) logger.info({ i }, 'hello from an installed package ' + i);
 `;
 
 describe('the packed package', () => {
-  test('installs into another project, whose plain pino logs through its transports into both stores', { timeout: 180_000 }, async () => {
+  test('installs into another project, whose plain pino logs through its platform target into both stores, one id per entry', { timeout: 180_000 }, async () => {
     // dist/ was compiled by the global setup; the UI build is optional for this test
     execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', work], { cwd: PACKAGE_ROOT, stdio: 'ignore' });
     const tarball = readdirSync(work).find((name) => name.endsWith('.tgz'));
@@ -46,13 +44,13 @@ describe('the packed package', () => {
       timeout: 30_000,
     });
 
-    const { rows } = await stores.pool.query(`SELECT message FROM platform_logs WHERE tenant_id = 'installed' ORDER BY message`);
-    expect(rows.map((r) => r.message)).toEqual([0, 1, 2].map((i) => `hello from an installed package ${i}`));
+    const { rows } = await stores.pool.query(`SELECT id::text, message, service FROM platform_logs WHERE tenant_id = 'installed' ORDER BY message`);
+    expect(rows.map((r) => [r.message, r.service])).toEqual([0, 1, 2].map((i) => [`hello from an installed package ${i}`, 'admin']));
     const redis = createClient({ url: stores.redisUrl });
     await redis.connect();
     const messages = (await redis.xRange(streamKey, '-', '+')) ?? [];
     await redis.quit();
-    expect(messages.map((m) => JSON.parse(m.message.entry).message).sort()).toEqual(rows.map((r) => r.message));
+    expect(messages.map((m) => JSON.parse(m.message.entry).id).sort()).toEqual(rows.map((r) => r.id).sort());
 
     // what ships: a license, and source maps that carry their sources (src/ itself is not shipped)
     const installed = join(app, 'node_modules', 'platform-logging');

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import pg from 'pg';
 import pino from 'pino';
 import { describe, expect, test } from 'vitest';
@@ -81,13 +82,14 @@ describe('postgres transport', () => {
     expect(rows.filter((r) => r.id === entry.id)).toHaveLength(1);
   });
 
-  test('plain pino lines are stored sensibly', async () => {
-    const transport = pino.transport({ target: transportModulePath('postgres'), options: { connectionString: stores.databaseUrl } });
+  test('plain pino lines are stored sensibly: levels, the service and environment of the options or the line, the error once', async () => {
+    const transport = pino.transport({ target: transportModulePath('postgres'), options: { connectionString: stores.databaseUrl, service: 'storefront', environment: 'staging' } });
     const logger = pino(transport);
-    logger.info({ tenantId: 'plain', service: 'admin', orderId: 7 }, 'order placed');
+    logger.info({ tenantId: 'plain', orderId: 7 }, 'order placed');
     logger.debug({ tenantId: 'plain' }, 'not at default level');
-    logger.warn({ tenantId: 'plain' }, 'stock low');
-    logger.fatal({ tenantId: 'plain', err: Object.assign(new TypeError('boom'), { code: 'E_BOOM' }) }, 'crashed');
+    logger.warn({ tenantId: 'plain', service: 'admin' }, 'stock low');
+    const err = Object.assign(new TypeError('boom', { cause: new Error('disk full') }), { code: 'E_BOOM', statusCode: 502 });
+    logger.fatal({ tenantId: 'plain', err }, 'crashed');
     await closeTransport(transport);
 
     const rows = await rowsFor('plain');
@@ -96,13 +98,30 @@ describe('postgres transport', () => {
       ['warn', 'stock low'],
       ['error', 'crashed'],
     ]);
-    const [placed, , crashed] = rows;
-    expect(placed).toMatchObject({ service: 'admin', environment: 'unknown', data: { orderId: 7 } });
+    const [placed, low, crashed] = rows;
+    expect(placed).toMatchObject({ service: 'storefront', environment: 'staging', data: { orderId: 7, pid: process.pid, hostname: hostname() } });
+    expect(low.service).toBe('admin');
     expect(placed.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
     expect(Math.abs(placed.ts.getTime() - Date.now())).toBeLessThan(60_000);
-    expect(crashed).toMatchObject({ error_type: 'TypeError', error_code: 'E_BOOM' });
+    expect(crashed).toMatchObject({ error_type: 'TypeError', error_code: 'E_BOOM', data: { err: { statusCode: 502 }, pid: process.pid, hostname: hostname() } });
     expect(crashed.error_stack).toContain('TypeError: boom');
+    expect(crashed.error_stack).toMatch(/\ncaused by: Error: disk full/i);
     expect(crashed.error_signature).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  test('plain pino data is redacted by default, with the extra keys of LOG_REDACT_KEYS; the environment comes from APP_ENV', async () => {
+    const worker = { env: { APP_ENV: 'production', LOG_REDACT_KEYS: 'ssn' } };
+    const redacting = pino.transport({ target: transportModulePath('postgres'), options: { connectionString: stores.databaseUrl }, worker });
+    pino(redacting).info({ tenantId: 'redacted', password: 'secret', user: { apiToken: 't_1', ssn: '078-05-1120', name: 'Ann' } }, 'signed in');
+    await closeTransport(redacting);
+    const open = pino.transport({ target: transportModulePath('postgres'), options: { connectionString: stores.databaseUrl, redact: false }, worker });
+    pino(open).info({ tenantId: 'not-redacted', password: 'secret' }, 'signed in');
+    await closeTransport(open);
+
+    const [redacted] = await rowsFor('redacted');
+    expect(redacted).toMatchObject({ service: 'unknown', environment: 'production' });
+    expect(redacted.data).toMatchObject({ password: '[REDACTED]', user: { apiToken: '[REDACTED]', ssn: '[REDACTED]', name: 'Ann' } });
+    expect((await rowsFor('not-redacted'))[0].data).toMatchObject({ password: 'secret' });
   });
 
   test('bad input is stored, never lost: invalid id and time, NUL characters, lines that are not JSON', async () => {

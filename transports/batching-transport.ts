@@ -1,9 +1,9 @@
 import build from 'pino-abstract-transport';
 import { loadConfig } from '../src/config.js';
-import type { BatchingOptions } from '../src/transport-targets.js';
+import type { BatchingOptions, EntryOptions } from '../src/transport-targets.js';
 import type { StoredLogEntry } from '../src/types.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
-import { normalizeEntry, normalizeLine } from './normalize-entry.js';
+import { entryDefaults, normalizeEntry, normalizeLine, type EntryDefaults } from './normalize-entry.js';
 
 /** The store side of a transport: one batch per call, at most `writesInFlight` calls at a time (default 1). */
 export interface StoreWriter {
@@ -12,26 +12,28 @@ export interface StoreWriter {
   writesInFlight?: number;
 }
 
+/** One store a transport writes to. */
+export interface Store {
+  /** Its name in messages, e.g. `postgres`. */
+  name: string;
+  options: BatchingOptions;
+  /** Connects the store; throws when its options cannot work. */
+  open(): StoreWriter;
+}
+
 const DEFAULT_CLOSE_TIMEOUT_MS = 8_000;
 const WRITER_CLOSE_TIMEOUT_MS = 1_000;
 
-function positiveInteger(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new Error(`platform-logging: transport option ${name} must be a positive whole number, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-/** The batcher's options: the transport's own, else the environment's configuration (loadConfig). */
+/** The batcher's options: the transport's own (checked by the store's open()), else the environment's configuration (loadConfig). */
 export function resolveBatcherOptions(options: BatchingOptions): BatcherOptions {
   const defaults = loadConfig().buffer;
-  const batchSize = positiveInteger('batchSize', options.batchSize ?? defaults.batchSize);
+  const batchSize = options.batchSize ?? defaults.batchSize;
   return {
     batchSize,
-    flushIntervalMs: positiveInteger('flushIntervalMs', options.flushIntervalMs ?? defaults.flushIntervalMs),
+    flushIntervalMs: options.flushIntervalMs ?? defaults.flushIntervalMs,
     flushImmediatelyAt: options.flushImmediatelyAt ?? defaults.flushImmediatelyAt,
-    maxBufferedEntries: positiveInteger('maxBufferedEntries', options.maxBufferedEntries ?? defaults.maxBufferedEntries),
-    closeTimeoutMs: positiveInteger('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS),
+    maxBufferedEntries: options.maxBufferedEntries ?? defaults.maxBufferedEntries,
+    closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
     maxWriteBatch: Math.max(batchSize, 5_000),
     retryBaseMs: 200,
     retryMaxMs: 30_000,
@@ -44,30 +46,64 @@ function within<T>(ms: number, promise: Promise<T>): Promise<T | void> {
   return Promise.race([promise.catch(() => {}), timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The entry defaults; when a variable they come from is malformed, that is said on stderr and the options alone count. */
+function defaultsOf(options: EntryOptions): EntryDefaults {
+  try {
+    return entryDefaults(options);
+  } catch (error) {
+    process.stderr.write(`platform-logging: ${(error as Error).message}; entries without an environment are stored as "unknown"\n`);
+    return entryDefaults({ ...options, environment: options.environment || 'unknown' }, {});
+  }
+}
+
+interface OpenStore {
+  writer: StoreWriter;
+  batcher: Batcher;
+}
+
+/** The store with its batcher, or null (said on stderr) when it cannot be opened: the other stores go on without it. */
+function openStore(store: Store): OpenStore | null {
+  try {
+    const batcherOptions = resolveBatcherOptions(store.options);
+    const writer = store.open();
+    const batcher = new Batcher(store.name, (entries) => writer.write(entries), { ...batcherOptions, writesInFlight: writer.writesInFlight });
+    return { writer, batcher };
+  } catch (error) {
+    process.stderr.write(`platform-logging ${store.name}: not writing to this store: ${(error as Error)?.message ?? error}\n`);
+    return null;
+  }
+}
+
 /**
- * A pino transport (pino-abstract-transport) that reads lines as fast as they come, into a
- * Batcher, so the thread-stream ring buffer never fills and the service never blocks, even
- * while the store is down. Lines that are not JSON objects are kept as the message of an entry.
- * On close, it writes what is buffered within the deadline, then closes the store.
+ * A pino transport (pino-abstract-transport) over one or more stores. Each line is parsed
+ * and normalized once, as it is split off (`options` give what a line lacks, and the
+ * redaction), and the entry is handed to one Batcher per store, so the stores keep the same
+ * entry (the same id) and one store's failure (options it cannot work with, an outage)
+ * never reaches another. Lines are read as fast as they come, so the thread-stream ring
+ * buffer never fills and the service never blocks. On close, each store writes what it
+ * holds within the deadline, then closes.
  */
-export function batchingTransport(name: string, options: BatchingOptions, writer: StoreWriter) {
-  const batcher = new Batcher(name, (entries) => writer.write(entries), {
-    ...resolveBatcherOptions(options),
-    writesInFlight: writer.writesInFlight,
-  });
-  const add = (entry: StoredLogEntry) => batcher.add(entry);
+export function storesTransport(options: EntryOptions, stores: Store[]) {
+  const defaults = defaultsOf(options);
+  const open = stores.map(openStore).filter((store): store is OpenStore => store !== null);
+  const add = (entry: StoredLogEntry) => {
+    for (const store of open) store.batcher.add(entry);
+  };
   return build(
     (source) => {
-      // each line is parsed and normalized as it is split off (parseLine)
       source.on('data', add);
       // a line the normalizer failed on, should it ever: kept as the message
-      source.on('unknown', (line: string) => add(normalizeEntry({ message: line })));
+      source.on('unknown', (line: string) => add(normalizeEntry({ message: line }, defaults)));
     },
     {
-      parseLine: normalizeLine,
+      parseLine: (line: string) => normalizeLine(line, defaults),
       async close() {
-        await batcher.close();
-        await within(WRITER_CLOSE_TIMEOUT_MS, writer.close());
+        await Promise.all(
+          open.map(async ({ batcher, writer }) => {
+            await batcher.close();
+            await within(WRITER_CLOSE_TIMEOUT_MS, writer.close());
+          }),
+        );
       },
     },
   );

@@ -1,10 +1,15 @@
 import { validate as isUuid } from 'uuid';
+import { environmentSetting, textSetting } from '../src/config.js';
 import { computeErrorSignature, generalizeMessage } from '../src/error-aggregation.js';
 import { uuidv7 } from '../src/id.js';
+import { createKeyRules, redactKeysFromEnv } from '../src/redact.js';
+import { createDataSanitizer, type DataSanitizer } from '../src/safe-data.js';
 import { wellFormed } from '../src/safe-string.js';
+import { errorCodeOf, serializeError } from '../src/serialize-error.js';
+import type { EntryOptions } from '../src/transport-targets.js';
 import { LOG_ENTRY_FIELDS, PLATFORM_TENANT_ID, isLogLevel, type LogLevel, type StoredLogEntry } from '../src/types.js';
 
-const KNOWN_KEYS = new Set<string>([...LOG_ENTRY_FIELDS, 'msg', 'time', 'pid', 'hostname']);
+const KNOWN_KEYS = new Set<string>([...LOG_ENTRY_FIELDS, 'msg', 'time']);
 const TEXT_FIELDS = [
   'tenantSlug',
   'userId',
@@ -130,6 +135,47 @@ function dataOf(given: unknown, extra: Record<string, unknown>): Record<string, 
   return Object.assign(data, extra);
 }
 
+/** What an entry gets when its line lacks it, and the redaction of its data. */
+export interface EntryDefaults {
+  service: string;
+  environment: string;
+  version: string | null;
+  region: string | null;
+  /** Redacts data; null when redaction is off. */
+  sanitize: DataSanitizer | null;
+}
+
+const NO_DEFAULTS: EntryDefaults = { service: 'unknown', environment: 'unknown', version: null, region: null, sanitize: null };
+
+// Data as the logger left it passes unchanged: no string is cut twice, no object shrunk twice.
+const WORKER_LIMITS = { maxStringLength: Infinity, maxKeys: Infinity, maxValues: Infinity, maxDepth: 32 };
+
+/** The transport options' defaults, else those of the same variables createLogger reads. */
+export function entryDefaults(options: EntryOptions, env: NodeJS.ProcessEnv = process.env): EntryDefaults {
+  const redact = options.redact === false ? { enabled: false } : (options.redact ?? { keys: redactKeysFromEnv(env) });
+  return {
+    service: options.service || 'unknown',
+    environment: options.environment || environmentSetting(env),
+    version: options.version || (textSetting('APP_VERSION', env.APP_VERSION) ?? env.npm_package_version ?? null),
+    region: options.region || (textSetting('APP_REGION', env.APP_REGION) ?? null),
+    sanitize: redact.enabled === false ? null : createDataSanitizer(createKeyRules(redact), WORKER_LIMITS),
+  };
+}
+
+/**
+ * A plain pino error (pino's serializer writes `{ type, message, stack, code, cause }` under
+ * `err`) as the entry's error fields; what else it holds stays in data under `err`.
+ */
+function takeError(entry: StoredLogEntry, err: Record<string, unknown>, extra: Record<string, unknown>): void {
+  const { type, message: _message, stack: _stack, code: _code, cause: _cause, ...rest } = err;
+  const fields = serializeError(err, Infinity);
+  entry.errorType = typeof type === 'string' && type !== '' ? type : fields.errorType;
+  entry.errorCode = errorCodeOf(err);
+  entry.errorStack = fields.errorStack;
+  if (isEmpty(rest)) delete extra.err;
+  else extra.err = rest;
+}
+
 /**
  * Turns one parsed line into the entry both stores keep. Accepts the wire format (every
  * LogEntry key) and plain pino lines (msg, numeric level, time in ms); what is missing gets a
@@ -137,8 +183,8 @@ function dataOf(given: unknown, extra: Record<string, unknown>): Record<string, 
  * times, NUL characters) is replaced, the original kept in data, so that one bad entry never
  * fails its batch. Warn and error entries get their error signature and message template.
  */
-export function normalizeEntry(raw: Record<string, unknown>): StoredLogEntry {
-  return normalize(raw, false);
+export function normalizeEntry(raw: Record<string, unknown>, defaults: EntryDefaults = NO_DEFAULTS): StoredLogEntry {
+  return normalize(raw, false, defaults);
 }
 
 /**
@@ -146,19 +192,19 @@ export function normalizeEntry(raw: Record<string, unknown>): StoredLogEntry {
  * anything else is kept as the message of an entry. A line without any escape of a
  * character the stores refuse needs no cleaning, which spares a second look at every value.
  */
-export function normalizeLine(line: string): StoredLogEntry {
+export function normalizeLine(line: string, defaults: EntryDefaults = NO_DEFAULTS): StoredLogEntry {
   let raw: unknown;
   try {
     raw = JSON.parse(line);
   } catch {
     raw = undefined;
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return normalize({ message: line }, false);
-  return normalize(raw as Record<string, unknown>, !UNSTORABLE_ESCAPE.test(line));
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return normalize({ message: line }, false, defaults);
+  return normalize(raw as Record<string, unknown>, !UNSTORABLE_ESCAPE.test(line), defaults);
 }
 
 /** `clean`: no value holds a NUL character or a lone surrogate. */
-function normalize(raw: Record<string, unknown>, clean: boolean): StoredLogEntry {
+function normalize(raw: Record<string, unknown>, clean: boolean, defaults: EntryDefaults): StoredLogEntry {
   const text = clean ? textOrNull : cleanTextOrNull;
   const extra: Record<string, unknown> = {};
   for (const key in raw) if (!KNOWN_KEYS.has(key) && raw[key] !== undefined) extra[key] = raw[key];
@@ -177,8 +223,6 @@ function normalize(raw: Record<string, unknown>, clean: boolean): StoredLogEntry
   if (typeof raw.line === 'number' && Number.isInteger(raw.line) && Math.abs(raw.line) <= INT32_MAX) line = raw.line;
   else if (raw.line !== undefined && raw.line !== null) extra.line = raw.line;
 
-  const data = dataOf(raw.data, extra);
-
   const level = levelOf(raw.level);
   const entry: StoredLogEntry = {
     id,
@@ -192,30 +236,32 @@ function normalize(raw: Record<string, unknown>, clean: boolean): StoredLogEntry
     requestId: null,
     traceId: null,
     spanId: null,
-    service: text(raw.service) || 'unknown',
+    service: text(raw.service) || defaults.service,
     action: null,
     file: null,
     line,
     function: null,
     message: text(raw.message ?? raw.msg) ?? '',
-    data: data && (clean ? data : storableData(data)),
+    data: null,
     errorType: null,
     errorCode: null,
     errorStack: null,
-    environment: text(raw.environment) || 'unknown',
+    environment: text(raw.environment) || defaults.environment,
     version: null,
     region: null,
     errorSignature: null,
     messageTemplate: null,
   };
   for (const field of TEXT_FIELDS) entry[field] = text(raw[field]);
-  // plain pino serializes an error under `err` ({ type, message, stack, code })
-  if (raw.err !== null && typeof raw.err === 'object') {
-    const err = raw.err as Record<string, unknown>;
-    entry.errorType ??= text(err.type);
-    entry.errorCode ??= text(err.code);
-    entry.errorStack ??= text(err.stack);
-  }
+  entry.version ??= defaults.version;
+  entry.region ??= defaults.region;
+  // the request id of pino-http (bound under `req`) and of hono-pino (`reqId`)
+  if (entry.requestId === null && raw.req !== null && typeof raw.req === 'object') entry.requestId = text((raw.req as { id?: unknown }).id);
+  entry.requestId ??= text(raw.reqId);
+  if (entry.errorType === null && raw.err !== null && typeof raw.err === 'object' && !Array.isArray(raw.err)) takeError(entry, raw.err as Record<string, unknown>, extra);
+  let data = dataOf(raw.data, extra);
+  if (data !== null && defaults.sanitize !== null) data = defaults.sanitize(data);
+  entry.data = data && (clean ? data : storableData(data));
   if (level === 'warn' || level === 'error') {
     entry.messageTemplate = generalizeMessage(entry.message);
     entry.errorSignature = computeErrorSignature(entry);
