@@ -12,8 +12,8 @@ export interface BufferRules {
   flushIntervalMs: number;
   /** Flush at once when an entry of this level or above arrives. */
   flushImmediatelyAt: LogLevel;
-  /** Entries held at most while a store is down; past it the oldest non-error entries go. */
-  maxBufferedEntries: number;
+  /** About how many bytes of entries a transport holds in memory per store (see entryBytes). */
+  maxBufferedBytes: number;
 }
 
 export type RetentionDays = Record<LogLevel, number>;
@@ -37,7 +37,7 @@ const DEFAULT_BUFFER: BufferRules = {
   batchSize: 50,
   flushIntervalMs: 5_000,
   flushImmediatelyAt: 'error',
-  maxBufferedEntries: 10_000,
+  maxBufferedBytes: 64 * 1024 * 1024,
 };
 
 const PER_ENVIRONMENT: Record<Environment, Pick<LoggingConfig, 'minLevel' | 'console'>> = {
@@ -113,7 +113,7 @@ export function loadConfig(overrides: LoggingConfigOverrides = {}, env: NodeJS.P
       batchSize: overrides.buffer?.batchSize ?? positiveIntSetting('LOG_BATCH_SIZE', env.LOG_BATCH_SIZE) ?? DEFAULT_BUFFER.batchSize,
       flushIntervalMs: overrides.buffer?.flushIntervalMs ?? positiveIntSetting('LOG_FLUSH_INTERVAL_MS', env.LOG_FLUSH_INTERVAL_MS) ?? DEFAULT_BUFFER.flushIntervalMs,
       flushImmediatelyAt: overrides.buffer?.flushImmediatelyAt ?? DEFAULT_BUFFER.flushImmediatelyAt,
-      maxBufferedEntries: overrides.buffer?.maxBufferedEntries ?? positiveIntSetting('LOG_MAX_BUFFERED', env.LOG_MAX_BUFFERED) ?? DEFAULT_BUFFER.maxBufferedEntries,
+      maxBufferedBytes: overrides.buffer?.maxBufferedBytes ?? positiveIntSetting('LOG_MAX_BUFFERED_BYTES', env.LOG_MAX_BUFFERED_BYTES) ?? DEFAULT_BUFFER.maxBufferedBytes,
     },
     maxStringLength: overrides.maxStringLength ?? positiveIntSetting('LOG_MAX_STRING_LENGTH', env.LOG_MAX_STRING_LENGTH) ?? 32_768,
     callerLocation: overrides.callerLocation ?? callerLocationMode(env.LOG_CALLER_LOCATION) ?? 'all',

@@ -2,6 +2,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { LogEntry } from '../src/types.js';
+import { entryBytes } from '../transports/entry-size.js';
+import { normalizeEntry } from '../transports/normalize-entry.js';
 import { closeTransport, openTransport, send, sleep, waitFor, wireEntry, type TransportStream } from './fixtures/transport-harness.js';
 import { useTestStores } from './support/stores.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -68,12 +70,15 @@ describe('a store that goes away and comes back', () => {
   test('postgres: past the bound the oldest non-error entries go, counted and reported once the store is back', async () => {
     const stderr = vi.spyOn(process.stderr, 'write');
     postgresProxy.pause();
+    const errors = Array.from({ length: 10 }, (_, i) => wireEntry({ tenantId: 'bound', level: 'error', message: `error ${i}` }));
+    const infos = Array.from({ length: 90 }, (_, i) => wireEntry({ tenantId: 'bound', message: `info ${i}` }));
+    // room for the errors and the last 40 infos, not one more
+    const bytes = (entries: LogEntry[]) => entries.reduce((sum, entry) => sum + entryBytes(normalizeEntry({ ...entry })), 0);
+    const maxBufferedBytes = bytes([...errors, ...infos.slice(50)]) + bytes(infos.slice(49, 50)) - 1;
     const stream = openTransport({
-      postgres: { connectionString: postgresProxy.url(stores.databaseUrl), batchSize: 10, flushIntervalMs: 100, maxBufferedEntries: 50 },
+      postgres: { connectionString: postgresProxy.url(stores.databaseUrl), batchSize: 10, flushIntervalMs: 100, maxBufferedBytes },
     });
     try {
-      const errors = Array.from({ length: 10 }, (_, i) => wireEntry({ tenantId: 'bound', level: 'error', message: `error ${i}` }));
-      const infos = Array.from({ length: 90 }, (_, i) => wireEntry({ tenantId: 'bound', message: `info ${i}` }));
       send(stream, [...errors, ...infos]);
       await sleep(500);
       const dropLines = () => stderr.mock.calls.map(([text]) => String(text)).filter((text) => text.includes('dropping the oldest non-error entries'));

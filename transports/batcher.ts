@@ -1,5 +1,6 @@
 import type { BufferRules } from '../src/config.js';
 import { LOG_LEVELS, type LogLevel, type StoredLogEntry } from '../src/types.js';
+import { entryBytes } from './entry-size.js';
 import { normalizeEntry } from './normalize-entry.js';
 
 export interface BatcherOptions extends BufferRules {
@@ -27,7 +28,7 @@ const levelRank = (level: LogLevel) => LOG_LEVELS.indexOf(level);
  * Collects entries and writes them in batches: when `batchSize` wait,
  * `flushIntervalMs` after the first waiting entry, and at once (with everything before it)
  * when an entry of `flushImmediatelyAt` or above arrives. While the store fails, entries
- * wait (at most `maxBufferedEntries`, the oldest non-error entries dropped first) and the
+ * wait (at most `maxBufferedBytes` of them, see entryBytes; the oldest non-error entries dropped first) and the
  * write is retried with exponential backoff and jitter. One write is in flight at a time, or up
  * to `writesInFlight` while a backlog of full batches waits; batches may then commit out of
  * order, which a store keyed by entry id and time does not mind. Drops are reported on stderr when
@@ -41,6 +42,9 @@ export class Batcher {
   /** Entries being written, and by how many writes. */
   private inFlight = 0;
   private writing = 0;
+  /** What the entries waiting or being written hold, by entryBytes. */
+  private bytes = 0;
+  private readonly sizes = new WeakMap<StoredLogEntry, number>();
   private intervalTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
@@ -68,6 +72,9 @@ export class Batcher {
   }
 
   add(entry: StoredLogEntry): void {
+    const bytes = entryBytes(entry);
+    this.sizes.set(entry, bytes);
+    this.bytes += bytes;
     this.waiting.push(entry);
     if (levelRank(entry.level) >= this.urgentRank || this.waiting.length >= this.options.batchSize) this.due = this.waiting.length;
     this.intervalTimer ??= setTimeout(() => this.onInterval(), this.options.flushIntervalMs);
@@ -136,13 +143,14 @@ export class Batcher {
       this.intervalTimer ??= setTimeout(() => this.onInterval(), this.options.flushIntervalMs);
     }
     this.write(batch).then(
-      () => this.onWritten(batch.length),
+      () => this.onWritten(batch),
       (error: unknown) => this.onFailed(batch, error),
     );
   }
 
-  private onWritten(count: number): void {
-    this.inFlight -= count;
+  private onWritten(batch: StoredLogEntry[]): void {
+    this.inFlight -= batch.length;
+    for (const entry of batch) this.bytes -= this.sizes.get(entry) ?? 0;
     this.writing -= 1;
     this.failures = 0;
     this.outageReported = false;
@@ -174,19 +182,18 @@ export class Batcher {
 
   /** Past the bound, drops the oldest waiting non-error entries (errors only when nothing else is left). */
   private enforceBound(): void {
-    let excess = this.size - this.options.maxBufferedEntries;
-    if (excess <= 0) return;
-    if (!this.droppingReported) this.warn(`buffer full (${this.options.maxBufferedEntries} entries): dropping the oldest non-error entries`);
+    if (this.bytes <= this.options.maxBufferedBytes) return;
+    if (!this.droppingReported) this.warn(`buffer full (${this.options.maxBufferedBytes} bytes): dropping the oldest non-error entries`);
     this.droppingReported = true;
     let index = 0;
-    while (excess > 0 && this.waiting.length > 0) {
+    while (this.bytes > this.options.maxBufferedBytes && this.waiting.length > 0) {
       while (index < this.waiting.length && this.waiting[index].level === 'error') index++;
       const at = index < this.waiting.length ? index : 0;
       const [gone] = this.waiting.splice(at, 1);
       if (at < this.due) this.due--;
+      this.bytes -= this.sizes.get(gone) ?? 0;
       this.dropped[gone.level]++;
       this.droppedFrom.add(gone.service);
-      excess--;
     }
   }
 
@@ -206,6 +213,8 @@ export class Batcher {
     this.dropped = { debug: 0, info: 0, warn: 0, error: 0 };
     this.droppedFrom.clear();
     this.droppingReported = false;
+    this.sizes.set(report, entryBytes(report));
+    this.bytes += entryBytes(report);
     this.waiting.unshift(report);
     this.due += 1;
   }

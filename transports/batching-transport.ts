@@ -30,7 +30,7 @@ export function resolveBatcherOptions(options: BatchingOptions): BatcherOptions 
     batchSize,
     flushIntervalMs: positiveInteger('flushIntervalMs', options.flushIntervalMs ?? defaults.flushIntervalMs),
     flushImmediatelyAt: options.flushImmediatelyAt ?? defaults.flushImmediatelyAt,
-    maxBufferedEntries: positiveInteger('maxBufferedEntries', options.maxBufferedEntries ?? defaults.maxBufferedEntries),
+    maxBufferedBytes: positiveInteger('maxBufferedBytes', options.maxBufferedBytes ?? defaults.maxBufferedBytes),
     closeTimeoutMs: positiveInteger('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS),
     maxWriteBatch: Math.max(batchSize, 5_000),
     retryBaseMs: 200,
