@@ -12,8 +12,12 @@ export interface BufferRules {
   flushIntervalMs: number;
   /** Flush at once when an entry of this level or above arrives. */
   flushImmediatelyAt: LogLevel;
-  /** About how many bytes of entries a transport holds in memory per store (see entryBytes). */
+  /** About how many bytes of entries a transport holds in memory per store (see entryBytes); past it entries go to the spool. */
   maxBufferedBytes: number;
+  /** The folder under which each service keeps a spool per store (`<spoolDir>/<service>/<store>`); default see spoolDir(). */
+  spoolDir?: string;
+  /** Most bytes a transport keeps in its spool; past it entries are dropped and counted. */
+  spoolMaxBytes: number;
 }
 
 export type RetentionDays = Record<LogLevel, number>;
@@ -38,6 +42,7 @@ const DEFAULT_BUFFER: BufferRules = {
   flushIntervalMs: 5_000,
   flushImmediatelyAt: 'error',
   maxBufferedBytes: 64 * 1024 * 1024,
+  spoolMaxBytes: 1024 * 1024 * 1024,
 };
 
 const PER_ENVIRONMENT: Record<Environment, Pick<LoggingConfig, 'minLevel' | 'console'>> = {
@@ -114,6 +119,8 @@ export function loadConfig(overrides: LoggingConfigOverrides = {}, env: NodeJS.P
       flushIntervalMs: overrides.buffer?.flushIntervalMs ?? positiveIntSetting('LOG_FLUSH_INTERVAL_MS', env.LOG_FLUSH_INTERVAL_MS) ?? DEFAULT_BUFFER.flushIntervalMs,
       flushImmediatelyAt: overrides.buffer?.flushImmediatelyAt ?? DEFAULT_BUFFER.flushImmediatelyAt,
       maxBufferedBytes: overrides.buffer?.maxBufferedBytes ?? positiveIntSetting('LOG_MAX_BUFFERED_BYTES', env.LOG_MAX_BUFFERED_BYTES) ?? DEFAULT_BUFFER.maxBufferedBytes,
+      spoolDir: overrides.buffer?.spoolDir ?? (env.LOG_SPOOL_DIR || undefined),
+      spoolMaxBytes: overrides.buffer?.spoolMaxBytes ?? positiveIntSetting('LOG_SPOOL_MAX_BYTES', env.LOG_SPOOL_MAX_BYTES) ?? DEFAULT_BUFFER.spoolMaxBytes,
     },
     maxStringLength: overrides.maxStringLength ?? positiveIntSetting('LOG_MAX_STRING_LENGTH', env.LOG_MAX_STRING_LENGTH) ?? 32_768,
     callerLocation: overrides.callerLocation ?? callerLocationMode(env.LOG_CALLER_LOCATION) ?? 'all',

@@ -49,9 +49,9 @@ function transportsFromEnv(env: NodeJS.ProcessEnv): PlatformTransportOptions {
   };
 }
 
-/** Transport targets for the stores, with the configuration's buffer rules unless a store overrides them. */
-function storeTargets(transports: PlatformTransportOptions, config: LoggingConfig): TransportTargetOptions[] {
-  const buffer: BufferRules = config.buffer;
+/** Transport targets for the stores, with the configuration's buffer rules and the service's spool unless a store overrides them. */
+function storeTargets(transports: PlatformTransportOptions, config: LoggingConfig, service: string): TransportTargetOptions[] {
+  const buffer: BufferRules & { service: string } = { ...config.buffer, service };
   return platformTransportTargets({
     level: transports.level ?? config.minLevel,
     postgres: transports.postgres && { ...buffer, ...transports.postgres },
@@ -90,7 +90,7 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
 
   const targets: TransportTargetOptions[] = [];
   const transports = options.transports ?? transportsFromEnv(env);
-  if (transports !== false) targets.push(...storeTargets(transports, config));
+  if (transports !== false) targets.push(...storeTargets(transports, config, options.service));
   for (const target of options.targets ?? []) targets.push({ level: config.minLevel, ...target });
   if (config.console === 'pretty') targets.push(prettyTarget(config));
 

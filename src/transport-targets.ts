@@ -5,6 +5,8 @@ import type { LogLevel } from './types.js';
 
 /** Batching options shared by both transports; unset ones come from loadConfig() (env). */
 export interface BatchingOptions extends Partial<BufferRules> {
+  /** The service whose spool this is: it names the spool's folder. createLogger sets it; default `unknown`. */
+  service?: string;
   /** How long closing keeps trying to write what is buffered. Default 8,000 ms (thread-stream ends a worker after 10 s). */
   closeTimeoutMs?: number;
 }

@@ -4,6 +4,10 @@ import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, t
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import type { StoredLogEntry } from '../src/types.js';
+import { Batcher, type BatcherOptions, type Redelivery } from '../transports/batcher.js';
+import { entryBytes } from '../transports/entry-size.js';
+import { normalizeEntry } from '../transports/normalize-entry.js';
 import { Spool, spoolDir } from '../transports/spool.js';
 
 const folders: string[] = [];
@@ -166,5 +170,104 @@ describe('the disk spool', () => {
     expect(spoolDir('redis-stream', 'admin', undefined, { XDG_STATE_HOME: '/home/u/.local/state' })).toBe('/home/u/.local/state/platform-logs/admin/redis-stream');
     expect(spoolDir('postgres', '../b', undefined, {})).toBe(join(tmpdir(), `platform-logs-${process.getuid!()}`, '.._b', 'postgres'));
     expect(spoolDir('postgres', '..', undefined, {})).toBe(join(tmpdir(), `platform-logs-${process.getuid!()}`, '_', 'postgres'));
+  });
+});
+
+/** A store that is down until told otherwise, and records what it took. */
+function fakeStore() {
+  const store = { down: true, taken: [] as StoredLogEntry[], write: async (entries: StoredLogEntry[]) => {} };
+  store.write = async (entries) => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    if (store.down) throw new Error('connection refused');
+    store.taken.push(...entries);
+  };
+  return store;
+}
+
+const logEntries = (n: number) => Array.from({ length: n }, (_, i) => normalizeEntry({ level: i % 10 === 0 ? 'error' : 'info', message: `entry ${i}` }));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const rules = (spool: Spool, overrides: Partial<BatcherOptions> = {}): BatcherOptions => ({
+  batchSize: 10,
+  flushIntervalMs: 100,
+  flushImmediatelyAt: 'error',
+  maxBufferedBytes: 64 * MB,
+  maxWriteBatch: 5_000,
+  writesInFlight: 2,
+  retryBaseMs: 20,
+  retryMaxMs: 100,
+  closeTimeoutMs: 5_000,
+  exitTimeoutMs: 300,
+  spool,
+  ...overrides,
+});
+const messages = (entries: StoredLogEntry[]) => entries.map((entry) => entry.message);
+
+describe('a batcher with a spool', () => {
+  test('while the store is down every entry goes to disk; memory holds about one batch; all are written once it is back', async () => {
+    const dir = folder();
+    const store = fakeStore();
+    const sent = logEntries(3_000);
+    const subject = new Batcher('test', store.write, rules(new Spool({ dir, maxBytes: 100 * MB }), { maxWriteBatch: 1_000 }));
+    for (const entry of sent.slice(0, 2_000)) subject.add(entry);
+    await sleep(200);
+    for (const entry of sent.slice(2_000)) subject.add(entry);
+    await sleep(200);
+    expect(subject.size).toBeLessThanOrEqual(2_000);
+    const lines = readdirSync(dir).reduce((sum, name) => sum + readFileSync(join(dir, name), 'utf8').split('\n').length - 1, 0);
+    expect(lines).toBe(3_000);
+    store.down = false;
+    const report = await subject.close();
+    // two writes were in flight when the store went down: their batches may come back in either order
+    expect(messages(store.taken).sort()).toEqual(messages(sent).sort());
+    expect(report).toMatchObject({ written: 3_000, spooled: 0, dropped: 0 });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  test('past the memory bound with the store up, entries go through the spool, oldest first, none dropped', async () => {
+    const store = fakeStore();
+    store.down = false;
+    const sent = logEntries(500);
+    const subject = new Batcher('test', store.write, rules(new Spool({ dir: folder(), maxBytes: 100 * MB }), { maxBufferedBytes: 20 * entryBytes(sent[1]) }));
+    for (const entry of sent) subject.add(entry);
+    const report = await subject.close();
+    expect(report).toMatchObject({ written: 500, spooled: 0, dropped: 0 });
+    expect(new Set(messages(store.taken)).size).toBe(500);
+    expect(messages(store.taken).slice(-100)).toEqual(messages(sent).slice(-100));
+  });
+
+  test('close spools what the store did not take within exitTimeoutMs; a later process sends it, restoring what the store kept', async () => {
+    const dir = folder();
+    const store = fakeStore();
+    const saved: unknown[] = [];
+    const redelivery: Redelivery = { save: (entry) => `kept for ${entry.message}`, restore: (_entry, value) => saved.push(value) };
+    const first = new Batcher('test', store.write, rules(new Spool({ dir, maxBytes: 100 * MB }), { redelivery }));
+    const sent = logEntries(25);
+    for (const entry of sent) first.add(entry);
+    const started = Date.now();
+    const report = await first.close();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(report).toMatchObject({ written: 0, spooled: 25, dropped: 0, spoolDir: dir });
+
+    await sleep(50); // the write in flight at the deadline fails too
+    orphan(dir, (first as unknown as { spool: Spool }).spool);
+    saved.length = 0;
+    store.down = false;
+    const next = new Batcher('test', store.write, rules(new Spool({ dir, maxBytes: 100 * MB }), { redelivery }));
+    await sleep(100);
+    expect(messages(store.taken)).toEqual(messages(sent));
+    expect(saved).toEqual(sent.map((entry) => `kept for ${entry.message}`));
+    expect(await next.close()).toMatchObject({ written: 25, spooled: 0 });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  test('a spool that cannot be written: memory only, and the close reports what it dropped and why', async () => {
+    const dir = folder();
+    writeFileSync(join(dir, '..', '..', 'file'), '');
+    const store = fakeStore();
+    const subject = new Batcher('test', store.write, rules(new Spool({ dir: join(dir, '..', '..', 'file', 'postgres'), maxBytes: MB })));
+    for (const entry of logEntries(20)) subject.add(entry);
+    const report = await subject.close();
+    expect(report).toMatchObject({ written: 0, spooled: 0, dropped: 20, droppedByLevel: { debug: 0, info: 18, warn: 0, error: 2 }, dropReasons: { 'spool unwritable': 20 } });
+    expect(report.spoolProblem).toMatch(/ENOTDIR|EEXIST/);
   });
 });

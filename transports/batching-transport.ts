@@ -2,14 +2,17 @@ import build from 'pino-abstract-transport';
 import { loadConfig } from '../src/config.js';
 import type { BatchingOptions } from '../src/transport-targets.js';
 import type { StoredLogEntry } from '../src/types.js';
-import { Batcher, type BatcherOptions } from './batcher.js';
+import { Batcher, type BatcherOptions, type BatcherReport, type Redelivery } from './batcher.js';
 import { normalizeEntry, normalizeLine } from './normalize-entry.js';
+import { Spool, spoolDir } from './spool.js';
 
 /** The store side of a transport: one batch per call, at most `writesInFlight` calls at a time (default 1). */
 export interface StoreWriter {
   write(entries: StoredLogEntry[]): Promise<void>;
   close(): Promise<void>;
   writesInFlight?: number;
+  /** What the store keeps of an entry across the spool, when ids alone do not make a second write harmless. */
+  redelivery?: Redelivery;
 }
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 8_000;
@@ -22,8 +25,8 @@ function positiveInteger(name: string, value: unknown): number {
   return value;
 }
 
-/** The batcher's options: the transport's own, else the environment's configuration (loadConfig). */
-export function resolveBatcherOptions(options: BatchingOptions): BatcherOptions {
+/** The batcher's options and the spool's: the transport's own, else the environment's configuration (loadConfig). */
+export function resolveBatcherOptions(options: BatchingOptions): BatcherOptions & { spoolDir?: string; spoolMaxBytes: number } {
   const defaults = loadConfig().buffer;
   const batchSize = positiveInteger('batchSize', options.batchSize ?? defaults.batchSize);
   return {
@@ -31,6 +34,8 @@ export function resolveBatcherOptions(options: BatchingOptions): BatcherOptions 
     flushIntervalMs: positiveInteger('flushIntervalMs', options.flushIntervalMs ?? defaults.flushIntervalMs),
     flushImmediatelyAt: options.flushImmediatelyAt ?? defaults.flushImmediatelyAt,
     maxBufferedBytes: positiveInteger('maxBufferedBytes', options.maxBufferedBytes ?? defaults.maxBufferedBytes),
+    spoolDir: options.spoolDir ?? defaults.spoolDir,
+    spoolMaxBytes: positiveInteger('spoolMaxBytes', options.spoolMaxBytes ?? defaults.spoolMaxBytes),
     closeTimeoutMs: positiveInteger('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS),
     maxWriteBatch: Math.max(batchSize, 5_000),
     retryBaseMs: 200,
@@ -47,13 +52,18 @@ function within<T>(ms: number, promise: Promise<T>): Promise<T | void> {
 /**
  * A pino transport (pino-abstract-transport) that reads lines as fast as they come, into a
  * Batcher, so the thread-stream ring buffer never fills and the service never blocks, even
- * while the store is down. Lines that are not JSON objects are kept as the message of an entry.
- * On close, it writes what is buffered within the deadline, then closes the store.
+ * while the store is down; what memory cannot hold waits in the store's spool, under
+ * `<spoolDir>/<service>/<name>`. Lines that are not JSON objects are kept as the message of an
+ * entry. On close, it writes what is buffered within the deadline, spools the rest, then closes the store.
  */
 export function batchingTransport(name: string, options: BatchingOptions, writer: StoreWriter) {
+  const resolved = resolveBatcherOptions(options);
+  const spool = new Spool({ dir: spoolDir(name, options.service ?? 'unknown', resolved.spoolDir), maxBytes: resolved.spoolMaxBytes });
   const batcher = new Batcher(name, (entries) => writer.write(entries), {
-    ...resolveBatcherOptions(options),
+    ...resolved,
     writesInFlight: writer.writesInFlight,
+    spool,
+    redelivery: writer.redelivery,
   });
   const add = (entry: StoredLogEntry) => batcher.add(entry);
   return build(

@@ -39,5 +39,5 @@ export default async function redisStreamTransport(options: RedisStreamTransport
     else client.destroy();
   }
 
-  return batchingTransport('redis-stream', options, { write, close });
+  return batchingTransport('redis-stream', options, { write, close, redelivery: append.redelivery });
 }
