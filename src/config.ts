@@ -18,6 +18,8 @@ export interface BufferRules {
   spoolDir?: string;
   /** Most bytes a transport keeps in its spool; past it entries are dropped and counted. */
   spoolMaxBytes: number;
+  /** How long closing (an exit, close()) waits for a store that takes no write before it spools what is left. */
+  exitTimeoutMs: number;
 }
 
 export type RetentionDays = Record<LogLevel, number>;
@@ -43,6 +45,7 @@ const DEFAULT_BUFFER: BufferRules = {
   flushImmediatelyAt: 'error',
   maxBufferedBytes: 64 * 1024 * 1024,
   spoolMaxBytes: 1024 * 1024 * 1024,
+  exitTimeoutMs: 2_000,
 };
 
 const PER_ENVIRONMENT: Record<Environment, Pick<LoggingConfig, 'minLevel' | 'console'>> = {
@@ -121,6 +124,7 @@ export function loadConfig(overrides: LoggingConfigOverrides = {}, env: NodeJS.P
       maxBufferedBytes: overrides.buffer?.maxBufferedBytes ?? positiveIntSetting('LOG_MAX_BUFFERED_BYTES', env.LOG_MAX_BUFFERED_BYTES) ?? DEFAULT_BUFFER.maxBufferedBytes,
       spoolDir: overrides.buffer?.spoolDir ?? (env.LOG_SPOOL_DIR || undefined),
       spoolMaxBytes: overrides.buffer?.spoolMaxBytes ?? positiveIntSetting('LOG_SPOOL_MAX_BYTES', env.LOG_SPOOL_MAX_BYTES) ?? DEFAULT_BUFFER.spoolMaxBytes,
+      exitTimeoutMs: overrides.buffer?.exitTimeoutMs ?? positiveIntSetting('LOG_EXIT_TIMEOUT_MS', env.LOG_EXIT_TIMEOUT_MS) ?? DEFAULT_BUFFER.exitTimeoutMs,
     },
     maxStringLength: overrides.maxStringLength ?? positiveIntSetting('LOG_MAX_STRING_LENGTH', env.LOG_MAX_STRING_LENGTH) ?? 32_768,
     callerLocation: overrides.callerLocation ?? callerLocationMode(env.LOG_CALLER_LOCATION) ?? 'all',

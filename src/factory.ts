@@ -8,6 +8,7 @@ import { LogOutputs, type SyncStream, type WorkerStream } from './outputs.js';
 import { createKeyRules, type RedactOptions } from './redact.js';
 import { createDataSanitizer } from './safe-data.js';
 import { timestampField } from './timestamp.js';
+import { createReportBuffer } from './transport-report.js';
 import { platformTransportTargets, transportModulePath, type PlatformTransportOptions } from './transport-targets.js';
 import type { Environment, LogContext } from './types.js';
 
@@ -49,13 +50,16 @@ function transportsFromEnv(env: NodeJS.ProcessEnv): PlatformTransportOptions {
   };
 }
 
-/** Transport targets for the stores, with the configuration's buffer rules and the service's spool unless a store overrides them. */
-function storeTargets(transports: PlatformTransportOptions, config: LoggingConfig, service: string): TransportTargetOptions[] {
+/**
+ * Transport targets for the stores, with the configuration's buffer rules and the service's
+ * spool unless a store overrides them, each with a buffer for its close report (in `reports`).
+ */
+function storeTargets(transports: PlatformTransportOptions, config: LoggingConfig, service: string, reports: Record<string, SharedArrayBuffer>): TransportTargetOptions[] {
   const buffer: BufferRules & { service: string } = { ...config.buffer, service };
   return platformTransportTargets({
     level: transports.level ?? config.minLevel,
-    postgres: transports.postgres && { ...buffer, ...transports.postgres },
-    redis: transports.redis && { ...buffer, ...transports.redis },
+    postgres: transports.postgres && { ...buffer, ...transports.postgres, report: (reports.postgres = createReportBuffer()) },
+    redis: transports.redis && { ...buffer, ...transports.redis, report: (reports['redis-stream'] = createReportBuffer()) },
   });
 }
 
@@ -89,8 +93,9 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
   const config = loadConfig({ ...options.config, ...(options.environment ? { environment: options.environment } : {}) }, env);
 
   const targets: TransportTargetOptions[] = [];
+  const reports: Record<string, SharedArrayBuffer> = {};
   const transports = options.transports ?? transportsFromEnv(env);
-  if (transports !== false) targets.push(...storeTargets(transports, config, options.service));
+  if (transports !== false) targets.push(...storeTargets(transports, config, options.service, reports));
   for (const target of options.targets ?? []) targets.push({ level: config.minLevel, ...target });
   if (config.console === 'pretty') targets.push(prettyTarget(config));
 
@@ -141,7 +146,7 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
     environment: config.environment,
     version: options.version ?? env.APP_VERSION ?? env.npm_package_version ?? null,
     region: options.region ?? env.APP_REGION ?? null,
-    outputs: new LogOutputs(workers, syncStreams),
+    outputs: new LogOutputs(workers, syncStreams, reports),
   };
   const context: LogContext = { ...options };
   const logger = new PlatformLogger(core, context);

@@ -4,6 +4,7 @@ import { activeSpanIds, currentLogScope, mergeContext, type LogScope } from './c
 import { uuidv7 } from './id.js';
 import { timestampField } from './timestamp.js';
 import type { LogOutputs } from './outputs.js';
+import type { CloseReport } from './transport-report.js';
 import type { DataSanitizer } from './safe-data.js';
 import { safeString } from './safe-string.js';
 import { isErrorLike, serializeError } from './serialize-error.js';
@@ -112,9 +113,10 @@ export class PlatformLogger {
 
   /**
    * Ends the outputs shared by this logger and all its relatives, resolving once every
-   * transport has written what it was given. Entries logged afterwards are dropped.
+   * transport has written what it was given, or spooled what its store did not take in time,
+   * to a report per store (written, spooled, dropped). Entries logged afterwards are dropped.
    */
-  close(options: CloseOptions = {}): Promise<void> {
+  close(options: CloseOptions = {}): Promise<CloseReport> {
     return this.#core.outputs.close(options.timeoutMs);
   }
 

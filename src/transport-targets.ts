@@ -7,8 +7,10 @@ import type { LogLevel } from './types.js';
 export interface BatchingOptions extends Partial<BufferRules> {
   /** The service whose spool this is: it names the spool's folder. createLogger sets it; default `unknown`. */
   service?: string;
-  /** How long closing keeps trying to write what is buffered. Default 8,000 ms (thread-stream ends a worker after 10 s). */
+  /** How long closing keeps writing while the store takes writes. Default 8,000 ms (thread-stream ends a worker after 10 s). */
   closeTimeoutMs?: number;
+  /** Where the transport leaves its close report for the main thread (createReportBuffer); createLogger sets it. */
+  report?: SharedArrayBuffer;
 }
 
 /** Where the transports write and the live stream reads, unless configured otherwise. */

@@ -1,10 +1,11 @@
 import type { BufferRules } from '../src/config.js';
+import type { DropReason, StoreReport } from '../src/transport-report.js';
 import { LOG_LEVELS, type LogLevel, type StoredLogEntry } from '../src/types.js';
 import { entryBytes } from './entry-size.js';
 import { normalizeEntry } from './normalize-entry.js';
-import type { Spool, SpoolRefusal, SpoolTicket } from './spool.js';
+import type { Spool, SpoolTicket } from './spool.js';
 
-export interface BatcherOptions extends Pick<BufferRules, 'batchSize' | 'flushIntervalMs' | 'flushImmediatelyAt' | 'maxBufferedBytes'> {
+export interface BatcherOptions extends Pick<BufferRules, 'batchSize' | 'flushIntervalMs' | 'flushImmediatelyAt' | 'maxBufferedBytes' | 'exitTimeoutMs'> {
   /** Most entries one write carries when a backlog waits (after an outage, under load). */
   maxWriteBatch: number;
   /**
@@ -18,8 +19,6 @@ export interface BatcherOptions extends Pick<BufferRules, 'batchSize' | 'flushIn
   retryMaxMs: number;
   /** How long close() keeps writing while the store takes the writes. */
   closeTimeoutMs: number;
-  /** How long close() waits for a write to succeed before it spools what is left: what a store that is down adds to an exit. Default closeTimeoutMs. */
-  exitTimeoutMs?: number;
   /** Where entries go that memory cannot hold, that arrive while the store is down, and that are unwritten at close. */
   spool?: Spool;
   /** What the store must keep of an entry that goes through the spool. */
@@ -32,23 +31,6 @@ export interface Redelivery {
   save(entry: StoredLogEntry): unknown;
   /** For each entry read back from a spool, with what save() returned then. */
   restore(entry: StoredLogEntry, saved: unknown): void;
-}
-
-/** Why entries were dropped: the spool took no more, or there was no spool. */
-export type DropReason = SpoolRefusal | 'no spool';
-
-/** What a batcher did over its life, as close() reports it. */
-export interface BatcherReport {
-  /** Entries the store took, those from spools included. */
-  written: number;
-  /** Entries left in the spool for a later process. */
-  spooled: number;
-  dropped: number;
-  droppedByLevel: Record<LogLevel, number>;
-  dropReasons: Partial<Record<DropReason, number>>;
-  /** The spool's folder, and why it could not be written if it could not. */
-  spoolDir?: string;
-  spoolProblem?: string;
 }
 
 /** Writes one batch to a store; rejects when the store did not take it. */
@@ -157,7 +139,7 @@ export class Batcher {
   }
 
   /** Writes what is buffered until the deadlines, spools what is left, and reports; never rejects. */
-  close(): Promise<BatcherReport> {
+  close(): Promise<StoreReport> {
     this.closing = true;
     clearTimeout(this.intervalTimer);
     this.intervalTimer = undefined;
@@ -167,7 +149,7 @@ export class Batcher {
     }
     this.flushToSpool();
     this.pump();
-    return new Promise<BatcherReport>((resolve) => {
+    return new Promise<StoreReport>((resolve) => {
       this.onIdle = () => this.finish(resolve);
       this.deadlineTimer = setTimeout(this.onIdle, this.options.closeTimeoutMs);
       this.restartStall();
@@ -175,7 +157,7 @@ export class Batcher {
     });
   }
 
-  private finish(resolve: (report: BatcherReport) => void): void {
+  private finish(resolve: (report: StoreReport) => void): void {
     if (this.finished) return;
     this.finished = true;
     for (const timer of [this.retryTimer, this.stallTimer, this.deadlineTimer, this.intervalTimer]) clearTimeout(timer);
@@ -402,7 +384,7 @@ export class Batcher {
 
   private restartStall(): void {
     clearTimeout(this.stallTimer);
-    this.stallTimer = setTimeout(() => this.onIdle?.(), this.options.exitTimeoutMs ?? this.options.closeTimeoutMs);
+    this.stallTimer = setTimeout(() => this.onIdle?.(), this.options.exitTimeoutMs);
   }
 
   private checkIdle(): void {

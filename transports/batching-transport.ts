@@ -1,8 +1,9 @@
 import build from 'pino-abstract-transport';
 import { loadConfig } from '../src/config.js';
+import { describeReports, writeReport } from '../src/transport-report.js';
 import type { BatchingOptions } from '../src/transport-targets.js';
 import type { StoredLogEntry } from '../src/types.js';
-import { Batcher, type BatcherOptions, type BatcherReport, type Redelivery } from './batcher.js';
+import { Batcher, type BatcherOptions, type Redelivery } from './batcher.js';
 import { normalizeEntry, normalizeLine } from './normalize-entry.js';
 import { Spool, spoolDir } from './spool.js';
 
@@ -16,7 +17,7 @@ export interface StoreWriter {
 }
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 8_000;
-const WRITER_CLOSE_TIMEOUT_MS = 1_000;
+const WRITER_CLOSE_TIMEOUT_MS = 500;
 
 function positiveInteger(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
@@ -37,6 +38,7 @@ export function resolveBatcherOptions(options: BatchingOptions): BatcherOptions 
     spoolDir: options.spoolDir ?? defaults.spoolDir,
     spoolMaxBytes: positiveInteger('spoolMaxBytes', options.spoolMaxBytes ?? defaults.spoolMaxBytes),
     closeTimeoutMs: positiveInteger('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS),
+    exitTimeoutMs: positiveInteger('exitTimeoutMs', options.exitTimeoutMs ?? defaults.exitTimeoutMs),
     maxWriteBatch: Math.max(batchSize, 5_000),
     retryBaseMs: 200,
     retryMaxMs: 30_000,
@@ -54,7 +56,9 @@ function within<T>(ms: number, promise: Promise<T>): Promise<T | void> {
  * Batcher, so the thread-stream ring buffer never fills and the service never blocks, even
  * while the store is down; what memory cannot hold waits in the store's spool, under
  * `<spoolDir>/<service>/<name>`. Lines that are not JSON objects are kept as the message of an
- * entry. On close, it writes what is buffered within the deadline, spools the rest, then closes the store.
+ * entry. On close, it writes what is buffered within the deadlines, spools the rest, leaves its
+ * report in `options.report` for the main thread (else says on stderr what it spooled and dropped),
+ * then closes the store.
  */
 export function batchingTransport(name: string, options: BatchingOptions, writer: StoreWriter) {
   const resolved = resolveBatcherOptions(options);
@@ -76,7 +80,12 @@ export function batchingTransport(name: string, options: BatchingOptions, writer
     {
       parseLine: normalizeLine,
       async close() {
-        await batcher.close();
+        const report = await batcher.close();
+        if (options.report) writeReport(options.report, report);
+        else {
+          const text = describeReports({ [name]: report });
+          if (text) process.stderr.write(`${text}\n`);
+        }
         await within(WRITER_CLOSE_TIMEOUT_MS, writer.close());
       },
     },
