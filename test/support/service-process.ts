@@ -38,12 +38,13 @@ export interface ServiceResult {
 /**
  * A service process (test/support/logging-service.mjs) that logs through createLogger with
  * the real transports. `started` resolves once it logs; `finished` once it has exited.
- * `extraEnv`: more of the service's environment, e.g. MAX_LEN (the Redis stream's length).
+ * `extraEnv`: more of the service's environment, e.g. MAX_LEN (the Redis stream's length);
+ * `script`: another copy of logging-service.mjs, e.g. one in a build of an earlier commit.
  */
-export function startService(stores: ServiceStores, tenant: string, run: ServiceRun, extraEnv: NodeJS.ProcessEnv = {}) {
+export function startService(stores: ServiceStores, tenant: string, run: ServiceRun, extraEnv: NodeJS.ProcessEnv = {}, script = SERVICE) {
   const dir = mkdtempSync(join(tmpdir(), 'logging-service-'));
   const ledger = join(dir, 'ledger.ndjson');
-  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [SERVICE], {
+  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [script], {
     env: {
       ...process.env,
       DATABASE_URL: stores.databaseUrl,
