@@ -35,6 +35,7 @@ import { startService, type ServiceResult, type ServiceRun } from '../test/suppo
 import { openExport, spacedRequests, timedGet, type OpenExport } from '../test/support/slow-client.js';
 import { compareIds, storedIds } from '../test/support/stored-ids.js';
 import { TcpProxy } from '../test/support/tcp-proxy.js';
+import { LOG_LEVELS } from '../src/types.js';
 import { percentile } from './stats.js';
 
 const { values } = parseArgs({
@@ -307,6 +308,8 @@ try {
 } finally {
   await Promise.all([postgresProxy.stop(), redisProxy.stop()]);
   await pool.end();
+  // a level at a time: the schema's hundreds of partitions at once would fill PostgreSQL's shared lock table
+  for (const level of LOG_LEVELS) await admin.query(`DROP TABLE IF EXISTS ${schema}.platform_logs_${level} CASCADE`);
   await admin.query(`DROP SCHEMA ${schema} CASCADE`);
   await admin.end();
   const redis = createClient({ url: redisUrl });

@@ -34,6 +34,18 @@ const spoolFiles = (store: string) => {
   }
 };
 
+/** Records in the service's spool for a store: what a kill -9 can no longer take. */
+const spooledRecords = (store: string) =>
+  spoolFiles(store).reduce((sum, name) => sum + readFileSync(join(stores.spoolDir, 'storefront', store, name), 'utf8').split('\n').length - 1, 0);
+
+/** Kills the process with -9 once both spools hold `count` records (the worker has taken every entry), at most 10 s on. */
+async function killOnceSpooled(process: ReturnType<typeof service>, count: number) {
+  await process.started;
+  await waitFor(async () => Math.min(spooledRecords('postgres'), spooledRecords('redis-stream')), (n) => n >= count, 10_000);
+  process.kill('SIGKILL');
+  return process.finished;
+}
+
 /** A later start of the service, which logs nothing: it runs until both stores hold `expected` entries of the tenant. */
 async function nextStart(tenant: string, expected: number) {
   const next = service(tenant, staying(0));
@@ -63,13 +75,7 @@ function outage<T>(body: () => Promise<T>): Promise<T> {
 describe('a service whose stores are down', () => {
   test('killed (kill -9) during an outage: the next start stores every entry logged before the kill, each once, in both stores', async () => {
     const tenant = 'kill-9';
-    const killed = await outage(async () => {
-      const first = service(tenant, staying(2_000));
-      await first.started;
-      await sleep(1_500);
-      first.kill('SIGKILL');
-      return first.finished;
-    });
+    const killed = await outage(() => killOnceSpooled(service(tenant, staying(2_000)), 2_000));
     expect(killed.signal).toBe('SIGKILL');
     expect(killed.loggedIds).toHaveLength(2_000);
     expect(spoolFiles('postgres').length).toBeGreaterThan(0);
@@ -105,13 +111,7 @@ describe('a service whose stores are down', () => {
 
   test('a spool whose last record was cut off (a crash mid-write): every other record is stored', async () => {
     const tenant = 'cut-off';
-    const killed = await outage(async () => {
-      const first = service(tenant, staying(500));
-      await first.started;
-      await sleep(1_000);
-      first.kill('SIGKILL');
-      return first.finished;
-    });
+    const killed = await outage(() => killOnceSpooled(service(tenant, staying(500)), 500));
     const dir = join(stores.spoolDir, 'storefront', 'postgres');
     const [last] = spoolFiles('postgres').sort().reverse();
     const lines = readFileSync(join(dir, last), 'utf8').split('\n');

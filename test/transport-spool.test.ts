@@ -235,6 +235,19 @@ describe('a batcher with a spool', () => {
     expect(messages(store.taken).slice(-100)).toEqual(messages(sent).slice(-100));
   });
 
+  test('a store that neither takes nor refuses a write (a network dropping packets): within about a second what waits is on disk', async () => {
+    const dir = folder();
+    const subject = new Batcher('test', () => new Promise<void>(() => {}), rules(new Spool({ dir, maxBytes: 100 * MB })));
+    for (const entry of logEntries(500)) subject.add(entry);
+    const lines = () => readdirSync(dir).reduce((sum, name) => sum + readFileSync(join(dir, name), 'utf8').split('\n').length - 1, 0);
+    expect(lines()).toBe(0);
+    await sleep(1_300);
+    expect(lines()).toBe(499); // all but the first write's, which is in flight: the error entry, alone
+    for (const entry of logEntries(10)) subject.add(entry);
+    await sleep(20);
+    expect(lines()).toBe(509);
+  });
+
   test('close spools what the store did not take within exitTimeoutMs; a later process sends it, restoring what the store kept', async () => {
     const dir = folder();
     const store = fakeStore();

@@ -42,6 +42,9 @@ interface SpoolLine {
   s?: unknown;
 }
 
+/** A write that has not answered for this long is taken for an outage: what waits goes to disk meanwhile. */
+const SLOW_WRITE_MS = 1_000;
+
 const levelRank = (level: LogLevel) => LOG_LEVELS.indexOf(level);
 const noDrops = (): Record<LogLevel, number> => ({ debug: 0, info: 0, warn: 0, error: 0 });
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
@@ -82,6 +85,7 @@ export class Batcher {
   private intervalTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
+  private slowTimer: NodeJS.Timeout | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private storeDown = false;
@@ -160,7 +164,7 @@ export class Batcher {
   private finish(resolve: (report: StoreReport) => void): void {
     if (this.finished) return;
     this.finished = true;
-    for (const timer of [this.retryTimer, this.stallTimer, this.deadlineTimer, this.intervalTimer]) clearTimeout(timer);
+    for (const timer of [this.retryTimer, this.stallTimer, this.slowTimer, this.deadlineTimer, this.intervalTimer]) clearTimeout(timer);
     clearImmediate(this.spoolTimer);
     // what is not stored yet and not on disk either: being written, waiting, or on its way to the spool
     const unsaved = [...[...this.batches].flat(), ...this.waiting].filter((entry) => !this.onDisk.has(entry)).concat(this.toSpool);
@@ -196,8 +200,8 @@ export class Batcher {
     const spool = this.spool;
     if (!spool || this.retryTimer) return;
     const room = this.options.maxWriteBatch * this.maxWrites;
-    while (spool.unread && this.waiting.length < room && this.bytes < this.options.maxBufferedBytes) {
-      const records = spool.read(room - this.waiting.length, this.options.maxBufferedBytes - this.bytes);
+    while (spool.unread && this.size < room && this.bytes < this.options.maxBufferedBytes) {
+      const records = spool.read(room - this.size, this.options.maxBufferedBytes - this.bytes);
       for (const { value, ticket } of records) {
         const { e: entry, s: saved } = value as SpoolLine;
         this.options.redelivery?.restore(entry, saved);
@@ -220,6 +224,7 @@ export class Batcher {
     this.inFlight += batch.length;
     this.writing += 1;
     this.batches.add(batch);
+    this.slowTimer ??= setTimeout(() => this.onSlowWrite(), SLOW_WRITE_MS);
     if (this.waiting.length === 0) {
       clearTimeout(this.intervalTimer);
       this.intervalTimer = undefined;
@@ -237,6 +242,7 @@ export class Batcher {
     this.batches.delete(batch);
     this.inFlight -= batch.length;
     this.writing -= 1;
+    this.watchWrites();
     this.written += batch.length;
     for (const entry of batch) {
       this.bytes -= this.sizes.get(entry) ?? 0;
@@ -261,6 +267,7 @@ export class Batcher {
     this.batches.delete(batch);
     this.inFlight -= batch.length;
     this.writing -= 1;
+    this.watchWrites();
     this.waiting = batch.concat(this.waiting);
     this.storeDown = true;
     this.failedSinceReport = true;
@@ -294,6 +301,20 @@ export class Batcher {
     });
     for (const entry of pending) if (refused.has(entry)) this.hold(entry, this.sizes.get(entry) ?? entryBytes(entry));
     this.enforceBound();
+  }
+
+  /** A write answered: the next one in flight gets its own SLOW_WRITE_MS. */
+  private watchWrites(): void {
+    clearTimeout(this.slowTimer);
+    this.slowTimer = this.writing > 0 ? setTimeout(() => this.onSlowWrite(), SLOW_WRITE_MS) : undefined;
+  }
+
+  /** A store that neither takes nor refuses a write (a network that drops packets) is treated as down until a write succeeds. */
+  private onSlowWrite(): void {
+    this.slowTimer = undefined;
+    if (this.finished || this.storeDown) return;
+    this.storeDown = true;
+    this.spoolUnsaved();
   }
 
   private spoolSoon(entry: StoredLogEntry): void {
