@@ -17,7 +17,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -145,9 +145,12 @@ interface ExitScenario {
   name: string;
   outage: Outage;
   run: ServiceRun;
-  /** What ends the process: it ends itself, or it is sent SIGTERM or SIGKILL `afterMs` after it has logged. */
-  signal?: { name: 'SIGTERM' | 'SIGKILL'; afterMs: number };
-  /** Stores up: the process runs until PostgreSQL holds every entry (at most 60 s), then gets SIGTERM. */
+  /**
+   * What ends the process: it ends itself, or it is sent SIGTERM or SIGKILL `afterMs` after it
+   * has logged, or (`whenSpooled`) once both spools hold every entry, at most 5 s on.
+   */
+  signal?: { name: 'SIGTERM' | 'SIGKILL'; afterMs: number; whenSpooled?: boolean };
+  /** Stores up: the process runs until PostgreSQL holds every entry (at most 120 s), then gets SIGTERM. */
   untilStored?: boolean;
 }
 
@@ -156,8 +159,17 @@ const EXIT_SCENARIOS: ExitScenario[] = [
   { name: '20,000 then process.exit, stores up', outage: 'none', run: { mode: 'burst', count: 20_000, end: 'exit' } },
   { name: '500 then process.exit, PostgreSQL down', outage: 'postgres', run: { mode: 'burst', count: 500, end: 'exit' } },
   { name: '1,000 then SIGTERM, both stores down', outage: 'both', run: { mode: 'burst', count: 1_000, end: 'sigterm' }, signal: { name: 'SIGTERM', afterMs: 500 } },
-  { name: '2,000 then kill -9, both stores down', outage: 'both', run: { mode: 'burst', count: 2_000, end: 'sigterm' }, signal: { name: 'SIGKILL', afterMs: 1_500 } },
+  { name: '2,000 then kill -9, both stores down', outage: 'both', run: { mode: 'burst', count: 2_000, end: 'sigterm' }, signal: { name: 'SIGKILL', afterMs: 5_000, whenSpooled: true } },
 ];
+
+/** Records in a spool folder's files (none when there is no folder). */
+function spooledRecords(dir: string): number {
+  try {
+    return readdirSync(dir).reduce((sum, name) => sum + readFileSync(join(dir, name), 'utf8').split('\n').length - 1, 0);
+  } catch {
+    return 0;
+  }
+}
 
 async function pgIds(tenant: string): Promise<string[]> {
   return (await pool.query<{ id: string }>('SELECT id FROM platform_logs WHERE tenant_id = $1', [tenant])).rows.map((row) => row.id);
@@ -188,8 +200,12 @@ async function exitRows(): Promise<Record<string, unknown>[]> {
           let endedAt = started;
           if (scenario.run.mode === 'burst' && scenario.run.end === 'sigterm') {
             await service.started;
-            if (scenario.untilStored) await waitFor(async () => (await pgIds(tenant)).length, (n) => n >= (scenario.run as { count: number }).count, 60_000);
-            else await sleep(scenario.signal!.afterMs);
+            const count = (scenario.run as { count: number }).count;
+            if (scenario.untilStored) await waitFor(async () => (await pgIds(tenant)).length, (n) => n >= count, 120_000);
+            else if (scenario.signal?.whenSpooled) {
+              const spooled = async () => Math.min(...['postgres', 'redis-stream'].map((store) => spooledRecords(join(spoolDir, 'storefront', store))));
+              await waitFor(spooled, (n) => n >= count, scenario.signal.afterMs);
+            } else await sleep(scenario.signal!.afterMs);
             endedAt = Date.now();
             service.kill(scenario.signal?.name ?? 'SIGTERM');
           }
@@ -201,7 +217,7 @@ async function exitRows(): Promise<Record<string, unknown>[]> {
           const later = startService(stores, tenant, { mode: 'burst', count: 0, end: 'sigterm' }, env, script);
           await later.started;
           const logged = result.loggedIds.length;
-          await waitFor(async () => (await pgIds(tenant)).length + follower.ids(tenant).length, (n) => n >= 2 * logged, 15_000);
+          await waitFor(async () => (await pgIds(tenant)).length + follower.ids(tenant).length, (n) => n >= 2 * logged, 30_000);
           await sleep(500);
           later.kill('SIGTERM');
           await later.finished;
