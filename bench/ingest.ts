@@ -220,7 +220,7 @@ async function endToEnd(connectionString: string, wire: LogEntry[], profileWorke
   // a buffer as large as the run, so that the pipeline's sustained throughput is measured rather than its drops
   const transport = pino.transport({
     target: transportModulePath('postgres'),
-    options: { connectionString, notifyChannel: channel, maxBufferedEntries: wire.length },
+    options: { connectionString, notifyChannel: channel, maxBufferedBytes: 1024 ** 3 },
     worker: profileWorkerDir ? { execArgv: ['--cpu-prof', '--cpu-prof-dir', profileWorkerDir] } : undefined,
   });
   await once(transport, 'ready');

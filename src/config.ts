@@ -12,8 +12,14 @@ export interface BufferRules {
   flushIntervalMs: number;
   /** Flush at once when an entry of this level or above arrives. */
   flushImmediatelyAt: LogLevel;
-  /** Entries held at most while a store is down; past it the oldest non-error entries go. */
-  maxBufferedEntries: number;
+  /** About how many bytes of entries a transport holds in memory per store (see entryBytes); past it entries go to the spool. */
+  maxBufferedBytes: number;
+  /** The folder under which each service keeps a spool per store (`<spoolDir>/<service>/<store>`); default see spoolDir(). */
+  spoolDir?: string;
+  /** Most bytes a transport keeps in its spool; past it entries are dropped and counted. */
+  spoolMaxBytes: number;
+  /** How long closing (an exit, close()) waits for a store that takes no write before it spools what is left. */
+  exitTimeoutMs: number;
 }
 
 export type RetentionDays = Record<LogLevel, number>;
@@ -37,7 +43,9 @@ const DEFAULT_BUFFER: BufferRules = {
   batchSize: 50,
   flushIntervalMs: 5_000,
   flushImmediatelyAt: 'error',
-  maxBufferedEntries: 10_000,
+  maxBufferedBytes: 64 * 1024 * 1024,
+  spoolMaxBytes: 1024 * 1024 * 1024,
+  exitTimeoutMs: 2_000,
 };
 
 const PER_ENVIRONMENT: Record<Environment, Pick<LoggingConfig, 'minLevel' | 'console'>> = {
@@ -144,7 +152,10 @@ export function loadConfig(overrides: LoggingConfigOverrides = {}, env: NodeJS.P
       batchSize: pick(overrides.buffer?.batchSize, positiveIntSetting('LOG_BATCH_SIZE', env.LOG_BATCH_SIZE), DEFAULT_BUFFER.batchSize),
       flushIntervalMs: pick(overrides.buffer?.flushIntervalMs, positiveIntSetting('LOG_FLUSH_INTERVAL_MS', env.LOG_FLUSH_INTERVAL_MS), DEFAULT_BUFFER.flushIntervalMs),
       flushImmediatelyAt: overrides.buffer?.flushImmediatelyAt ?? DEFAULT_BUFFER.flushImmediatelyAt,
-      maxBufferedEntries: pick(overrides.buffer?.maxBufferedEntries, positiveIntSetting('LOG_MAX_BUFFERED', env.LOG_MAX_BUFFERED), DEFAULT_BUFFER.maxBufferedEntries),
+      maxBufferedBytes: pick(overrides.buffer?.maxBufferedBytes, positiveIntSetting('LOG_MAX_BUFFERED_BYTES', env.LOG_MAX_BUFFERED_BYTES), DEFAULT_BUFFER.maxBufferedBytes),
+      spoolDir: pick(overrides.buffer?.spoolDir, env.LOG_SPOOL_DIR || undefined, undefined),
+      spoolMaxBytes: pick(overrides.buffer?.spoolMaxBytes, positiveIntSetting('LOG_SPOOL_MAX_BYTES', env.LOG_SPOOL_MAX_BYTES), DEFAULT_BUFFER.spoolMaxBytes),
+      exitTimeoutMs: pick(overrides.buffer?.exitTimeoutMs, positiveIntSetting('LOG_EXIT_TIMEOUT_MS', env.LOG_EXIT_TIMEOUT_MS), DEFAULT_BUFFER.exitTimeoutMs),
     },
     maxStringLength: pick(overrides.maxStringLength, positiveIntSetting('LOG_MAX_STRING_LENGTH', env.LOG_MAX_STRING_LENGTH), 32_768),
     callerLocation: pick(overrides.callerLocation, callerLocationMode(env.LOG_CALLER_LOCATION), 'all'),

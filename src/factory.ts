@@ -7,6 +7,7 @@ import { LEVEL_VALUES, PlatformLogger, pinoMixin, type LoggerCore } from './logg
 import { LogOutputs, type SyncStream, type WorkerStream } from './outputs.js';
 import { createKeyRules, redactKeysFromEnv, type RedactOptions } from './redact.js';
 import { createDataSanitizer } from './safe-data.js';
+import { createReportBuffer } from './transport-report.js';
 import { checkPostgresOptions, checkRedisOptions, platformTransportTargets, transportModulePath, type EntryOptions, type PlatformTransportOptions } from './transport-targets.js';
 import type { Environment, LogContext } from './types.js';
 
@@ -63,19 +64,20 @@ function storeSettings(options: CreateLoggerOptions, env: NodeJS.ProcessEnv): St
 }
 
 /**
- * The worker of the platform stores, with the configuration's buffer rules unless a store
- * overrides them. Options the stores could not work with are errors here, naming the
- * variable or option, rather than a store that stays silent in its worker.
+ * The worker of the platform stores, with the configuration's buffer rules and the service's
+ * spool unless a store overrides them, each store with a buffer for its close report (in
+ * `reports`). Options the stores could not work with are errors here, naming the variable or
+ * option, rather than a store that stays silent in its worker.
  */
-function storesWorker(settings: StoreSettings, config: LoggingConfig, entry: EntryOptions): WorkerStream | null {
+function storesWorker(settings: StoreSettings, config: LoggingConfig, entry: EntryOptions, reports: Record<string, SharedArrayBuffer>): WorkerStream | null {
   const { postgres, redis } = settings.transports;
   if (postgres) checkPostgresOptions(postgres, { url: settings.postgresUrl, options: 'transports.postgres.' });
   if (redis) checkRedisOptions(redis, { url: settings.redisUrl, options: 'transports.redis.' });
-  const buffer: BufferRules = config.buffer;
+  const buffer: BufferRules & { service: string } = { ...config.buffer, service: entry.service ?? 'unknown' };
   const [target] = platformTransportTargets({
     ...entry,
-    postgres: postgres && { ...buffer, ...postgres },
-    redis: redis && { ...buffer, ...redis },
+    postgres: postgres && { ...buffer, ...postgres, report: (reports.postgres = createReportBuffer()) },
+    redis: redis && { ...buffer, ...redis, report: (reports['redis-stream'] = createReportBuffer()) },
   });
   return target === undefined ? null : worker({ target: target.target, options: target.options });
 }
@@ -114,6 +116,7 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
 
   // Each worker on its own: a store that fails never touches the console or another target.
   const workers: WorkerStream[] = [];
+  const reports: Record<string, SharedArrayBuffer> = {};
   const streams: StreamEntry[] = [];
   const syncStreams: SyncStream[] = [];
   const addWorker = (stream: WorkerStream | null, level: Level = 'trace') => {
@@ -123,7 +126,7 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
   };
   if (options.transports !== false) {
     const settings = storeSettings(options, env);
-    addWorker(storesWorker(settings, config, { service: options.service, environment: config.environment, redact }), settings.transports.level);
+    addWorker(storesWorker(settings, config, { service: options.service, environment: config.environment, redact }, reports), settings.transports.level);
   }
   const extraTargets = options.targets ?? [];
   if (extraTargets.length > 0) addWorker(worker({ targets: extraTargets.map((target) => ({ level: 'trace', ...target })) }));
@@ -138,7 +141,7 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
   }
   if (options.destination) streams.push({ level: 'trace', stream: options.destination });
 
-  const outputs = new LogOutputs(workers, syncStreams);
+  const outputs = new LogOutputs(workers, syncStreams, reports);
   // pino warns when the worker of `targets` with levels is written to directly
   const destination = streams.length === 0 ? discard() : streams.length === 1 && extraTargets.length === 0 ? streams[0].stream : pino.multistream(streams);
   // The timestamp goes beside the id it is the time of, in the merge object or the mixin.

@@ -8,6 +8,7 @@ export { flushOnExit } from './flush-on-exit.js';
 export type { CreateLoggerOptions } from './factory.js';
 export { PlatformLogger, LEVEL_VALUES } from './logger.js';
 export type { ChildBindings, CloseOptions } from './logger.js';
+export type { CloseReport, DropReason, StoreReport } from './transport-report.js';
 export { runWithLogContext, getLogger, getLogContext, setDefaultLogger } from './context.js';
 export { createRequestLogger, withRequestLogger, requestLogContext, parseTraceparent } from './request-context.js';
 export type { RequestWithHeaders } from './request-context.js';

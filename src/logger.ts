@@ -3,6 +3,7 @@ import { callerLocation, type CallerLocation } from './caller.js';
 import { activeSpanIds, currentLogScope, mergeContext, type LogScope } from './context.js';
 import { uuidv7 } from './id.js';
 import type { LogOutputs } from './outputs.js';
+import type { CloseReport } from './transport-report.js';
 import type { DataSanitizer } from './safe-data.js';
 import { safeString } from './safe-string.js';
 import { isoTimestamp } from './timestamp.js';
@@ -186,9 +187,10 @@ export class PlatformLogger {
 
   /**
    * Ends the outputs shared by this logger and all its relatives, resolving once every
-   * transport has written what it was given. Entries logged afterwards are dropped.
+   * transport has written what it was given, or spooled what its store did not take in time,
+   * to a report per store (written, spooled, dropped). Entries logged afterwards are dropped.
    */
-  close(options: CloseOptions = {}): Promise<void> {
+  close(options: CloseOptions = {}): Promise<CloseReport> {
     return this.#core.outputs.close(options.timeoutMs);
   }
 

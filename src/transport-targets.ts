@@ -24,8 +24,12 @@ export interface EntryOptions {
 
 /** Batching options shared by both stores; unset ones come from loadConfig() (env). */
 export interface BatchingOptions extends Partial<BufferRules> {
-  /** How long closing keeps trying to write what is buffered. Default 8,000 ms (thread-stream ends a worker after 10 s). */
+  /** The service whose spool this is: it names the spool's folder. createLogger sets it; default `unknown`. */
+  service?: string;
+  /** How long closing keeps writing while the store takes writes. Default 8,000 ms (thread-stream ends a worker after 10 s). */
   closeTimeoutMs?: number;
+  /** Where the transport leaves its close report for the main thread (createReportBuffer); createLogger sets it. */
+  report?: SharedArrayBuffer;
 }
 
 /** Where the transports write and the live stream reads, unless configured otherwise. */
@@ -107,7 +111,7 @@ function checkPositive(options: object, key: string, prefix: string): void {
 }
 
 function checkBatching(options: BatchingOptions, prefix: string): void {
-  for (const key of ['batchSize', 'flushIntervalMs', 'maxBufferedEntries', 'closeTimeoutMs']) checkPositive(options, key, prefix);
+  for (const key of ['batchSize', 'flushIntervalMs', 'maxBufferedBytes', 'spoolMaxBytes', 'closeTimeoutMs', 'exitTimeoutMs']) checkPositive(options, key, prefix);
 }
 
 /** Throws, naming the setting, when PostgreSQL store options cannot work. */

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { StoredLogEntry } from '../src/types.js';
 import { Batcher } from '../transports/batcher.js';
+import { entryBytes } from '../transports/entry-size.js';
 import { normalizeEntry } from '../transports/normalize-entry.js';
 
 /** A write that resolves when the test says so, recording what each write carried. */
@@ -29,12 +30,13 @@ function batcher(write: (entries: StoredLogEntry[]) => Promise<void>) {
     batchSize: 50,
     flushIntervalMs: 60_000,
     flushImmediatelyAt: 'error',
-    maxBufferedEntries: 10_000,
+    maxBufferedBytes: 64 * 1024 * 1024,
     maxWriteBatch: 100,
     writesInFlight: 2,
     retryBaseMs: 10,
     retryMaxMs: 100,
     closeTimeoutMs: 5_000,
+    exitTimeoutMs: 2_000,
   });
 }
 
@@ -60,5 +62,21 @@ describe('writes in flight', () => {
     expect(writes.mostInFlight()).toBe(2);
     const written = writes.batches.flat().map((entry) => entry.id);
     expect(written.sort()).toEqual(sent.map((entry) => entry.id).sort());
+  });
+});
+
+describe('the memory bound', () => {
+  const never = () => new Promise<void>(() => {});
+  const rules = { batchSize: 50, flushIntervalMs: 60_000, flushImmediatelyAt: 'error', maxWriteBatch: 100, retryBaseMs: 10, retryMaxMs: 100, closeTimeoutMs: 5_000, exitTimeoutMs: 2_000 } as const;
+
+  test('is in bytes: 20,000 waiting entries are kept under the default 64 MiB, and a small bound drops by size', () => {
+    const roomy = new Batcher('test', never, { ...rules, maxBufferedBytes: 64 * 1024 * 1024 });
+    for (const entry of entries(20_000)) roomy.add(entry);
+    expect(roomy.size).toBe(20_000);
+
+    const small = new Batcher('test', never, { ...rules, maxBufferedBytes: 10 * entryBytes(entries(1)[0]) });
+    for (const entry of entries(30)) small.add(entry);
+    expect(small.size).toBeGreaterThanOrEqual(9);
+    expect(small.size).toBeLessThanOrEqual(10);
   });
 });

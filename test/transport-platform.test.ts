@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from 'redis';
 import { describe, expect, test } from 'vitest';
 import { createLogger } from '../src/factory.js';
@@ -111,7 +114,8 @@ await logger.close();
     const streamKey = `${stores.redisPrefix}healthy:stream`;
     const run = await runPackageScript(
       logThenClose({ redis: { url: stores.redisUrl, streamKey, channel: `${stores.redisPrefix}healthy:events` }, postgres: { connectionString: stores.databaseUrl } }),
-      { APP_ENV: 'test' },
+      // a spool of its own: the tests before left entries for their unreachable stores, which a start would send
+      { APP_ENV: 'test', LOG_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'platform-logs-healthy-spool-')) },
     );
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect((await streamEntries(streamKey)).map((entry) => entry.message)).toEqual(['at once']);

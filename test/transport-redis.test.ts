@@ -109,4 +109,27 @@ describe('redis-stream transport', () => {
       await proxy.stop();
     }
   });
+
+  test('entries sent again from a spool by later processes are added once: by the marker of an attempt that ran, else by their id', async () => {
+    const target = { streamKey: `${stores.redisPrefix}respool:stream`, channel: `${stores.redisPrefix}respool:events`, maxLen: 10_000 };
+    const sent = Array.from({ length: 20 }, (_, i) => normalizeEntry({ message: `spooled ${i}` }));
+    // the first process: a batch that ran, though (say) its reply was lost; all 20 spooled with what the appender keeps
+    const first = createStreamAppender(redis, target);
+    await first(sent.slice(0, 10));
+    const kept = sent.map((entry) => first.redelivery.save(entry));
+    // each later process reads the spool back: new objects, restored from the records
+    const sendAgain = () => {
+      const next = createStreamAppender(redis, target);
+      const copies = sent.map((entry, i) => {
+        const copy = JSON.parse(JSON.stringify(entry)) as StoredLogEntry;
+        next.redelivery.restore(copy, JSON.parse(JSON.stringify(kept[i] ?? null)));
+        return copy;
+      });
+      return next(copies);
+    };
+    expect(await sendAgain()).toBe(10);
+    expect(await sendAgain()).toBe(0); // a crash while sending the spool: it is sent once more
+    const ids = (await streamEntries(target.streamKey)).map(({ entry }) => entry.id);
+    expect(ids).toEqual(sent.map((entry) => entry.id));
+  });
 });

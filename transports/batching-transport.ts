@@ -1,15 +1,19 @@
 import build from 'pino-abstract-transport';
 import { loadConfig } from '../src/config.js';
+import { describeReports, writeReport } from '../src/transport-report.js';
 import type { BatchingOptions, EntryOptions } from '../src/transport-targets.js';
 import type { StoredLogEntry } from '../src/types.js';
-import { Batcher, type BatcherOptions } from './batcher.js';
+import { Batcher, type BatcherOptions, type Redelivery } from './batcher.js';
 import { entryDefaults, normalizeEntry, normalizeLine, type EntryDefaults } from './normalize-entry.js';
+import { Spool, spoolDir } from './spool.js';
 
 /** The store side of a transport: one batch per call, at most `writesInFlight` calls at a time (default 1). */
 export interface StoreWriter {
   write(entries: StoredLogEntry[]): Promise<void>;
   close(): Promise<void>;
   writesInFlight?: number;
+  /** What the store keeps of an entry across the spool, when ids alone do not make a second write harmless. */
+  redelivery?: Redelivery;
 }
 
 /** One store a transport writes to. */
@@ -22,18 +26,21 @@ export interface Store {
 }
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 8_000;
-const WRITER_CLOSE_TIMEOUT_MS = 1_000;
+const WRITER_CLOSE_TIMEOUT_MS = 500;
 
-/** The batcher's options: the transport's own (checked by the store's open()), else the environment's configuration (loadConfig). */
-export function resolveBatcherOptions(options: BatchingOptions): BatcherOptions {
+/** The batcher's options and the spool's: the transport's own (checked by the store's open()), else the environment's configuration (loadConfig). */
+export function resolveBatcherOptions(options: BatchingOptions): BatcherOptions & { spoolDir?: string; spoolMaxBytes: number } {
   const defaults = loadConfig().buffer;
   const batchSize = options.batchSize ?? defaults.batchSize;
   return {
     batchSize,
     flushIntervalMs: options.flushIntervalMs ?? defaults.flushIntervalMs,
     flushImmediatelyAt: options.flushImmediatelyAt ?? defaults.flushImmediatelyAt,
-    maxBufferedEntries: options.maxBufferedEntries ?? defaults.maxBufferedEntries,
+    maxBufferedBytes: options.maxBufferedBytes ?? defaults.maxBufferedBytes,
+    spoolDir: options.spoolDir ?? defaults.spoolDir,
+    spoolMaxBytes: options.spoolMaxBytes ?? defaults.spoolMaxBytes,
     closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
+    exitTimeoutMs: options.exitTimeoutMs ?? defaults.exitTimeoutMs,
     maxWriteBatch: Math.max(batchSize, 5_000),
     retryBaseMs: 200,
     retryMaxMs: 30_000,
@@ -57,6 +64,7 @@ function defaultsOf(options: EntryOptions): EntryDefaults {
 }
 
 interface OpenStore {
+  store: Store;
   writer: StoreWriter;
   batcher: Batcher;
 }
@@ -64,10 +72,17 @@ interface OpenStore {
 /** The store with its batcher, or null (said on stderr) when it cannot be opened: the other stores go on without it. */
 function openStore(store: Store): OpenStore | null {
   try {
-    const batcherOptions = resolveBatcherOptions(store.options);
+    const resolved = resolveBatcherOptions(store.options);
     const writer = store.open();
-    const batcher = new Batcher(store.name, (entries) => writer.write(entries), { ...batcherOptions, writesInFlight: writer.writesInFlight });
-    return { writer, batcher };
+    // what memory cannot hold waits in the store's spool, under <spoolDir>/<service>/<store>
+    const spool = new Spool({ dir: spoolDir(store.name, store.options.service ?? 'unknown', resolved.spoolDir), maxBytes: resolved.spoolMaxBytes });
+    const batcher = new Batcher(store.name, (entries) => writer.write(entries), {
+      ...resolved,
+      writesInFlight: writer.writesInFlight,
+      spool,
+      redelivery: writer.redelivery,
+    });
+    return { store, writer, batcher };
   } catch (error) {
     process.stderr.write(`platform-logging ${store.name}: not writing to this store: ${(error as Error)?.message ?? error}\n`);
     return null;
@@ -80,8 +95,10 @@ function openStore(store: Store): OpenStore | null {
  * redaction), and the entry is handed to one Batcher per store, so the stores keep the same
  * entry (the same id) and one store's failure (options it cannot work with, an outage)
  * never reaches another. Lines are read as fast as they come, so the thread-stream ring
- * buffer never fills and the service never blocks. On close, each store writes what it
- * holds within the deadline, then closes.
+ * buffer never fills and the service never blocks, even while a store is down: what memory
+ * cannot hold waits in the store's spool. On close, each store writes what it holds within the
+ * deadlines, spools the rest, leaves its report for the main thread (`options.report`, else a
+ * line on stderr), then closes.
  */
 export function storesTransport(options: EntryOptions, stores: Store[]) {
   const defaults = defaultsOf(options);
@@ -99,8 +116,13 @@ export function storesTransport(options: EntryOptions, stores: Store[]) {
       parseLine: (line: string) => normalizeLine(line, defaults),
       async close() {
         await Promise.all(
-          open.map(async ({ batcher, writer }) => {
-            await batcher.close();
+          open.map(async ({ store, batcher, writer }) => {
+            const report = await batcher.close();
+            if (store.options.report) writeReport(store.options.report, report);
+            else {
+              const text = describeReports({ [store.name]: report });
+              if (text) process.stderr.write(`${text}\n`);
+            }
             await within(WRITER_CLOSE_TIMEOUT_MS, writer.close());
           }),
         );

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { StoredLogEntry } from '../src/types.js';
+import type { Redelivery } from './batcher.js';
 
 /** What the transport publishes on the channel after each batch that added entries. */
 export interface StreamNotice {
@@ -20,20 +21,28 @@ export const ATTEMPT_MARKER_TTL_SECONDS = 3_600;
  * One batch in one atomic step: XADD of each entry not already added by an earlier attempt,
  * a marker saying this attempt ran, and the notice.
  * KEYS[1] the stream, KEYS[2] this attempt's marker, KEYS[3..] markers of earlier attempts
- * whose outcome is unknown. ARGV[1] MAXLEN, ARGV[2] the channel, ARGV[3] the marker's TTL,
- * then per entry: the KEYS indexes of its earlier attempts ("" or "3,4") and its JSON.
+ * whose outcome is unknown and id keys of entries read back from a spool. ARGV[1] MAXLEN,
+ * ARGV[2] the channel, ARGV[3] the TTL of markers and id keys, then per entry: the KEYS indexes
+ * of its earlier attempts ("" or "3,4"), the KEYS index of its id key ("" or "5"), its JSON.
+ * An entry with an id key is added only if that key did not exist, and sets it.
  */
 const APPEND_SCRIPT = `
 local ran = {}
-for k = 3, #KEYS do ran[k] = redis.call('EXISTS', KEYS[k]) == 1 end
+local function didRun(k)
+  if ran[k] == nil then ran[k] = redis.call('EXISTS', KEYS[k]) == 1 end
+  return ran[k]
+end
 local added, last = 0, nil
-for i = 4, #ARGV, 2 do
+for i = 4, #ARGV, 3 do
   local done = false
   for k in string.gmatch(ARGV[i], '%d+') do
-    if ran[tonumber(k)] then done = true end
+    if didRun(tonumber(k)) then done = true end
+  end
+  if not done and ARGV[i + 1] ~= '' then
+    done = not redis.call('SET', KEYS[tonumber(ARGV[i + 1])], '1', 'NX', 'EX', ARGV[3])
   end
   if not done then
-    last = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'entry', ARGV[i + 1])
+    last = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'entry', ARGV[i + 2])
     added = added + 1
   end
 end
@@ -51,14 +60,17 @@ export interface ScriptClient {
 
 /**
  * Appends batches to the stream so that a retried entry is never added twice. When a
- * write fails, the reply may have been lost after Redis ran it; each entry of that attempt
- * remembers the attempt's marker, and the next attempt's script skips the entries whose
- * earlier attempt ran. The script runs whole or not at all, so the marker exists exactly
- * when the attempt's entries were added.
+ * write fails, the reply may have been lost after Redis ran it; each entry remembers the
+ * markers of the attempts that carried it, and the next attempt's script skips the entries
+ * whose earlier attempt ran. The script runs whole or not at all, so the marker exists exactly
+ * when the attempt's entries were added. `redelivery` keeps those markers beside an entry in
+ * the spool, and gives an entry read back from a spool an id key, which the script sets when it
+ * adds the entry and checks first: a spool sent again after a crash adds nothing twice.
  */
 export function createStreamAppender(client: ScriptClient, target: StreamAppendTarget) {
   let sha: string | undefined;
-  const unknownOutcome = new WeakMap<StoredLogEntry, string[]>();
+  const attempts = new WeakMap<StoredLogEntry, string[]>();
+  const fromSpool = new WeakSet<StoredLogEntry>();
 
   async function run(keys: string[], args: string[]): Promise<number> {
     sha ??= String(await client.scriptLoad(APPEND_SCRIPT));
@@ -72,36 +84,38 @@ export function createStreamAppender(client: ScriptClient, target: StreamAppendT
     }
   }
 
-  return async function append(entries: StoredLogEntry[]): Promise<number> {
+  async function append(entries: StoredLogEntry[]): Promise<number> {
     const marker = `${target.streamKey}:attempt:${randomUUID()}`;
     const keys = [target.streamKey, marker];
     const keyIndex = new Map<string, number>();
+    const indexOf = (key: string) => {
+      let index = keyIndex.get(key);
+      if (index === undefined) {
+        keys.push(key);
+        index = keys.length; // Lua indexes from 1
+        keyIndex.set(key, index);
+      }
+      return index;
+    };
     const args = [String(target.maxLen), target.channel, String(ATTEMPT_MARKER_TTL_SECONDS)];
     for (const entry of entries) {
-      const earlier = unknownOutcome.get(entry);
+      const earlier = attempts.get(entry);
       let indexes = '';
-      if (earlier !== undefined) {
-        for (const key of earlier) {
-          let index = keyIndex.get(key);
-          if (index === undefined) {
-            keys.push(key);
-            index = keys.length; // Lua indexes from 1
-            keyIndex.set(key, index);
-          }
-          indexes += `${index},`;
-        }
-      }
-      args.push(indexes, JSON.stringify(entry));
+      for (const key of earlier ?? []) indexes += `${indexOf(key)},`;
+      args.push(indexes, fromSpool.has(entry) ? String(indexOf(`${target.streamKey}:added:${entry.id}`)) : '', JSON.stringify(entry));
+      // before the attempt runs: an entry spooled while it is in flight keeps the marker
+      if (earlier === undefined) attempts.set(entry, [marker]);
+      else earlier.push(marker);
     }
-    try {
-      return await run(keys, args);
-    } catch (error) {
-      for (const entry of entries) {
-        const earlier = unknownOutcome.get(entry);
-        if (earlier === undefined) unknownOutcome.set(entry, [marker]);
-        else earlier.push(marker);
-      }
-      throw error;
-    }
+    return run(keys, args);
+  }
+
+  const redelivery: Redelivery = {
+    save: (entry) => attempts.get(entry),
+    restore: (entry, saved) => {
+      if (Array.isArray(saved)) attempts.set(entry, saved.map(String));
+      fromSpool.add(entry);
+    },
   };
+  return Object.assign(append, { redelivery });
 }

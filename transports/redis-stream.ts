@@ -67,7 +67,7 @@ export function openRedisStream(options: RedisStreamTransportOptions, names: Sto
     else client.destroy();
   }
 
-  return { write, close };
+  return { write, close, redelivery: append.redelivery };
 }
 
 /**

@@ -1,7 +1,7 @@
 // A service process that logs through createLogger with both platform transports, as a
 // real service does, and keeps a ledger of every entry it logged (one JSON line each, written
 // synchronously, so the ledger survives a crash). Driven by environment variables:
-//   DATABASE_URL, REDIS_URL, STREAM_KEY, CHANNEL, TENANT, LEDGER (file path)
+//   DATABASE_URL, REDIS_URL, STREAM_KEY, CHANNEL, TENANT, LEDGER (file path), MAX_LEN (optional)
 //   MODE=steady: RATE entries/s for DURATION_MS, then close() and print a JSON summary
 //   MODE=burst: COUNT entries at once, then END: exit (process.exit), sigterm (wait to be
 //   killed; prints "ready"), throw (an uncaught exception)
@@ -22,7 +22,7 @@ const logger = createLogger({
   config: { console: 'off' },
   transports: {
     postgres: { connectionString: env.DATABASE_URL },
-    redis: { url: env.REDIS_URL, streamKey: env.STREAM_KEY, channel: env.CHANNEL },
+    redis: { url: env.REDIS_URL, streamKey: env.STREAM_KEY, channel: env.CHANNEL, maxLen: env.MAX_LEN ? Number(env.MAX_LEN) : undefined },
   },
   destination: { write: (line) => void writeSync(ledger, line) },
 });

@@ -14,14 +14,14 @@ export interface ScriptResult {
 /**
  * Runs an ES module from a file inside this package, so that it imports `platform-logging`
  * (the compiled dist/) by name as an installed package's user would, with only the given
- * environment variables (and PATH).
+ * environment variables (and PATH, and the test file's spool folder).
  */
 export async function runPackageScript(source: string, env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<ScriptResult> {
   const file = fileURLToPath(new URL(`.script-${randomBytes(6).toString('hex')}.mjs`, PACKAGE_ROOT));
   writeFileSync(file, source);
   try {
     return await new Promise<ScriptResult>((resolve) => {
-      execFile(process.execPath, [file], { env: { PATH: process.env.PATH, ...env }, timeout: timeoutMs, encoding: 'utf8' }, (error, stdout, stderr) => {
+      execFile(process.execPath, [file], { env: { PATH: process.env.PATH, LOG_SPOOL_DIR: process.env.LOG_SPOOL_DIR, ...env }, timeout: timeoutMs, encoding: 'utf8' }, (error, stdout, stderr) => {
         resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
       });
     });
@@ -37,7 +37,7 @@ export async function runPackageScript(source: string, env: Record<string, strin
 export async function runPackageServer(source: string, env: Record<string, string | undefined>, use: (baseUrl: string) => Promise<void>): Promise<ScriptResult> {
   const file = fileURLToPath(new URL(`.script-${randomBytes(6).toString('hex')}.mjs`, PACKAGE_ROOT));
   writeFileSync(file, source);
-  const child = spawn(process.execPath, [file], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [file], { env: { PATH: process.env.PATH, LOG_SPOOL_DIR: process.env.LOG_SPOOL_DIR, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));

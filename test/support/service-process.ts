@@ -38,11 +38,13 @@ export interface ServiceResult {
 /**
  * A service process (test/support/logging-service.mjs) that logs through createLogger with
  * the real transports. `started` resolves once it logs; `finished` once it has exited.
+ * `extraEnv`: more of the service's environment, e.g. MAX_LEN (the Redis stream's length);
+ * `script`: another copy of logging-service.mjs, e.g. one in a build of an earlier commit.
  */
-export function startService(stores: ServiceStores, tenant: string, run: ServiceRun) {
+export function startService(stores: ServiceStores, tenant: string, run: ServiceRun, extraEnv: NodeJS.ProcessEnv = {}, script = SERVICE) {
   const dir = mkdtempSync(join(tmpdir(), 'logging-service-'));
   const ledger = join(dir, 'ledger.ndjson');
-  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [SERVICE], {
+  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [script], {
     env: {
       ...process.env,
       DATABASE_URL: stores.databaseUrl,
@@ -53,6 +55,7 @@ export function startService(stores: ServiceStores, tenant: string, run: Service
       LEDGER: ledger,
       MODE: run.mode,
       ...(run.mode === 'steady' ? { RATE: String(run.rate), DURATION_MS: String(run.durationMs) } : { COUNT: String(run.count), END: run.end }),
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

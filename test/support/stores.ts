@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, inject } from 'vitest';
@@ -19,6 +22,8 @@ export interface TestStores {
   /** The Redis stream key and notice channel under this file's prefix. */
   streamKey: string;
   channel: string;
+  /** This file's own spool folder (LOG_SPOOL_DIR), so that no file sends what another left behind. */
+  spoolDir: string;
 }
 
 function withSearchPath(url: string, schema: string): string {
@@ -29,7 +34,8 @@ function withSearchPath(url: string, schema: string): string {
 
 /**
  * Gives the calling test file its own PostgreSQL schema (migrated, partitions ahead) and
- * its own Redis key prefix, and removes both after the file. Call at the top of a file;
+ * its own Redis key prefix and spool folder (set as LOG_SPOOL_DIR for the transports and
+ * services it starts), and removes them after the file. Call at the top of a file;
  * the returned object is filled in before the first test runs.
  */
 export function useTestStores(options: { migrate?: boolean } = {}): TestStores {
@@ -43,6 +49,8 @@ export function useTestStores(options: { migrate?: boolean } = {}): TestStores {
   const baseUrl = inject('databaseUrl');
   stores.redisUrl = inject('redisUrl');
   stores.databaseUrl = withSearchPath(baseUrl, stores.schema);
+  stores.spoolDir = mkdtempSync(join(tmpdir(), 'test-spool-'));
+  process.env.LOG_SPOOL_DIR = stores.spoolDir;
 
   beforeAll(async () => {
     const admin = new pg.Client({ connectionString: baseUrl });
@@ -70,6 +78,7 @@ export function useTestStores(options: { migrate?: boolean } = {}): TestStores {
     for await (const batch of redis.scanIterator({ MATCH: `${stores.redisPrefix}*`, COUNT: 500 })) keys.push(...batch);
     if (keys.length > 0) await redis.del(keys);
     await redis.quit();
+    rmSync(stores.spoolDir, { recursive: true, force: true });
   });
 
   return stores;
