@@ -17,6 +17,7 @@ import { exportChunks, exportCopySql } from '../server/store/export.js';
 import { migrate } from '../server/store/migrate.js';
 import { ensurePartitions, ensurePartitionsAhead } from '../server/store/partitions.js';
 import { selectPage } from '../server/store/query.js';
+import { parseQuery } from '../server/query/parse.js';
 import { FUTURE_SKEW_MS } from '../server/http/params.js';
 import { median, percentile } from './stats.js';
 
@@ -142,12 +143,13 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
     const loadSeconds = (performance.now() - loadStarted) / 1000;
 
     const ago = (ms: number) => new Date(Date.now() - ms);
+    const q = (text: string) => parseQuery(text, { now: new Date() }).root ?? undefined;
     const words = ['payment failed', 'checkout timed', 'webhook rejected', 'invoice retried', 'order cancelled'];
     const queries = [
-      { name: 'tenant + 24h + two words', filters: (r: number) => ({ tenantId: `tenant-${1 + (Math.abs(r) % 40)}`, from: ago(DAY_MS), q: words[Math.abs(r) % words.length] }) },
-      { name: 'all tenants + 7d + a word', filters: (r: number) => ({ from: ago(7 * DAY_MS), q: ['timed', 'gateway', 'payout', 'rejected'][Math.abs(r) % 4] }) },
-      { name: 'all tenants + 7d + a phrase', filters: (r: number) => ({ from: ago(7 * DAY_MS), q: `"${words[Math.abs(r) % words.length]}"` }) },
-      { name: 'tenant + 7d + rare word', filters: (r: number) => ({ tenantId: `tenant-${100 + (Math.abs(r) % 300)}`, from: ago(7 * DAY_MS), q: 'payout cancelled' }) },
+      { name: 'tenant + 24h + two words', filters: (r: number) => ({ tenantId: `tenant-${1 + (Math.abs(r) % 40)}`, from: ago(DAY_MS), query: q(words[Math.abs(r) % words.length]) }) },
+      { name: 'all tenants + 7d + a word', filters: (r: number) => ({ from: ago(7 * DAY_MS), query: q(['timed', 'gateway', 'payout', 'rejected'][Math.abs(r) % 4]) }) },
+      { name: 'all tenants + 7d + a phrase', filters: (r: number) => ({ from: ago(7 * DAY_MS), query: q(`"${words[Math.abs(r) % words.length]}"`) }) },
+      { name: 'tenant + 7d + rare word', filters: (r: number) => ({ tenantId: `tenant-${100 + (Math.abs(r) % 300)}`, from: ago(7 * DAY_MS), query: q('payout cancelled') }) },
       { name: 'filter only: error + service + 7d', filters: (r: number) => ({ levels: ['error' as const], services: [['storefront', 'inngest', 'admin'][Math.abs(r) % 3]], from: ago(7 * DAY_MS) }) },
       { name: 'baseline: newest page, 24h, no other filter', filters: () => ({ from: ago(DAY_MS) }) },
     ];
