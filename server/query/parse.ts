@@ -186,7 +186,8 @@ class Parser {
       if (this.atEnd() || this.peek() === ')' || this.atKeyword('OR') || this.atKeyword('AND')) this.fail('NOT without a term after it', 'a term', operator);
       return negate(this.parseUnary(field, depth + 1));
     }
-    if (this.peek() === '-' && !this.isDelimiter(1) && !(field !== null && /[0-9.]/.test(this.peek(1)))) {
+    const next = this.peek(1);
+    if (this.peek() === '-' && next !== '' && !SPACE.test(next) && next !== ')' && !(field !== null && /[0-9.]/.test(next))) {
       this.pos++;
       return negate(this.parseUnary(field, depth + 1));
     }
