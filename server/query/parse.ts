@@ -98,6 +98,18 @@ class Parser {
     return node;
   }
 
+  parseFieldOnly(): FieldRef {
+    if (this.peek() === '@') {
+      this.pos++;
+      const path = this.readPath(0);
+      if (path && this.atEnd()) return { kind: 'data', path };
+    } else if (NAME_START.test(this.peek())) {
+      while (!this.atEnd() && NAME_PART.test(this.peek())) this.pos++;
+      if (this.atEnd()) return this.column(this.text, 0);
+    }
+    this.fail('not a field', `a field name (${FIELD_NAMES.slice(0, 4).join(', ')}, …) or a data path (@key.nested)`, this.pos);
+  }
+
   // -- characters
 
   private atEnd(): boolean {
@@ -601,6 +613,14 @@ function mergeEqualities(children: QueryNode[]): QueryNode[] {
     merged.push(copy);
   }
   return merged;
+}
+
+/**
+ * A field named on its own, as the facets route takes it: a column (any name a query takes) or
+ * `@` and a data path. Throws QuerySyntaxError.
+ */
+export function parseField(name: string): FieldRef {
+  return new Parser(name.replace(LONE_SURROGATE, '\uFFFD'), { now: new Date() }).parseFieldOnly();
 }
 
 /** Parses a query; throws QuerySyntaxError with the position and what was expected. */
