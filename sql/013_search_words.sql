@@ -13,21 +13,28 @@
 -- The vector has no positions: a phrase is found by the vector (every word present) and
 -- checked on platform_log_search_text(message) with a regular expression (server/query/sql.ts).
 
+-- Both functions are single expressions, not STRICT, so that PostgreSQL inlines them into the
+-- generated column and into queries (a SQL function that is not inlined costs more than the work).
 CREATE FUNCTION platform_log_search_text(p_message text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN lower(left(p_message, 100000) COLLATE "C");
 
-CREATE FUNCTION platform_log_search_vector(p_message text) RETURNS tsvector
+-- The words of a long text, leaving out those PostgreSQL cannot hold as lexemes.
+CREATE FUNCTION platform_log_search_words_of_long(p_message text) RETURNS tsvector
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT CASE
-    -- no word of a text this short can reach the lexeme limit
-    WHEN octet_length(t) < 2048 THEN array_to_tsvector(array_remove(regexp_split_to_array(t, '[\u0001-\u002f\u003a-\u0040\u005b-\u005e\u0060\u007b-\u00bf\u00d7\u00f7\u1680\u2000-\u206f\u2190-\u2bff\u2e00-\u2e7f\u3000-\u303f\ufe10-\ufe1f\ufe30-\ufe6f\ufeff\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\ufff0-\uffff\U0001f000-\U0001faff]+'), ''))
-    ELSE (SELECT coalesce(array_to_tsvector(array_agg(w)), ''::tsvector)
-          FROM regexp_split_to_table(t, '[\u0001-\u002f\u003a-\u0040\u005b-\u005e\u0060\u007b-\u00bf\u00d7\u00f7\u1680\u2000-\u206f\u2190-\u2bff\u2e00-\u2e7f\u3000-\u303f\ufe10-\ufe1f\ufe30-\ufe6f\ufeff\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\ufff0-\uffff\U0001f000-\U0001faff]+') AS w
-          WHERE w <> '' AND octet_length(w) < 2048)
-  END
-  FROM (SELECT platform_log_search_text(p_message) AS t) AS s
+  SELECT coalesce(array_to_tsvector(array_agg(w)), ''::tsvector)
+  FROM regexp_split_to_table(platform_log_search_text(p_message), '[\u0001-\u002f\u003a-\u0040\u005b-\u005e\u0060\u007b-\u00bf\u00d7\u00f7\u1680\u2000-\u206f\u2190-\u2bff\u2e00-\u2e7f\u3000-\u303f\ufe10-\ufe1f\ufe30-\ufe6f\ufeff\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\ufff0-\uffff\U0001f000-\U0001faff]+') AS w
+  WHERE w <> '' AND octet_length(w) < 2048
 $$;
+
+CREATE FUNCTION platform_log_search_vector(p_message text) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  -- no word of a text this short can reach the lexeme limit, nor the text 100,000 characters
+  WHEN octet_length(p_message) < 2048
+    THEN array_to_tsvector(array_remove(regexp_split_to_array(lower(p_message COLLATE "C"), '[\u0001-\u002f\u003a-\u0040\u005b-\u005e\u0060\u007b-\u00bf\u00d7\u00f7\u1680\u2000-\u206f\u2190-\u2bff\u2e00-\u2e7f\u3000-\u303f\ufe10-\ufe1f\ufe30-\ufe6f\ufeff\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\ufff0-\uffff\U0001f000-\U0001faff]+'), ''))
+  ELSE platform_log_search_words_of_long(p_message)
+END;
 
 ALTER TABLE platform_logs DROP COLUMN search;
 ALTER TABLE platform_logs ADD COLUMN search tsvector GENERATED ALWAYS AS (platform_log_search_vector(message)) STORED;
