@@ -17,6 +17,9 @@ import { exportChunks, exportCopySql } from '../server/store/export.js';
 import { migrate } from '../server/store/migrate.js';
 import { ensurePartitions, ensurePartitionsAhead } from '../server/store/partitions.js';
 import { selectPage } from '../server/store/query.js';
+import { parseField, parseQuery } from '../server/query/parse.js';
+import { getContext } from '../server/store/context.js';
+import { getFacet } from '../server/store/facets.js';
 import { FUTURE_SKEW_MS } from '../server/http/params.js';
 import { median, percentile } from './stats.js';
 
@@ -62,12 +65,17 @@ async function load(pool: pg.Pool, rows: number, log: (line: string) => void): P
     await pool.query(
       `INSERT INTO platform_logs (id, "timestamp", level, tenant_id, tenant_slug, user_id, request_id, trace_id,
                                   service, action, message, data, environment, error_signature)
-       SELECT gen_random_uuid(), t, lvl, 'tenant-' || tn, 'shop-' || tn, 'user-' || floor(random() * 5000)::int,
+       SELECT (lpad(to_hex(floor(extract(epoch FROM t) * 1000)::bigint), 12, '0') || '7' || substr(md5(random()::text), 1, 3)
+               || '8' || substr(md5(random()::text), 1, 15))::uuid, -- a UUIDv7 of its time, as the logger makes them
+              t, lvl, 'tenant-' || tn, 'shop-' || tn, 'user-' || floor(random() * 5000)::int,
               md5(random()::text), md5(random()::text),
               ${pickSql(['orchestrator', 'admin', 'storefront', 'creator-portal', 'mcp-server', 'inngest', 'webhook-handler'])},
               ${pickSql(['checkout.start', 'order.create', 'payment.capture', 'webhook.receive', 'job.run'])},
               ${pickSql(SUBJECTS)} || ' ' || ${pickSql(VERBS)} || ' ' || ${pickSql(OBJECTS)} || ' ' || floor(random() * 100000)::int,
-              jsonb_build_object('attempt', floor(random() * 5)::int, 'durationMs', floor(random() * 3000)::int),
+              jsonb_build_object('attempt', floor(random() * 5)::int, 'durationMs', floor(random() * 3000)::int,
+                                 'orderId', 'ord_' || floor(random() * 1000000)::int,
+                                 'cart', jsonb_build_object('total', floor(random() * 50000)::int / 100.0,
+                                                            'currency', (ARRAY['EUR', 'USD', 'GBP'])[1 + floor(random() * 3)::int])),
               'production',
               CASE WHEN lvl IN ('warn', 'error') THEN 'sig-' || floor(random() * 40)::int END
        FROM (
@@ -142,14 +150,19 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
     const loadSeconds = (performance.now() - loadStarted) / 1000;
 
     const ago = (ms: number) => new Date(Date.now() - ms);
+    const q = (text: string) => parseQuery(text, { now: new Date() }).root ?? undefined;
     const words = ['payment failed', 'checkout timed', 'webhook rejected', 'invoice retried', 'order cancelled'];
     const queries = [
-      { name: 'tenant + 24h + two words', filters: (r: number) => ({ tenantId: `tenant-${1 + (Math.abs(r) % 40)}`, from: ago(DAY_MS), q: words[Math.abs(r) % words.length] }) },
-      { name: 'all tenants + 7d + a word', filters: (r: number) => ({ from: ago(7 * DAY_MS), q: ['timed', 'gateway', 'payout', 'rejected'][Math.abs(r) % 4] }) },
-      { name: 'all tenants + 7d + a phrase', filters: (r: number) => ({ from: ago(7 * DAY_MS), q: `"${words[Math.abs(r) % words.length]}"` }) },
-      { name: 'tenant + 7d + rare word', filters: (r: number) => ({ tenantId: `tenant-${100 + (Math.abs(r) % 300)}`, from: ago(7 * DAY_MS), q: 'payout cancelled' }) },
+      { name: 'tenant + 24h + two words', filters: (r: number) => ({ tenantId: `tenant-${1 + (Math.abs(r) % 40)}`, from: ago(DAY_MS), query: q(words[Math.abs(r) % words.length]) }) },
+      { name: 'all tenants + 7d + a word', filters: (r: number) => ({ from: ago(7 * DAY_MS), query: q(['timed', 'gateway', 'payout', 'rejected'][Math.abs(r) % 4]) }) },
+      { name: 'all tenants + 7d + a phrase', filters: (r: number) => ({ from: ago(7 * DAY_MS), query: q(`"${words[Math.abs(r) % words.length]}"`) }) },
+      { name: 'tenant + 7d + rare word', filters: (r: number) => ({ tenantId: `tenant-${100 + (Math.abs(r) % 300)}`, from: ago(7 * DAY_MS), query: q('payout cancelled') }) },
       { name: 'filter only: error + service + 7d', filters: (r: number) => ({ levels: ['error' as const], services: [['storefront', 'inngest', 'admin'][Math.abs(r) % 3]], from: ago(7 * DAY_MS) }) },
       { name: 'baseline: newest page, 24h, no other filter', filters: () => ({ from: ago(DAY_MS) }) },
+      // the query language's data paths (goals at 10M rows: < 100 ms and < 300 ms p95)
+      { name: 'tenant + 24h + data path equality', filters: (r: number) => ({ tenantId: `tenant-${1 + (Math.abs(r) % 40)}`, from: ago(DAY_MS), query: q(`@orderId:ord_${Math.abs(r * 7919) % 1_000_000}`) }) },
+      { name: 'all tenants + 7d + data path equality', filters: (r: number) => ({ from: ago(7 * DAY_MS), query: q(`@orderId:ord_${Math.abs(r * 7919) % 1_000_000}`) }) },
+      { name: 'all tenants + 24h + data path comparison', filters: () => ({ from: ago(DAY_MS), query: q('@cart.total:>499') }) },
     ];
     const results: SearchBenchResult['queries'] = [];
     for (const query of queries) {
@@ -157,6 +170,25 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
       results.push({ name: query.name, ...timing });
       log(`  ${query.name}: p50 ${timing.p50Ms.toFixed(1)} ms, p95 ${timing.p95Ms.toFixed(1)} ms`);
     }
+
+    // facets and context (goals at 10M rows: facets over 24h, all tenants, < 300 ms p95; context < 50 ms)
+    const timed = async (name: string, work: (run: number) => Promise<unknown>) => {
+      await work(-1);
+      const times: number[] = [];
+      for (let run = 0; run < options.runs; run++) {
+        const started = performance.now();
+        await work(run);
+        times.push(performance.now() - started);
+      }
+      times.sort((a, b) => a - b);
+      results.push({ name, p50Ms: percentile(times, 50), p95Ms: percentile(times, 95), meanRows: NaN });
+      log(`  ${name}: p50 ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms`);
+    };
+    await timed('facet of service, all tenants, 24h', () => getFacet(pool, asRoute({ from: ago(DAY_MS) }), parseField('service'), 10));
+    await timed('facet of a data path (@cart.currency), all tenants, 24h', () => getFacet(pool, asRoute({ from: ago(DAY_MS) }), parseField('@cart.currency'), 10));
+    const { rows: anchors } = await pool.query<{ id: string }>(`SELECT id FROM platform_logs WHERE "timestamp" >= $1 LIMIT 100`, [ago(DAY_MS)]);
+    await timed('context of an entry, 50 before and after, by tenant', (run) => getContext(pool, anchors[Math.abs(run) % anchors.length].id, { before: 50, after: 50, by: 'tenant' }));
+    await timed('context of an entry, 50 before and after, by service', (run) => getContext(pool, anchors[Math.abs(run) % anchors.length].id, { before: 50, after: 50, by: 'service' }));
 
     const exportFilters = asRoute({ from: ago(31 * DAY_MS) });
     const maxRows = Math.min(options.exportRows, options.rows);

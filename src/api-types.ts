@@ -2,10 +2,46 @@ import type { LogLevel, StoredLogEntry } from './types.js';
 
 /** Shapes the HTTP API answers with, shared by the server and the web UI. */
 
+/**
+ * What an answer cost, so that a slow query explains itself: the partitions of platform_logs
+ * that its levels and time bounds leave to read, and the time the store took (ms).
+ */
+export interface QueryStats {
+  partitionsScanned: number;
+  durationMs: number;
+}
+
 /** A page of entries, newest first: GET /api/platform/logs. */
 export interface LogPage {
   entries: StoredLogEntry[];
   nextCursor: string | null;
+  stats?: QueryStats;
+}
+
+/** GET /api/platform/logs/facets: a field's top values among the matching entries. */
+export interface FacetPage {
+  field: string;
+  values: { value: string | number | boolean | null; count: number }[];
+  /** Matching entries without a value for the field. */
+  missing: number;
+  stats: QueryStats;
+}
+
+/** GET /api/platform/logs/fields: the data paths of the newest matching entries, with their JSON types. */
+export interface DataFieldsPage {
+  fields: { path: string; entries: number; types: { type: string; entries: number }[] }[];
+  sampled: number;
+  complete: boolean;
+  stats: QueryStats;
+}
+
+/** GET /api/platform/logs/:id/context: the entries around one, oldest first on each side. */
+export interface LogContextPage {
+  entry: StoredLogEntry;
+  by: 'tenant' | 'service' | 'request';
+  before: StoredLogEntry[];
+  after: StoredLogEntry[];
+  stats: QueryStats;
 }
 
 export interface TrendBucket {
@@ -36,6 +72,7 @@ export interface ErrorGroup {
 export interface ErrorAggregates {
   groups: ErrorGroup[];
   nextCursor: string | null;
+  stats?: QueryStats;
 }
 
 /** Who a key speaks for: the whole platform, or one tenant (GET /api/platform/logs/whoami). */
@@ -50,6 +87,7 @@ export interface HistogramBucket {
 export interface Histogram {
   bucketSeconds: number;
   buckets: HistogramBucket[];
+  stats?: QueryStats;
 }
 
 /** Why a live stream client missed entries. */

@@ -18,7 +18,7 @@ beforeAll(async () => {
   // 40,000 entries over the two days before NOW: 50 tenants, 7 services, every level
   await stores.pool.query(
     `INSERT INTO platform_logs (id, "timestamp", level, tenant_id, service, message, environment,
-                                request_id, trace_id, error_signature)
+                                request_id, trace_id, error_signature, data)
      SELECT gen_random_uuid(),
             $1::timestamptz - (i % 2880) * interval '1 minute',
             (ARRAY['debug', 'info', 'info', 'info', 'warn', 'error'])[1 + i % 6],
@@ -28,7 +28,8 @@ beforeAll(async () => {
             'production',
             'req-' || (i / 4),
             'trace-' || (i / 8),
-            CASE WHEN i % 6 >= 4 THEN 'sig-' || (i % 40) END
+            CASE WHEN i % 6 >= 4 THEN 'sig-' || (i % 40) END,
+            jsonb_build_object('orderId', 'ord_' || i, 'cart', jsonb_build_object('total', i % 500, 'items', jsonb_build_array(jsonb_build_object('sku', 'sku-' || (i % 3000)))))
      FROM generate_series(1, 40000) AS i`,
     [NOW.toISOString()],
   );
@@ -94,8 +95,11 @@ describe('each index serves its query', () => {
     ['one trace', `SELECT * FROM platform_logs WHERE trace_id = 'trace-100' AND "timestamp" >= $1 ORDER BY "timestamp" DESC`, 'platform_logs_trace_idx'],
     ['one error signature', `SELECT * FROM platform_logs WHERE error_signature = 'sig-4' AND "timestamp" >= $1 ${NEWEST_FIRST}`, 'platform_logs_signature_time_idx'],
     ['full-text search', `SELECT * FROM platform_logs WHERE search @@ websearch_to_tsquery('simple', 'timeout 12347') AND "timestamp" >= $1 ${NEWEST_FIRST}`, 'platform_logs_search_idx'],
-  ])('%s', async (_name, sql, index) => {
-    const plan = await planOf(sql, [since]);
+    ['a phrase, as the query language compiles it', `SELECT * FROM platform_logs WHERE search @@ $2::tsquery AND platform_log_search_text(message) ~ $3 AND "timestamp" >= $1 ${NEWEST_FIRST}`, 'platform_logs_search_idx', ["'upstream' & 'timeout'", '(^|[ ])upstream[ ]+timeout([ ]|$)']],
+    ['a data path equality (@orderId:ord_123)', `SELECT * FROM platform_logs WHERE data @? $2::jsonpath AND "timestamp" >= $1 ${NEWEST_FIRST}`, 'platform_logs_data_idx', ['$."orderId" ? (@ == "ord_123")']],
+    ['a nested data path through an array (@cart.items.sku:sku-7)', `SELECT * FROM platform_logs WHERE data @? $2::jsonpath AND "timestamp" >= $1 ${NEWEST_FIRST}`, 'platform_logs_data_idx', ['$."cart"."items"."sku" ? (@ == "sku-7")']],
+  ] as [string, string, string, unknown[]?][])('%s', async (_name, sql, index, params = []) => {
+    const plan = await planOf(sql, [since, ...params]);
     expect(plan.indexes).toContain(index);
   });
 

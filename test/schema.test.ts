@@ -24,11 +24,11 @@ async function placeOf(id: string) {
 describe('platform_logs partitions', () => {
   test('an entry outside every partition lands in its level’s default partition, and moves when its partition is made', async () => {
     const id = await insert('warn', '2003-03-14T15:09:26Z', 'clock skewed entry');
-    expect(await placeOf(id)).toEqual([{ partition: 'platform_logs_warn_default', search: "'clock':1 'entry':3 'skewed':2" }]);
+    expect(await placeOf(id)).toEqual([{ partition: 'platform_logs_warn_default', search: "'clock' 'entry' 'skewed'" }]);
 
     const created = await ensurePartitions(stores.pool, new Date('2003-03-14'), new Date('2003-03-15'));
     expect(created).toContain('platform_logs_warn_20030314');
-    expect(await placeOf(id)).toEqual([{ partition: 'platform_logs_warn_20030314', search: "'clock':1 'entry':3 'skewed':2" }]);
+    expect(await placeOf(id)).toEqual([{ partition: 'platform_logs_warn_20030314', search: "'clock' 'entry' 'skewed'" }]);
   });
 
   test('after a width change, partitions cover every day once: no overlap, no hole', async () => {

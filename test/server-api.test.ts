@@ -249,7 +249,7 @@ describe('GET /api/platform/logs/whoami, healthz, openapi.json', () => {
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.1.0');
     expect(Object.keys(body.paths).sort()).toEqual(
-      ['/', '/{id}', '/histogram', '/aggregates', '/export', '/whoami', '/stream/ticket', '/stream', '/stream/sse', '/healthz', '/openapi.json'].sort(),
+      ['/', '/{id}', '/{id}/context', '/facets', '/fields', '/histogram', '/aggregates', '/export', '/whoami', '/stream/ticket', '/stream', '/stream/sse', '/healthz', '/openapi.json'].sort(),
     );
   });
 

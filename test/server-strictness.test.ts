@@ -21,6 +21,9 @@ const ROUTES: { route: string; method?: string; once: string | null }[] = [
   { route: '/aggregates', once: 'sort' },
   { route: '/export', once: 'format' },
   { route: `/${ENTRY_ID}`, once: null },
+  { route: `/${ENTRY_ID}/context`, once: 'by' },
+  { route: '/facets', once: 'field' },
+  { route: '/fields', once: 'sample' },
   { route: '/whoami', once: null },
   { route: '/healthz', once: null },
   { route: '/openapi.json', once: null },
@@ -40,7 +43,7 @@ describe('every route checks its parameters the same way', () => {
     expect(await answer(route, 'limt=5', method)).toMatchObject({ status: 400, body: { parameter: 'limt' } });
     expect(await answer(route, `x=${'a'.repeat(9_000)}`, method)).toMatchObject({ status: 414 });
     if (once === null) return;
-    const value = once === 'from' ? '1h' : once === 'sort' ? 'count' : once === 'format' ? 'csv' : 'tenant-a';
+    const value = { from: '1h', sort: 'count', format: 'csv', by: 'service', field: 'service', sample: '10' }[once] ?? 'tenant-a';
     expect(await answer(route, `${once}=${value}&${once}=${value}`, method)).toMatchObject({ status: 400, body: { parameter: once } });
     expect(await answer(route, `${once}=a%00b`, method)).toMatchObject({ status: 400, body: { parameter: once } });
   });

@@ -100,6 +100,37 @@ describe('live stream over Server-Sent Events', () => {
     }
   });
 
+  it('filters with the query language: fields, data paths and words, confined to the key', async () => {
+    const q = encodeURIComponent('level:>=warn @order.total:>100 -@order.tags:test (payments OR tenantId:tenant-b)');
+    const platform = await open(`?q=${q}`);
+    const tenant = await open(`?q=${q}`, { authorization: `Bearer ${TENANT_A_KEY}` });
+    for (const source of [platform, tenant]) await source.until((s) => s.messages.some((m) => m.type === 'subscribed'));
+    const order = (total: number, tags: string[] = []) => ({ order: { total, tags } });
+    const wanted = makeEntry({ level: 'error', message: 'POST https://api.payments.example.com failed', data: order(150) });
+    const otherTenant = makeEntry({ tenantId: 'tenant-b', level: 'warn', message: 'refund', data: order(101, ['vip']) });
+    const entries = [
+      makeEntry({ level: 'info', message: 'payments ok', data: order(150) }),
+      makeEntry({ level: 'error', message: 'payments failed', data: order(99) }),
+      makeEntry({ level: 'error', message: 'payments failed', data: order(150, ['test']) }),
+      makeEntry({ level: 'error', message: 'payment failed', data: order(150) }),
+      wanted,
+      otherTenant,
+    ];
+    await addToStream(redis, stores.streamKey, entries);
+    await platform.until((s) => s.entryIds().includes(otherTenant.id));
+    await tenant.until((s) => s.entryIds().includes(wanted.id));
+    expect(platform.entryIds()).toEqual([wanted.id, otherTenant.id]);
+    await addToStream(redis, stores.streamKey, [makeEntry({ tenantId: 'tenant-a', message: 'marker', level: 'error', data: order(500) }), { ...wanted, id: crypto.randomUUID() }]);
+    await tenant.until((s) => s.entryIds().length === 2);
+    expect(tenant.entryIds()[0]).toBe(wanted.id);
+  });
+
+  it('answers a query with a syntax error with 400 naming q, the position and what was expected', async () => {
+    const source = await open(`?q=${encodeURIComponent('service:(admin OR')}`);
+    expect(source.response.status).toBe(400);
+    expect(await source.response.json()).toEqual({ error: expect.stringMatching(/at position 15/), parameter: 'q', position: 15, expected: 'a term' });
+  });
+
   it('answers invalid parameters with 400 and the parameter at fault', async () => {
     for (const [query, parameter] of [
       ['?level=fatal', 'level'],

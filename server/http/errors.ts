@@ -7,6 +7,8 @@ export class HttpError extends Error {
     readonly status: 400 | 401 | 404 | 413 | 414 | 429 | 503,
     message: string,
     readonly parameter?: string,
+    /** More about the fault, answered beside `error` (a query's `position` and what was `expected`). */
+    readonly details?: Record<string, string | number>,
   ) {
     super(message);
   }
@@ -17,7 +19,8 @@ export function badParameter(parameter: string, reason: string): HttpError {
 }
 
 export function errorBody(error: HttpError): { error: string; parameter?: string } {
-  return error.parameter === undefined ? { error: error.message } : { error: error.message, parameter: error.parameter };
+  const body = error.parameter === undefined ? { error: error.message } : { error: error.message, parameter: error.parameter };
+  return error.details ? { ...body, ...error.details } : body;
 }
 
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH']);

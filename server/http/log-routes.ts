@@ -2,6 +2,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type pg from 'pg';
 import type { Principal } from '../../src/api-types.js';
+import type { LogLevel } from '../../src/types.js';
 import { confineToPrincipal, type Auth, type AuthEnv } from '../auth.js';
 import { DEFAULT_EXPORT_LIMITS, createBudget, type ExportLimits } from '../budget.js';
 import { createRateLimiter, createRedisRateLimiter, rateLimit } from '../rate-limit.js';
@@ -9,8 +10,13 @@ import { SERVER_REDIS_PREFIX } from '../stores.js';
 import { MAX_TREND_BUCKETS, getErrorAggregates, type AggregateSort } from '../store/aggregates.js';
 import { EXPORT_FORMATS, emptyExport, exportChunks } from '../store/export.js';
 import { createReads, type Reads } from '../store/reads.js';
-import { emptyHistogram, getHistogram } from '../store/histogram.js';
 import type { LogFilters } from '../store/filters.js';
+import { CONTEXT_SCOPES, getContext } from '../store/context.js';
+import { getDataFields, getFacet, isFacetField } from '../store/facets.js';
+import { emptyHistogram, getHistogram } from '../store/histogram.js';
+import { measured } from '../store/stats.js';
+import { QuerySyntaxError, parseField } from '../query/parse.js';
+import { fieldName, type FieldRef } from '../query/ast.js';
 import { InvalidCursorError, decodeCursor, getLogById, isUuid, queryLogs, type Keyset } from '../store/query.js';
 import type { RedisClient } from '../stores.js';
 import { HttpError, badParameter } from './errors.js';
@@ -59,6 +65,21 @@ const WIDE_QUERIES_AT_ONCE = 2;
 const SERVED_BY = 'X-Served-By';
 const EXPORT_RETRY_AFTER_S = 10;
 const AGGREGATE_SORTS: readonly AggregateSort[] = ['count', 'lastSeen'];
+const NO_STATS = { partitionsScanned: 0, durationMs: 0 };
+
+/** The facets route's `field`: a column or @data.path, named as a query names it. */
+function readFacetField(name: string | undefined): FieldRef {
+  if (name === undefined) throw badParameter('field', 'is required: a field (service, level, tenantId, errorType, version, region, …) or a data path (@cart.total)');
+  let field: FieldRef;
+  try {
+    field = parseField(name);
+  } catch (error) {
+    if (error instanceof QuerySyntaxError) throw new HttpError(400, error.message, 'field', { position: error.position, expected: error.expected });
+    throw error;
+  }
+  if (!isFacetField(field)) throw badParameter('field', `${fieldName(field)} has a value per entry or is long text; facets count fields such as service, level, errorType or a data path`);
+  return field;
+}
 
 async function answers(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
   let timer: NodeJS.Timeout | undefined;
@@ -189,9 +210,35 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const limit = parseIntParam(params, 'limit', 1, 1000, 100);
     const cursor = params.one('cursor');
     const after = cursor === undefined ? undefined : readCursor(cursor);
-    if (!filters) return c.json({ entries: [], nextCursor: null });
-    const { value, store } = await budgeted(c.get('principal'), filters, () => reads.run('query', (from) => queryLogs(from, filters, { limit, after })));
-    return c.json(value, 200, { [SERVED_BY]: store });
+    if (!filters) return c.json({ entries: [], nextCursor: null, stats: NO_STATS });
+    const { value, store } = await budgeted(c.get('principal'), filters, () =>
+      reads.run('query', (from) => measured(from, filters, () => queryLogs(from, filters, { limit, after }))),
+    );
+    return c.json({ ...value.result, stats: value.stats }, 200, { [SERVED_BY]: store });
+  });
+
+  app.get('/facets', queryParams([...FILTER_PARAMETERS, 'field', 'limit']), async (c) => {
+    const params = c.get('params');
+    const filters = confineToPrincipal(c.get('principal'), parseFilters(params, now()));
+    const field = readFacetField(params.one('field'));
+    const limit = parseIntParam(params, 'limit', 1, 100, 10);
+    const name = fieldName(field);
+    if (!filters) return c.json({ field: name, values: [], missing: 0, stats: NO_STATS });
+    const { value, store } = await budgeted(c.get('principal'), filters, () =>
+      reads.run('query', (from) => measured(from, filters, () => getFacet(from, filters, field, limit))),
+    );
+    return c.json({ field: name, ...value.result, stats: value.stats }, 200, { [SERVED_BY]: store });
+  });
+
+  app.get('/fields', queryParams([...FILTER_PARAMETERS, 'sample']), async (c) => {
+    const params = c.get('params');
+    const filters = confineToPrincipal(c.get('principal'), parseFilters(params, now()));
+    const sample = parseIntParam(params, 'sample', 1, 100_000, 10_000);
+    if (!filters) return c.json({ fields: [], sampled: 0, complete: true, stats: NO_STATS });
+    const { value, store } = await budgeted(c.get('principal'), filters, () =>
+      reads.run('query', (from) => measured(from, filters, () => getDataFields(from, filters, sample))),
+    );
+    return c.json({ ...value.result, stats: value.stats }, 200, { [SERVED_BY]: store });
   });
 
   app.get('/histogram', queryParams([...FILTER_PARAMETERS, 'buckets']), async (c) => {
@@ -201,9 +248,12 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const buckets = parseIntParam(params, 'buckets', 1, 500, 60);
     const filters = confineToPrincipal(c.get('principal'), parsed);
     const range = { from: parsed.from!, to: params.one('to') === undefined ? at : parsed.to! };
-    if (!filters) return c.json(emptyHistogram(range.from, range.to, buckets));
-    const { value, store } = await budgeted(c.get('principal'), filters, () => reads.run('query', (from) => getHistogram(from, { ...filters, ...range }, buckets)));
-    return c.json(value, 200, { [SERVED_BY]: store });
+    if (!filters) return c.json({ ...emptyHistogram(range.from, range.to, buckets), stats: NO_STATS });
+    const scope = { ...filters, ...range };
+    const { value, store } = await budgeted(c.get('principal'), scope, () =>
+      reads.run('query', (from) => measured(from, scope, () => getHistogram(from, scope, buckets))),
+    );
+    return c.json({ ...value.result, stats: value.stats }, 200, { [SERVED_BY]: store });
   });
 
   app.get('/aggregates', queryParams([...FILTER_PARAMETERS, 'sort', 'limit', 'cursor', 'buckets']), async (c) => {
@@ -213,12 +263,13 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const limit = parseIntParam(params, 'limit', 1, 500, 50);
     const buckets = parseIntParam(params, 'buckets', 1, MAX_TREND_BUCKETS, 24);
     const cursor = params.one('cursor');
-    if (!filters) return c.json({ groups: [], nextCursor: null });
+    if (!filters) return c.json({ groups: [], nextCursor: null, stats: NO_STATS });
     try {
+      const scope = { ...filters, levels: filters.levels?.length ? filters.levels : (['warn', 'error'] as LogLevel[]) };
       const { value, store } = await budgeted(c.get('principal'), filters, () =>
-        reads.run('query', (from) => getErrorAggregates(from, { ...filters, sort, limit, cursor, buckets })),
+        reads.run('query', (from) => measured(from, scope, () => getErrorAggregates(from, { ...filters, sort, limit, cursor, buckets }))),
       );
-      return c.json(value, 200, { [SERVED_BY]: store });
+      return c.json({ ...value.result, stats: value.stats }, 200, { [SERVED_BY]: store });
     } catch (error) {
       if (error instanceof InvalidCursorError) throw badParameter('cursor', error.message);
       throw error;
@@ -256,6 +307,25 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     // served by @hono/node-server, the response's socket; absent for in-process requests
     const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
     return new Response(pulledBody(rows, exportLimits.idleTimeoutMs, outgoing), { headers: { ...headers, [SERVED_BY]: store } });
+  });
+
+  app.get('/:id/context', queryParams(['before', 'after', 'by']), async (c) => {
+    const params = c.get('params');
+    const id = c.req.param('id');
+    const before = parseIntParam(params, 'before', 0, 500, 50);
+    const after = parseIntParam(params, 'after', 0, 500, 50);
+    const by = parseChoice(params, 'by', CONTEXT_SCOPES, 'tenant');
+    if (!isUuid(id)) throw new HttpError(404, 'no entry with this id');
+    const principal = c.get('principal');
+    const started = performance.now();
+    const { value: context, store } = await reads.run('query', (from) =>
+      getContext(from, id.toLowerCase(), { before, after, by, tenantId: principal.scope === 'tenant' ? principal.tenantId : undefined }),
+    );
+    c.header(SERVED_BY, store);
+    if (!context) throw new HttpError(404, 'no entry with this id');
+    const at = Date.parse(context.entry.timestamp);
+    const { stats } = await measured(pool, { from: new Date(at - 86_400_000), to: new Date(at + 86_400_000) }, async () => undefined);
+    return c.json({ entry: context.entry, by, before: context.before, after: context.after, stats: { ...stats, durationMs: Math.round((performance.now() - started) * 10) / 10 } });
   });
 
   app.get('/:id', queryParams(), async (c) => {

@@ -39,10 +39,20 @@ const filterParameters = [
   {
     name: 'q',
     in: 'query',
-    description: `Full-text search over the message (websearch_to_tsquery('simple')): words, "a phrase", -excluded, or. At most ${MAX_SEARCH_LENGTH} characters.`,
+    description:
+      'A query in the query language (Datadog log search syntax; docs/api.md, "Query language"): words, "phrases", field:value, @data.path:value, ' +
+      `field:(a OR b), >, >=, <, <=, [a TO b], value*, _exists_:field, AND, OR, NOT, -term, parentheses. ANDed with the other filters. At most ${MAX_SEARCH_LENGTH} characters; ` +
+      'a syntax error is a 400 with `position` and `expected`.',
     schema: { type: 'string', maxLength: MAX_SEARCH_LENGTH },
   },
 ];
+
+const stats = {
+  type: 'object',
+  description: 'What the answer cost: the partitions its levels and time bounds leave to read, and the store time in ms.',
+  required: ['partitionsScanned', 'durationMs'],
+  properties: { partitionsScanned: { type: 'integer' }, durationMs: { type: 'number' } },
+} as const;
 
 const entryProperties: Record<string, unknown> = Object.fromEntries(LOG_ENTRY_FIELDS.map((field) => [field, nullableString]));
 Object.assign(entryProperties, {
@@ -88,7 +98,12 @@ export function openApiDocument(options: { exportMaxRows: number }) {
         Error: {
           type: 'object',
           required: ['error'],
-          properties: { error: string, parameter: { type: 'string', description: 'The parameter at fault.' } },
+          properties: {
+            error: string,
+            parameter: { type: 'string', description: 'The parameter at fault.' },
+            position: { type: 'integer', description: 'For a query syntax error: the offset in q (0 is its first character).' },
+            expected: { type: 'string', description: 'For a query syntax error: what was expected at that position.' },
+          },
         },
         StoredLogEntry: { type: 'object', required: Object.keys(entryProperties), properties: entryProperties },
         Health: {
@@ -134,10 +149,100 @@ export function openApiDocument(options: { exportMaxRows: number }) {
               description: 'A page',
               ...json({
                 type: 'object',
-                required: ['entries', 'nextCursor'],
-                properties: { entries: { type: 'array', items: { $ref: '#/components/schemas/StoredLogEntry' } }, nextCursor: nullableString },
+                required: ['entries', 'nextCursor', 'stats'],
+                properties: { entries: { type: 'array', items: { $ref: '#/components/schemas/StoredLogEntry' } }, nextCursor: nullableString, stats },
               }),
             },
+            ...standardErrors,
+          },
+        },
+      },
+      '/facets': {
+        get: {
+          summary: "A field's top values among the entries matching the filters, with the entries holding each.",
+          parameters: [
+            ...filterParameters,
+            {
+              name: 'field',
+              in: 'query',
+              required: true,
+              description: 'A column (level, service, tenantId, errorType, version, region, …) or a data path (@cart.total); arrays count each element.',
+              schema: string,
+            },
+            limit(100, 10),
+          ],
+          responses: {
+            '200': {
+              description: 'The top values, most entries first',
+              ...json({
+                type: 'object',
+                properties: {
+                  field: string,
+                  values: { type: 'array', items: { type: 'object', properties: { value: { type: ['string', 'number', 'boolean', 'null'] }, count: { type: 'integer' } } } },
+                  missing: { type: 'integer', description: 'Matching entries without a value for the field.' },
+                  stats,
+                },
+              }),
+            },
+            ...standardErrors,
+          },
+        },
+      },
+      '/fields': {
+        get: {
+          summary: 'The data paths of the newest matching entries, with their JSON types.',
+          parameters: [...filterParameters, { name: 'sample', in: 'query', description: 'Entries read, newest first.', schema: { type: 'integer', minimum: 1, maximum: 100000, default: 10000 } }],
+          responses: {
+            '200': {
+              description: 'The paths, most entries first',
+              ...json({
+                type: 'object',
+                properties: {
+                  fields: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        path: string,
+                        entries: { type: 'integer' },
+                        types: { type: 'array', items: { type: 'object', properties: { type: { type: 'string', enum: ['string', 'number', 'boolean', 'null', 'object', 'array'] }, entries: { type: 'integer' } } } },
+                      },
+                    },
+                  },
+                  sampled: { type: 'integer' },
+                  complete: { type: 'boolean', description: 'Whether every matching entry with data was read.' },
+                  stats,
+                },
+              }),
+            },
+            ...standardErrors,
+          },
+        },
+      },
+      '/{id}/context': {
+        get: {
+          summary: 'The entries around one entry (same tenant, service or request), keyset on its exact position, within a day of it.',
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+            { name: 'before', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 500, default: 50 } },
+            { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 500, default: 50 } },
+            { name: 'by', in: 'query', schema: { type: 'string', enum: ['tenant', 'service', 'request'], default: 'tenant' } },
+          ],
+          responses: {
+            '200': {
+              description: 'The entry and its neighbours, oldest first on each side',
+              ...json({
+                type: 'object',
+                properties: {
+                  entry: { $ref: '#/components/schemas/StoredLogEntry' },
+                  by: { type: 'string', enum: ['tenant', 'service', 'request'] },
+                  before: { type: 'array', items: { $ref: '#/components/schemas/StoredLogEntry' } },
+                  after: { type: 'array', items: { $ref: '#/components/schemas/StoredLogEntry' } },
+                  stats,
+                },
+              }),
+            },
+            '404': { ...error, description: "No such entry, or another tenant's" },
             ...standardErrors,
           },
         },
@@ -163,6 +268,7 @@ export function openApiDocument(options: { exportMaxRows: number }) {
               ...json({
                 type: 'object',
                 properties: {
+                  stats,
                   bucketSeconds: { type: 'integer' },
                   buckets: {
                     type: 'array',
@@ -196,7 +302,7 @@ export function openApiDocument(options: { exportMaxRows: number }) {
               description: 'Groups',
               ...json({
                 type: 'object',
-                properties: { groups: { type: 'array', items: { $ref: '#/components/schemas/ErrorGroup' } }, nextCursor: nullableString },
+                properties: { groups: { type: 'array', items: { $ref: '#/components/schemas/ErrorGroup' } }, nextCursor: nullableString, stats },
               }),
             },
             ...standardErrors,

@@ -1,10 +1,14 @@
 import type { MiddlewareHandler } from 'hono';
 import { LOG_LEVELS, isLogLevel, type LogLevel } from '../../src/types.js';
 import type { LogFilters } from '../store/filters.js';
+import type { QueryNode } from '../query/ast.js';
+import { QuerySyntaxError, parseQuery } from '../query/parse.js';
+import { readTime } from '../query/time.js';
 import { HttpError, badParameter } from './errors.js';
 
 export const MAX_QUERY_STRING_BYTES = 8 * 1024;
-export const MAX_SEARCH_LENGTH = 500;
+/** The longest `q`, in characters. */
+export const MAX_SEARCH_LENGTH = 2000;
 export const DEFAULT_FROM = '24h';
 /**
  * Without `to`, entries up to now plus this much (clocks drift). An explicit upper bound
@@ -77,35 +81,22 @@ export function queryParams(allowed: readonly string[] = []): MiddlewareHandler<
   };
 }
 
-const RELATIVE_TIME = /^(\d{1,6})(s|m|h|d|w)$/;
-const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
-const EARLIEST = Date.UTC(1970, 0, 1);
-const LATEST = Date.UTC(9999, 11, 31);
-
-/** Whether YYYY-MM-DD names a day that exists (Date.parse takes 2024-02-30 for March 1). */
-function isCalendarDate(day: string): boolean {
-  const [year, month, date] = day.split('-').map(Number);
-  const parsed = new Date(Date.UTC(year, month - 1, date));
-  return parsed.getUTCFullYear() === year && parsed.getUTCMonth() === month - 1 && parsed.getUTCDate() === date;
-}
-
 /** An ISO-8601 time (UTC when it names no zone) or a time relative to now: 15m, 24h, 7d. */
 export function parseTime(parameter: string, value: string, now: Date): Date {
-  const relative = RELATIVE_TIME.exec(value);
-  if (relative) {
-    const time = now.getTime() - Number(relative[1]) * UNIT_MS[relative[2]!]!;
-    if (time < EARLIEST) throw badParameter(parameter, 'must be between 1970 and 9999');
-    return new Date(time);
+  const time = readTime(value, now);
+  if (typeof time === 'string') throw badParameter(parameter, time);
+  return time;
+}
+
+/** A query in the query language, checked: its tree, null when it holds no condition; a 400 naming the parameter otherwise. */
+export function parseQueryParameter(parameter: string, q: string, now: Date): QueryNode | null {
+  if (q.length > MAX_SEARCH_LENGTH) throw badParameter(parameter, `must be at most ${MAX_SEARCH_LENGTH} characters`);
+  try {
+    return parseQuery(q, { now }).root;
+  } catch (error) {
+    if (!(error instanceof QuerySyntaxError)) throw error;
+    throw new HttpError(400, error.message, parameter, { position: error.position, expected: error.expected });
   }
-  const iso = ISO_TIME.exec(value);
-  if (!iso) throw badParameter(parameter, 'must be an ISO-8601 time (2024-05-01T12:00:00Z) or relative to now (15m, 24h, 7d)');
-  const hasTime = value.length > 10;
-  const text = hasTime && !iso[1] ? `${value.replace(' ', 'T')}Z` : value.replace(' ', 'T');
-  const time = Date.parse(text);
-  if (Number.isNaN(time) || !isCalendarDate(value.slice(0, 10))) throw badParameter(parameter, 'is not a valid date or time');
-  if (time < EARLIEST || time > LATEST) throw badParameter(parameter, 'must be between 1970 and 9999');
-  return new Date(time);
 }
 
 /** A whole number within [min, max], or the default when absent. */
@@ -150,8 +141,8 @@ export function parseFilters(params: QueryParams, now: Date): LogFilters {
 
   const q = params.one('q');
   if (q !== undefined) {
-    if (q.length > MAX_SEARCH_LENGTH) throw badParameter('q', `must be at most ${MAX_SEARCH_LENGTH} characters`);
-    if (q.trim() !== '') filters.q = q;
+    const query = parseQueryParameter('q', q, now);
+    if (query) filters.query = query;
   }
   return filters;
 }

@@ -50,8 +50,7 @@ function rollupServes(filters: AggregateFilters): boolean {
     ([key, value]) =>
       ROLLUP_FILTERS.has(key as keyof AggregateFilters) ||
       value === undefined ||
-      (Array.isArray(value) && value.length === 0) ||
-      (key === 'q' && typeof value === 'string' && value.trim() === ''),
+      (Array.isArray(value) && value.length === 0),
   );
 }
 

@@ -52,7 +52,7 @@ function sqlLiteral(value: unknown): string {
   if (typeof value === 'string') return pg.escapeLiteral(value);
   if (value instanceof Date) return `${pg.escapeLiteral(value.toISOString())}::timestamptz`;
   if (Array.isArray(value)) return `ARRAY[${value.map(sqlLiteral).join(', ')}]`;
-  if (Number.isSafeInteger(value)) return String(value);
+  if (typeof value === 'number' && Number.isFinite(value)) return value < 0 ? `(${value})` : String(value);
   throw new TypeError(`no SQL literal for ${typeof value}`);
 }
 

@@ -1,4 +1,6 @@
 import type { LogLevel } from '../../src/types.js';
+import type { QueryNode } from '../query/ast.js';
+import { querySql } from '../query/sql.js';
 
 /** Filters shared by the query, histogram, aggregates, export and live stream. */
 export interface LogFilters {
@@ -12,8 +14,8 @@ export interface LogFilters {
   errorSignature?: string;
   from?: Date;
   to?: Date;
-  /** Full-text search, any user text (websearch_to_tsquery). */
-  q?: string;
+  /** The parsed `q` (the query language, server/query/parse.ts), ANDed with the other filters. */
+  query?: QueryNode;
 }
 
 const EXACT_COLUMNS = {
@@ -43,7 +45,7 @@ export function filterConditions(filters: LogFilters, params: unknown[]): string
   }
   if (filters.from) conditions.push(`"timestamp" >= ${param(filters.from)}`);
   if (filters.to) conditions.push(`"timestamp" < ${param(filters.to)}`);
-  if (filters.q?.trim()) conditions.push(`search @@ websearch_to_tsquery('simple', ${param(filters.q)})`);
+  if (filters.query) conditions.push(querySql(filters.query, param));
   return conditions;
 }
 

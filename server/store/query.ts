@@ -103,7 +103,7 @@ const DAY_MS = 86_400_000;
  * The time a UUIDv7 was made (its first 48 bits, milliseconds since 1970), or null for
  * other versions.
  */
-function uuidV7Time(id: string): Date | null {
+export function uuidV7Time(id: string): Date | null {
   if (id[14] !== '7') return null;
   return new Date(parseInt(id.slice(0, 8) + id.slice(9, 13), 16));
 }

@@ -19,10 +19,10 @@ export interface StreamRoutesOptions {
 export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
 const SSE_PARAMETERS = ['ticket', 'level', 'service', 'tenantId', 'q', 'resumeFrom'];
 
-function errorJson(c: Context, status: 400 | 401 | 426 | 429, error: string, parameter?: string): Response {
+function errorJson(c: Context, status: 400 | 401 | 426 | 429, error: string, parameter?: string, details?: object): Response {
   const headers: Record<string, string> =
     status === 401 ? { 'WWW-Authenticate': 'Bearer' } : status === 429 ? { 'Retry-After': '10' } : {};
-  return c.json(parameter === undefined ? { error } : { error, parameter }, status, headers);
+  return c.json({ ...(parameter === undefined ? { error } : { error, parameter }), ...details }, status, headers);
 }
 
 /**
@@ -168,7 +168,7 @@ export function createStreamRoutes({ hub, auth, limit }: StreamRoutesOptions): H
       );
     } catch (error) {
       if (!(error instanceof SubscribeError)) throw error;
-      return errorJson(c, 400, error.message, error.parameter);
+      return errorJson(c, 400, error.message, error.parameter, error.details);
     }
 
     const headers = {

@@ -3,14 +3,17 @@ import { LOG_LEVELS, type LogLevel, type StoredLogEntry } from '../../src/types.
 import type { Principal } from '../../src/api-types.js';
 import { confineToPrincipal } from '../auth.js';
 import { MAX_SEARCH_LENGTH } from '../http/params.js';
-import { messageMatches, parseMessageQuery, type MessageQuery } from './message-match.js';
+import type { QueryNode } from '../query/ast.js';
+import { compileMatcher, type EntryMatcher } from '../query/match.js';
+import { QuerySyntaxError, parseQuery } from '../query/parse.js';
 
-/** What a client asks for: the filters of the protocol's `subscribe` message. */
+/** What a client asks for: the filters of the protocol's `subscribe` message, `q` parsed. */
 export interface StreamFilters {
   levels?: LogLevel[];
   tenantId?: string;
   services?: string[];
-  q?: string;
+  /** The query language's tree (the same one GET /api/platform/logs evaluates in SQL). */
+  query?: QueryNode;
 }
 
 export interface SubscribeRequest {
@@ -39,6 +42,8 @@ export class SubscribeError extends Error {
   constructor(
     message: string,
     readonly parameter?: string,
+    /** A query's syntax error: where, and what was expected. */
+    readonly details?: { position: number; expected: string },
   ) {
     super(message);
   }
@@ -46,9 +51,10 @@ export class SubscribeError extends Error {
 
 /**
  * A subscribe message (parsed JSON, or the SSE query turned into the same shape), checked.
- * `openPosition` gives the position a sealed resumeFrom holds, null when it is none of this key's.
+ * `openPosition` gives the position a sealed resumeFrom holds, null when it is none of this key's;
+ * relative times in `q` count from `now`.
  */
-export function parseSubscribe(input: unknown, openPosition: (sealed: string) => string | null): SubscribeRequest {
+export function parseSubscribe(input: unknown, openPosition: (sealed: string) => string | null, now = new Date()): SubscribeRequest {
   const parsed = subscribeMessage.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -58,13 +64,20 @@ export function parseSubscribe(input: unknown, openPosition: (sealed: string) =>
     throw new SubscribeError(path.length > 0 ? `${path.join('.')}: ${issue.message}` : issue.message, parameter);
   }
   const { filters, resumeFrom } = parsed.data;
+  let query: QueryNode | null = null;
+  try {
+    query = parseQuery(filters.q ?? '', { now }).root;
+  } catch (error) {
+    if (!(error instanceof QuerySyntaxError)) throw error;
+    throw new SubscribeError(`q: ${error.message}`, 'q', { position: error.position, expected: error.expected });
+  }
   const position = resumeFrom ? openPosition(resumeFrom) : null;
   if (resumeFrom && position === null) throw new SubscribeError('resumeFrom: not a stream position this server gave to this key', 'resumeFrom');
   const request: SubscribeRequest = { filters: {} };
   if (filters.level?.length) request.filters.levels = [...new Set(filters.level)];
   if (filters.service?.length) request.filters.services = [...new Set(filters.service)];
   if (filters.tenantId !== undefined) request.filters.tenantId = filters.tenantId;
-  if (filters.q?.trim()) request.filters.q = filters.q;
+  if (query) request.filters.query = query;
   if (resumeFrom && position !== null) request.resumeFrom = { position, sealed: resumeFrom };
   return request;
 }
@@ -74,7 +87,7 @@ export class EntryFilter {
   private readonly levels: ReadonlySet<string> | null;
   private readonly services: ReadonlySet<string> | null;
   private readonly tenantId: string | undefined;
-  private readonly query: MessageQuery;
+  private readonly query: EntryMatcher;
   /** A tenant key that asked for another tenant: nothing matches, as over HTTP. */
   private readonly none: boolean;
 
@@ -84,7 +97,8 @@ export class EntryFilter {
     this.levels = filters.levels ? new Set(filters.levels) : null;
     this.services = filters.services ? new Set(filters.services) : null;
     this.tenantId = confined?.tenantId;
-    this.query = parseMessageQuery(filters.q ?? '');
+    // confined before the query applies: a tenantId term in q can only narrow the key's tenant
+    this.query = compileMatcher(filters.query ?? null);
   }
 
   matches(entry: StoredLogEntry): boolean {
@@ -93,7 +107,7 @@ export class EntryFilter {
       (this.levels === null || this.levels.has(entry.level)) &&
       (this.tenantId === undefined || entry.tenantId === this.tenantId) &&
       (this.services === null || this.services.has(entry.service)) &&
-      messageMatches(this.query, entry.message)
+      this.query(entry)
     );
   }
 }

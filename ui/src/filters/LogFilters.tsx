@@ -32,7 +32,7 @@ export function LogFilters({ filters, onChange, principal, error, live }: Props)
   return (
     <section className="filters" aria-label="Filters" data-testid="filters">
       <div className="filter-row">
-        <TextFilter id="q" type="search" label="Search messages" value={filters.q} onCommit={setQuery} placeholder='words, "a phrase", -excluded' error={errorFor('q')} />
+        <TextFilter id="q" type="search" label="Search messages" value={filters.q} onCommit={setQuery} placeholder='words, "a phrase", -excluded, service:admin, @orderId:ord_1, @cart.total:>100' error={errorFor('q')} />
         <TextFilter
           id="tenantId"
           label={tenantKey ? 'Tenant (fixed by your key)' : 'Tenant'}
