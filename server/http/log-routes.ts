@@ -1,6 +1,8 @@
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type pg from 'pg';
+import { createAlertRoutes, type AlertRoutesOptions } from '../alerts/routes.js';
+import { lazySecretBox } from '../alerts/secrets.js';
 import { confineToPrincipal, type Auth, type AuthEnv } from '../auth.js';
 import { DEFAULT_EXPORT_LIMITS, createExportBudget, type ExportLimits } from '../export-budget.js';
 import { createRateLimiter, rateLimit } from '../rate-limit.js';
@@ -34,6 +36,8 @@ export interface LogRoutesOptions {
    */
   stream?: (limit: MiddlewareHandler<AuthEnv>) => Hono<AuthEnv>;
   now?: () => Date;
+  /** The alerts' routes at /alerts: webhook policy, interval, secrets (default: kept in the database). */
+  alerts?: Partial<Omit<AlertRoutesOptions, 'pool'>>;
 }
 
 const HEALTH_TIMEOUT_MS = 3_000;
@@ -196,6 +200,8 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
     return new Response(pulledBody(chunks, first, exportLimits.idleTimeoutMs, outgoing), { headers });
   });
+
+  app.route('/alerts', createAlertRoutes({ secrets: lazySecretBox(pool, undefined), now, ...options.alerts, pool }));
 
   app.get('/:id', queryParams(), async (c) => {
     const id = c.req.param('id');
