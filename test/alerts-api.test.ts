@@ -1,11 +1,8 @@
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { HostResolver } from '../server/alerts/address-guard.js';
-import { lazySecretBox } from '../server/alerts/secrets.js';
 import { SIGNATURE_HEADER, verifySignature } from '../server/alerts/webhook.js';
-import { createApp } from '../server/app.js';
-import { createAuth } from '../server/auth.js';
-import { PLATFORM_KEY, TENANT_A_KEY, TENANT_B_KEY, TEST_KEYS } from './server-fixtures.js';
+import { TEST_NAMES, callAlerts, createAlertApp } from './alerts-fixtures.js';
+import { PLATFORM_KEY, TENANT_A_KEY, TENANT_B_KEY } from './server-fixtures.js';
 import { useTestStores } from './support/stores.js';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
 
@@ -14,42 +11,8 @@ let app: Hono<any>;
 let strictApp: Hono<any>;
 let receiver: WebhookReceiver;
 
-/** Names as a DNS server would answer them, so no test depends on the network. */
-const NAMES: Record<string, string[]> = {
-  'hooks.example.com': ['93.184.216.34'],
-  'internal.example.com': ['10.0.0.1'],
-  'metadata.example.com': ['169.254.169.254'],
-  'mixed.example.com': ['93.184.216.34', '127.0.0.1'],
-  'v6-local.example.com': ['fd00::1'],
-};
-const resolve: HostResolver = async (hostname) => {
-  const addresses = NAMES[hostname];
-  if (!addresses) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
-  return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-};
-
-function makeApp(allowedHosts: string[]) {
-  return createApp({
-    pool: stores.pool,
-    auth: createAuth(TEST_KEYS),
-    exportMaxRows: 1000,
-    rateLimitPerMinute: 100_000,
-    uiDir: '/nonexistent-ui',
-    alerts: { secrets: lazySecretBox(stores.pool, undefined), webhook: { allowedHosts, resolve, timeoutMs: 5_000 } },
-  });
-}
-
 async function call(method: string, path: string, key: string | null, body?: unknown, target: Hono<any> = app) {
-  const headers: Record<string, string> = {};
-  if (key) headers.authorization = `Bearer ${key}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await target.request(`/api/platform/logs/alerts${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, text, body: text ? JSON.parse(text) : null };
+  return callAlerts(target, method, path, key, body);
 }
 
 const rule = (overrides: Record<string, unknown> = {}) => ({
@@ -64,8 +27,8 @@ const rule = (overrides: Record<string, unknown> = {}) => ({
 
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
-  app = makeApp(['127.0.0.1']);
-  strictApp = makeApp([]);
+  app = createAlertApp(stores.pool, ['127.0.0.1']);
+  strictApp = createAlertApp(stores.pool, []);
 });
 afterAll(async () => receiver?.close());
 
@@ -202,7 +165,7 @@ describe('webhook addresses', () => {
     'https://v6-local.example.com/hook',
   ])('refuses %s', async (url) => {
     const resolveLocalhost = url.includes('localhost');
-    if (resolveLocalhost) NAMES.localhost = ['127.0.0.1'];
+    if (resolveLocalhost) TEST_NAMES.localhost = ['127.0.0.1'];
     const { status, body } = await call('POST', '', PLATFORM_KEY, rule({ webhook: { url } }), strictApp);
     expect(status).toBe(400);
     expect(body.parameter).toBe('webhook.url');

@@ -19,6 +19,8 @@ export interface WebhookReceiver {
 /** A local webhook receiver on 127.0.0.1 that records every POST. */
 export async function startWebhookReceiver(
   path = '/hooks/alerts?token=receiver-secret-token',
+  /** 0 for a free port; a port to come back on after close(). */
+  listenPort = 0,
 ): Promise<WebhookReceiver> {
   const received: ReceivedWebhook[] = [];
   let status = 200;
@@ -39,7 +41,7 @@ export async function startWebhookReceiver(
       response.end('ok');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
     url: `http://127.0.0.1:${port}${path}`,
@@ -49,6 +51,10 @@ export async function startWebhookReceiver(
       status = next;
       extraHeaders = headers;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
