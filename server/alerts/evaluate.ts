@@ -203,6 +203,8 @@ export async function recordEvaluation(
   update: { state: AlertState; stateSince: Date | null; lastValue: number | null; evaluatedThrough: Date },
   events: NewEvent[],
   now: Date,
+  /** More to write in the same transaction (an error-group rule's groups). */
+  also?: (client: pg.PoolClient) => Promise<void>,
 ): Promise<number | null> {
   const client = await pool.connect();
   try {
@@ -241,6 +243,7 @@ export async function recordEvaluation(
       );
       made += rowCount ?? 0;
     }
+    await also?.(client);
     await client.query('COMMIT');
     return made;
   } catch (error) {

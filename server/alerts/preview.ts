@@ -34,7 +34,8 @@ export async function previewRule(
     intervalSeconds: intervalMs / 1000,
     evaluations: ends.length,
   };
-  if (rule.kind !== 'count') return { ...base, ...(await previewGroupRule(pool, rule, tenantId, ends, options.now)) };
+  if (rule.kind !== 'count')
+    return { ...base, ...(await previewGroupRule(pool, rule, tenantId, ends, intervalMs, options.now)) };
 
   const counts = await windowCounts(
     pool,
