@@ -353,3 +353,15 @@ describe('GET /alerts/:id/history', () => {
     expect((await call('GET', `/${made.id}/history?limt=3`, PLATFORM_KEY)).body.parameter).toBe('limt');
   });
 });
+
+describe('openapi.json', () => {
+  test('describes the alerts routes', async () => {
+    const response = await app.request('/api/platform/logs/openapi.json');
+    const body = (await response.json()) as any;
+    expect(Object.keys(body.paths).filter((path) => path.startsWith('/alerts')).sort()).toEqual(
+      ['/alerts', '/alerts/preview', '/alerts/{id}', '/alerts/{id}/history', '/alerts/{id}/test'].sort(),
+    );
+    expect(Object.keys(body.paths['/alerts/{id}']).sort()).toEqual(['delete', 'get', 'patch']);
+    expect(body.components.schemas.AlertRule.properties.webhook.properties).not.toHaveProperty('url');
+  });
+});
