@@ -254,6 +254,37 @@ export async function recordEvaluation(
   }
 }
 
+/**
+ * Evaluations that changed nothing but the windows evaluated and the last count (most, every
+ * minute): written together in one statement at the end of the run rather than one transaction
+ * each, each still only if no other run got there first.
+ */
+export class QuietUpdates {
+  private readonly rows: { id: string; old: Date | null; lastValue: number | null; through: Date }[] = [];
+
+  add(rule: RuleRow, lastValue: number | null, through: Date): void {
+    this.rows.push({ id: rule.id, old: rule.evaluated_through, lastValue, through });
+  }
+
+  async flush(pool: pg.Pool): Promise<void> {
+    for (let start = 0; start < this.rows.length; start += 1_000) {
+      const batch = this.rows.slice(start, start + 1_000);
+      await pool.query(
+        `UPDATE platform_log_alert_rules r SET evaluated_through = u.through, last_value = u.last_value
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::timestamptz[]) AS u(id, old, last_value, through)
+         WHERE r.id = u.id AND r.evaluated_through IS NOT DISTINCT FROM u.old`,
+        [
+          batch.map((row) => row.id),
+          batch.map((row) => row.old),
+          batch.map((row) => row.lastValue),
+          batch.map((row) => row.through),
+        ],
+      );
+    }
+    this.rows.length = 0;
+  }
+}
+
 interface RuleOutcome {
   windows: number;
   events: number;
@@ -265,6 +296,7 @@ async function evaluateCountRule(
   ends: number[],
   intervalMs: number,
   now: Date,
+  quiet?: QuietUpdates,
 ): Promise<RuleOutcome> {
   const windowMs = rule.window_seconds! * 1000;
   const counts = await windowCounts(
@@ -285,6 +317,10 @@ async function evaluateCountRule(
     details: { threshold: rule.threshold, condition: rule.condition, windowSeconds: rule.window_seconds },
     notify: true,
   }));
+  if (events.length === 0 && quiet) {
+    quiet.add(rule, counts[counts.length - 1], new Date(ends[ends.length - 1]));
+    return { windows: ends.length, events: 0 };
+  }
   const made = await recordEvaluation(
     pool,
     rule,
@@ -304,12 +340,12 @@ async function evaluateCountRule(
 export async function evaluateRule(
   pool: pg.Pool,
   rule: RuleRow,
-  options: { intervalMs: number; latest: number; maxCatchUpWindows: number; now: Date },
+  options: { intervalMs: number; latest: number; maxCatchUpWindows: number; now: Date; quiet?: QuietUpdates },
 ): Promise<RuleOutcome> {
   const ends = dueWindowEnds(rule.evaluated_through, options.latest, options.intervalMs, options.maxCatchUpWindows);
   if (ends.length === 0) return { windows: 0, events: 0 };
-  if (rule.kind === 'count') return evaluateCountRule(pool, rule, ends, options.intervalMs, options.now);
-  return evaluateGroupRule(pool, rule, ends, options.intervalMs, options.now);
+  if (rule.kind === 'count') return evaluateCountRule(pool, rule, ends, options.intervalMs, options.now, options.quiet);
+  return evaluateGroupRule(pool, rule, ends, options.intervalMs, options.now, options.quiet);
 }
 
 export function webhookPolicy(partial: Partial<WebhookPolicy> | undefined): WebhookPolicy {
@@ -348,10 +384,11 @@ export async function runAlerts(options: AlertRunOptions): Promise<AlertRunRepor
     const { rows: rules } = await client.query<RuleRow>('SELECT * FROM platform_log_alert_rules ORDER BY id');
     report.rules = rules.length;
     const queue = [...rules];
+    const quiet = new QuietUpdates();
     const worker = async () => {
       for (let rule = queue.shift(); rule; rule = queue.shift()) {
         try {
-          const outcome = await evaluateRule(options.pool, rule, { intervalMs, latest, maxCatchUpWindows, now });
+          const outcome = await evaluateRule(options.pool, rule, { intervalMs, latest, maxCatchUpWindows, now, quiet });
           report.windows += outcome.windows;
           report.events += outcome.events;
         } catch (error) {
@@ -361,6 +398,7 @@ export async function runAlerts(options: AlertRunOptions): Promise<AlertRunRepor
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 3, rules.length)) }, worker));
+    await quiet.flush(options.pool);
     const context: NotifyContext = {
       pool: options.pool,
       box,

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { whereClause } from '../store/filters.js';
 import type { AlertFilters, AlertKind, AlertPreview } from './api-types.js';
-import { recordEvaluation, type NewEvent } from './evaluate.js';
+import { recordEvaluation, type NewEvent, type QuietUpdates } from './evaluate.js';
 import { confinedRuleFilters, type RuleDefinition } from './rules.js';
 import type { RuleRow } from './store.js';
 
@@ -246,6 +246,7 @@ export async function evaluateGroupRule(
   ends: number[],
   intervalMs: number,
   now: Date,
+  quiet?: QuietUpdates,
 ): Promise<{ windows: number; events: number }> {
   const grouped: GroupedRule = { query: rule.query, filters: rule.filters, tenantId: rule.tenant_id };
   const last = ends[ends.length - 1];
@@ -263,6 +264,10 @@ export async function evaluateGroupRule(
   }
 
   const rows = await groupRows(pool, grouped, ends[0] - intervalMs, last, intervalMs, now);
+  if (rows.length === 0 && rule.state !== 'firing' && quiet) {
+    quiet.add(rule, 0, new Date(last));
+    return { windows: ends.length, events: 0 };
+  }
   const seen = await storedGroups(pool, rule.id, [...new Set(rows.map((row) => row.signature))]);
   const touched = new Map<string, SeenGroup>();
   const findings = findGroups(rule.kind, (rule.quiet_seconds ?? 0) * 1000, seen, rows, ends, intervalMs);
