@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SIGNATURE_HEADER, verifySignature } from '../server/alerts/webhook.js';
+import { MAX_SEARCH_LENGTH } from '../server/http/params.js';
 import { TEST_NAMES, callAlerts, createAlertApp } from './alerts-fixtures.js';
 import { PLATFORM_KEY, TENANT_A_KEY, TENANT_B_KEY } from './server-fixtures.js';
 import { useTestStores } from './support/stores.js';
@@ -103,7 +104,7 @@ describe('POST /alerts', () => {
     [{ kind: 'new_group' }, 'windowSeconds'],
     [{ kind: 'new_group', windowSeconds: undefined, threshold: undefined, quietSeconds: 600 }, 'quietSeconds'],
     [{ kind: 'regression', windowSeconds: undefined, threshold: undefined, quietSeconds: 10 }, 'quietSeconds'],
-    [{ query: 'x'.repeat(501) }, 'query'],
+    [{ query: 'x'.repeat(MAX_SEARCH_LENGTH + 1) }, 'query'],
     [{ query: 'a\u0000b' }, 'query'],
     [{ query: 42 }, 'query'],
     [{ filters: { level: ['fatal'] } }, 'filters.level'],

@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { runAlerts } from '../server/alerts/evaluate.js';
 import { compareVersions } from '../server/alerts/groups.js';
+import { MAX_SEARCH_LENGTH } from '../server/http/params.js';
 import { callAlerts, createAlertApp } from './alerts-fixtures.js';
 import { PLATFORM_KEY, TENANT_A_KEY, TENANT_B_KEY, insertEntries, makeEntry } from './server-fixtures.js';
 import { useTestStores } from './support/stores.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Principal } from '../../src/api-types.js';
 import { confineToPrincipal } from '../auth.js';
 import { HttpError, badParameter } from '../http/errors.js';
-import { FILTER_PARAMETERS, QueryParams, parseFilters } from '../http/params.js';
+import { FILTER_PARAMETERS, MAX_QUERY_STRING_BYTES, QueryParams, parseFilters } from '../http/params.js';
 import type { LogFilters } from '../store/filters.js';
 import {
   ALERT_CONDITIONS,
@@ -70,7 +70,7 @@ const wholeNumber = (min: number, max: number) =>
 const fields = {
   name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
   kind: z.enum(ALERT_KINDS),
-  query: z.string().max(4000),
+  query: z.string().max(MAX_QUERY_STRING_BYTES, 'is too long'),
   filters: filtersSchema,
   windowSeconds: wholeNumber(1, MAX_WINDOW_SECONDS),
   condition: z.enum(ALERT_CONDITIONS),
