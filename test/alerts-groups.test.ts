@@ -246,7 +246,7 @@ describe('POST /alerts/preview', () => {
     expect(
       (
         await callAlerts(app, 'POST', '/preview', PLATFORM_KEY, {
-          query: 'x'.repeat(600),
+          query: 'x'.repeat(MAX_SEARCH_LENGTH + 1),
           threshold: 1,
           windowSeconds: 60,
         })
