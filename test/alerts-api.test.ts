@@ -223,6 +223,28 @@ describe('tenant confinement', () => {
     expect((await call('PATCH', `/${id}`, PLATFORM_KEY, { threshold: 3 })).body.threshold).toBe(3);
   });
 
+  test('the platform and each tenant may have a limited number of rules', async () => {
+    const capped = createAlertApp(stores.pool, ['127.0.0.1'], { maxRulesPerOwner: 2 });
+    const { rows } = await stores.pool.query(
+      `SELECT count(*)::int AS n FROM platform_log_alert_rules WHERE tenant_id = 'tenant-b'`,
+    );
+    for (let i = rows[0].n; i < 2; i++) expect((await call('POST', '', TENANT_B_KEY, rule(), capped)).status).toBe(201);
+    const refused = await call('POST', '', TENANT_B_KEY, rule(), capped);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toBe('this tenant has 2 alert rules, the most it may have: delete one first');
+    expect(
+      (
+        await call(
+          'POST',
+          '',
+          TENANT_A_KEY,
+          rule(),
+          createAlertApp(stores.pool, ['127.0.0.1'], { maxRulesPerOwner: 1_000 }),
+        )
+      ).status,
+    ).toBe(201);
+  });
+
   test("a tenant key's rule may not name another tenant", async () => {
     const { status, body } = await call('POST', '', TENANT_A_KEY, rule({ filters: { tenantId: 'tenant-b' } }));
     expect(status).toBe(400);
@@ -359,9 +381,11 @@ describe('openapi.json', () => {
   test('describes the alerts routes', async () => {
     const response = await app.request('/api/platform/logs/openapi.json');
     const body = (await response.json()) as any;
-    expect(Object.keys(body.paths).filter((path) => path.startsWith('/alerts')).sort()).toEqual(
-      ['/alerts', '/alerts/preview', '/alerts/{id}', '/alerts/{id}/history', '/alerts/{id}/test'].sort(),
-    );
+    expect(
+      Object.keys(body.paths)
+        .filter((path) => path.startsWith('/alerts'))
+        .sort(),
+    ).toEqual(['/alerts', '/alerts/preview', '/alerts/{id}', '/alerts/{id}/history', '/alerts/{id}/test'].sort());
     expect(Object.keys(body.paths['/alerts/{id}']).sort()).toEqual(['delete', 'get', 'patch']);
     expect(body.components.schemas.AlertRule.properties.webhook.properties).not.toHaveProperty('url');
   });

@@ -3,7 +3,13 @@ import { Hono } from 'hono';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createAlertFunction, alertCron } from '../server/alerts/inngest.js';
-import { runAlerts, windowCounts, type AlertRunOptions, type AlertRunReport } from '../server/alerts/evaluate.js';
+import {
+  pruneAlertHistory,
+  runAlerts,
+  windowCounts,
+  type AlertRunOptions,
+  type AlertRunReport,
+} from '../server/alerts/evaluate.js';
 import type { AlertLogger } from '../server/alerts/notify.js';
 import { startAlertTimer } from '../server/alerts/timer.js';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, verifySignature } from '../server/alerts/webhook.js';
@@ -420,6 +426,29 @@ describe('runs', () => {
     const served = new Hono();
     served.on(['GET', 'PUT', 'POST'], '/api/inngest', handler);
     expect(await (await served.request('/api/inngest')).json()).toMatchObject({ function_count: 2 });
+  });
+});
+
+describe('history', () => {
+  test('is kept 90 days, and so are the groups an error-group rule knows', async () => {
+    const made = await makeRule();
+    const old = new Date(Date.now() - 91 * 86_400_000);
+    await stores.pool.query(
+      `INSERT INTO platform_log_alert_events (id, rule_id, dedupe_key, kind, window_end, delivery)
+       VALUES (gen_random_uuid(), $1, 'old', 'firing', $2, 'delivered'), (gen_random_uuid(), $1, 'recent', 'firing', now(), 'delivered')`,
+      [made.id, old],
+    );
+    await stores.pool.query(
+      `INSERT INTO platform_log_alert_groups (rule_id, signature, first_seen, last_seen) VALUES ($1, 'gone', $2, $2), ($1, 'here', $2, now())`,
+      [made.id, old],
+    );
+    await pruneAlertHistory(stores.pool, new Date());
+    expect(
+      (await stores.pool.query('SELECT dedupe_key FROM platform_log_alert_events WHERE rule_id = $1', [made.id])).rows,
+    ).toEqual([{ dedupe_key: 'recent' }]);
+    expect(
+      (await stores.pool.query('SELECT signature FROM platform_log_alert_groups WHERE rule_id = $1', [made.id])).rows,
+    ).toEqual([{ signature: 'here' }]);
   });
 });
 

@@ -25,7 +25,7 @@ export const testResolver: HostResolver = async (hostname) => {
 export function createAlertApp(
   pool: pg.Pool,
   allowedHosts: string[],
-  extra: { intervalMs?: number; delayMs?: number; now?: () => Date } = {},
+  extra: { intervalMs?: number; delayMs?: number; now?: () => Date; maxRulesPerOwner?: number } = {},
 ) {
   return createApp({
     pool,
@@ -39,6 +39,7 @@ export function createAlertApp(
       webhook: { allowedHosts, resolve: testResolver, timeoutMs: 5_000 },
       intervalMs: extra.intervalMs,
       delayMs: extra.delayMs,
+      maxRulesPerOwner: extra.maxRulesPerOwner,
     },
   });
 }

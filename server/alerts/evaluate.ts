@@ -348,6 +348,15 @@ export async function evaluateRule(
   return evaluateGroupRule(pool, rule, ends, options.intervalMs, options.now, options.quiet);
 }
 
+/** How long the history of a rule, and what its error-group rules know, are kept: the longest retention of entries. */
+export const ALERT_HISTORY_DAYS = 90;
+
+export async function pruneAlertHistory(pool: pg.Pool, now: Date): Promise<void> {
+  const before = new Date(now.getTime() - ALERT_HISTORY_DAYS * 86_400_000);
+  await pool.query(`DELETE FROM platform_log_alert_events WHERE window_end < $1 AND delivery <> 'pending'`, [before]);
+  await pool.query('DELETE FROM platform_log_alert_groups WHERE last_seen < $1', [before]);
+}
+
 export function webhookPolicy(partial: Partial<WebhookPolicy> | undefined): WebhookPolicy {
   return { allowedHosts: [], timeoutMs: DEFAULT_WEBHOOK_TIMEOUT_MS, ...partial };
 }
@@ -399,6 +408,9 @@ export async function runAlerts(options: AlertRunOptions): Promise<AlertRunRepor
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 3, rules.length)) }, worker));
     await quiet.flush(options.pool);
+    // once an hour: history and known error groups past the longest retention go
+    if (Math.floor(latest / intervalMs) % Math.max(1, Math.round(3_600_000 / intervalMs)) === 0)
+      await pruneAlertHistory(options.pool, now);
     const context: NotifyContext = {
       pool: options.pool,
       box,

@@ -37,7 +37,15 @@ export interface AlertRoutesOptions {
   intervalMs?: number;
   delayMs?: number;
   now?: () => Date;
+  /** The most rules the platform, and each tenant, may have (MAX_RULES_PER_OWNER). */
+  maxRulesPerOwner?: number;
 }
+
+/**
+ * Every rule costs a query a minute: the platform's own rules, and each tenant's, are capped,
+ * so that no key can make the evaluation late for everyone.
+ */
+export const MAX_RULES_PER_OWNER = 200;
 
 const MAX_BODY_BYTES = 64 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -66,6 +74,7 @@ export function createAlertRoutes(options: AlertRoutesOptions): Hono<AuthEnv> {
   const { pool } = options;
   const now = options.now ?? (() => new Date());
   const policy = webhookPolicy(options.webhook);
+  const maxRules = options.maxRulesPerOwner ?? MAX_RULES_PER_OWNER;
   const app = new Hono<AuthEnv>();
   app.use(
     '*',
@@ -91,6 +100,17 @@ export function createAlertRoutes(options: AlertRoutesOptions): Hono<AuthEnv> {
   app.post('/', queryParams(), async (c) => {
     const principal = c.get('principal');
     const input = parseCreateBody(await jsonBody(c), principal, now());
+    const owner = principal.scope === 'tenant' ? principal.tenantId : null;
+    const { rows: owned } = await pool.query<{ count: number }>(
+      'SELECT count(*)::int AS count FROM platform_log_alert_rules WHERE tenant_id IS NOT DISTINCT FROM $1',
+      [owner],
+    );
+    if (owned[0].count >= maxRules) {
+      throw new HttpError(
+        400,
+        `${owner === null ? 'the platform has' : 'this tenant has'} ${maxRules} alert rules, the most it may have: delete one first`,
+      );
+    }
     const url = await checkWebhookUrl(input.webhook.url, policy);
     const box = await options.secrets();
     const secret = input.webhook.secret ?? newSigningSecret();
