@@ -2,6 +2,10 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src/factory.js';
 import type { PlatformLogger } from '../src/logger.js';
 import { packageRoot } from '../src/package-root.js';
+import { createAlertFunction } from './alerts/inngest.js';
+import { lazySecretBox } from './alerts/secrets.js';
+import { alertSettingsFromEnv } from './alerts/settings.js';
+import { startAlertTimer } from './alerts/timer.js';
 import { createAuth, loadApiKeys } from './auth.js';
 import { createRequestLog } from './http/request-log.js';
 import { createRetentionInngest, inngestConfigured, startRetentionTimer } from './retention/index.js';
@@ -38,6 +42,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
  */
 export async function startServer(settings: ServerSettings, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
   const { keys, generatedKey } = loadApiKeys(settings.apiKeys, settings.environment);
+  const alertSettings = alertSettingsFromEnv(env);
   const stores = await openStores({
     databaseUrl: settings.databaseUrl,
     databaseReadUrl: settings.databaseReadUrl,
@@ -68,8 +73,19 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
       positionSecret: secret,
     });
     await hub.start();
-    const inngest = inngestConfigured(env) ? createRetentionInngest({ pool: stores.pool, logger }) : undefined;
+    const alertRuns = {
+      pool: stores.pool,
+      logger,
+      intervalMs: alertSettings.intervalMs,
+      delayMs: alertSettings.delayMs,
+      serverSecret: settings.serverSecret,
+      webhook: { allowedHosts: alertSettings.allowedHosts, timeoutMs: alertSettings.webhookTimeoutMs },
+    };
+    const inngest = inngestConfigured(env)
+      ? createRetentionInngest({ pool: stores.pool, logger, more: (client) => [createAlertFunction(client, alertRuns)] })
+      : undefined;
     const stopRetentionTimer = inngest ? undefined : startRetentionTimer({ pool: stores.pool, logger });
+    const stopAlertTimer = inngest ? undefined : startAlertTimer(alertRuns);
     const requestLog = createRequestLog(logger);
 
     const reads = createReads({
@@ -90,6 +106,12 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
       exportMaxRows: settings.exportMaxRows,
       exportLimits: settings.exportLimits,
       rateLimitPerMinute: settings.rateLimitPerMinute,
+      alerts: {
+        secrets: lazySecretBox(stores.pool, settings.serverSecret),
+        webhook: alertRuns.webhook,
+        intervalMs: alertSettings.intervalMs,
+        delayMs: alertSettings.delayMs,
+      },
       inngest: inngest?.handler,
       logger,
       requestLog,
@@ -108,6 +130,7 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
         reads.stop();
         requestLog.close();
         await stopRetentionTimer?.();
+        await stopAlertTimer?.();
         await serverLogger.close();
         await stores.close();
       },

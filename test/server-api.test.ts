@@ -248,7 +248,8 @@ describe('GET /api/platform/logs/whoami, healthz, openapi.json', () => {
     const { status, body } = await get('/api/platform/logs/openapi.json', null);
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.1.0');
-    expect(Object.keys(body.paths).sort()).toEqual(
+    // the alerts' paths are checked in alerts-api.test.ts
+    expect(Object.keys(body.paths).filter((path) => !path.startsWith('/alerts')).sort()).toEqual(
       ['/', '/{id}', '/{id}/context', '/facets', '/fields', '/histogram', '/aggregates', '/export', '/whoami', '/stream/ticket', '/stream', '/stream/sse', '/healthz', '/openapi.json'].sort(),
     );
   });

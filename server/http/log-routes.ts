@@ -3,6 +3,8 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import type pg from 'pg';
 import type { Principal } from '../../src/api-types.js';
 import type { LogLevel } from '../../src/types.js';
+import { createAlertRoutes, type AlertRoutesOptions } from '../alerts/routes.js';
+import { lazySecretBox } from '../alerts/secrets.js';
 import { confineToPrincipal, type Auth, type AuthEnv } from '../auth.js';
 import { DEFAULT_EXPORT_LIMITS, createBudget, type ExportLimits } from '../budget.js';
 import { createRateLimiter, createRedisRateLimiter, rateLimit } from '../rate-limit.js';
@@ -51,6 +53,8 @@ export interface LogRoutesOptions {
    */
   stream?: (limit: MiddlewareHandler<AuthEnv>) => Hono<AuthEnv>;
   now?: () => Date;
+  /** The alerts' routes at /alerts: webhook policy, interval, secrets (default: kept in the database). */
+  alerts?: Partial<Omit<AlertRoutesOptions, 'pool'>>;
 }
 
 const HEALTH_TIMEOUT_MS = 3_000;
@@ -327,6 +331,8 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const { stats } = await measured(pool, { from: new Date(at - 86_400_000), to: new Date(at + 86_400_000) }, async () => undefined);
     return c.json({ entry: context.entry, by, before: context.before, after: context.after, stats: { ...stats, durationMs: Math.round((performance.now() - started) * 10) / 10 } });
   });
+
+  app.route('/alerts', createAlertRoutes({ secrets: lazySecretBox(pool, undefined), now, ...options.alerts, pool }));
 
   app.get('/:id', queryParams(), async (c) => {
     const id = c.req.param('id');

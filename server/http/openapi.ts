@@ -1,4 +1,5 @@
 import { LOG_ENTRY_FIELDS, LOG_LEVELS } from '../../src/types.js';
+import { alertPaths, alertSchemas } from '../alerts/openapi.js';
 import { MAX_TREND_BUCKETS } from '../store/aggregates.js';
 import { EXPORT_FORMATS } from '../store/export.js';
 import { MAX_SEARCH_LENGTH } from './params.js';
@@ -137,9 +138,11 @@ export function openApiDocument(options: { exportMaxRows: number }) {
             trend: { type: 'array', items: { type: 'object', properties: { start: string, count: { type: 'integer' } } } },
           },
         },
+        ...alertSchemas,
       },
     },
     paths: {
+      ...alertPaths,
       '/': {
         get: {
           summary: 'Entries matching the filters, newest first, in keyset pages.',

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { Inngest } from 'inngest';
+import { Inngest, type InngestFunction } from 'inngest';
 import type { Handler } from 'hono';
 import { serve } from 'inngest/hono';
 import { runRetention, type RetentionLogger } from './run-retention.js';
@@ -12,6 +12,8 @@ export interface RetentionInngestOptions {
   logger?: RetentionLogger;
   /** Inngest cron expression; defaults to RETENTION_CRON. */
   cron?: string;
+  /** More functions served on the same client (the alerts' cron). */
+  more?: (client: Inngest) => InngestFunction.Any[];
 }
 
 /**
@@ -28,13 +30,13 @@ export function inngestConfigured(env: NodeJS.ProcessEnv = process.env): boolean
  * /api/inngest. The client reads INNGEST_EVENT_KEY, INNGEST_SIGNING_KEY, INNGEST_DEV and
  * INNGEST_BASE_URL from the environment, as the SDK always does.
  */
-export function createRetentionInngest({ pool, logger, cron = RETENTION_CRON }: RetentionInngestOptions) {
+export function createRetentionInngest({ pool, logger, cron = RETENTION_CRON, more }: RetentionInngestOptions) {
   const client = new Inngest({ id: 'platform-logging' });
   const retention = client.createFunction(
     { id: 'platform-logs-retention', name: 'Platform logs retention', triggers: [{ cron }] },
     async ({ step }) => step.run('run-retention', () => runRetention({ pool, logger })),
   );
-  const functions = [retention];
+  const functions = [retention as unknown as InngestFunction.Any, ...(more?.(client) ?? [])];
   return { client, functions, handler: refuseBodiesNotJson(serve({ client, functions })) };
 }
 

@@ -1,4 +1,5 @@
 import type { Hono, Handler } from 'hono';
+import type { AppOptions } from '../../server/app.js';
 import type pg from 'pg';
 import { createClient } from 'redis';
 import { createAuth, type ApiKey } from '../../server/auth.js';
@@ -32,6 +33,8 @@ export interface LogServerOptions {
   uiDir?: string;
   /** The server's own logger, for its request log and faults; default none. */
   logger?: PlatformLogger;
+  /** The alerts' routes: webhook policy, interval. */
+  alerts?: AppOptions['alerts'];
 }
 
 export interface LogServer {
@@ -77,6 +80,7 @@ export async function startLogServer(options: LogServerOptions): Promise<LogServ
     uiDir: options.uiDir ?? '/nonexistent-ui',
     logger: options.logger,
     requestLog,
+    alerts: options.alerts,
   });
   const { port } = served;
   return {

@@ -17,6 +17,8 @@ export class ApiError extends Error {
 export interface ApiClient {
   get<T>(path: string, params?: URLSearchParams, signal?: AbortSignal): Promise<T>;
   post<T>(path: string): Promise<T>;
+  /** A request with a JSON body (or none); resolves to the answer's JSON, or null for a 204. */
+  send<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T>;
 }
 
 async function errorFrom(response: Response): Promise<ApiError> {
@@ -36,23 +38,28 @@ async function errorFrom(response: Response): Promise<ApiError> {
 
 /** A client that sends `key` as a Bearer token and reports a rejected key once. */
 export function createApiClient(key: string, onUnauthorized: () => void): ApiClient {
-  async function request<T>(method: 'GET' | 'POST', path: string, params?: URLSearchParams, signal?: AbortSignal): Promise<T> {
+  async function request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, params?: URLSearchParams, signal?: AbortSignal, body?: unknown): Promise<T> {
     const query = params && params.size > 0 ? `?${params}` : '';
+    const headers: Record<string, string> = { Authorization: `Bearer ${key}`, Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
     const response = await fetch(`${API_BASE}${path}${query}`, {
       method,
-      headers: { Authorization: `Bearer ${key}`, Accept: 'application/json' },
+      headers,
       signal,
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!response.ok) {
       const error = await errorFrom(response);
       if (response.status === 401) onUnauthorized();
       throw error;
     }
+    if (response.status === 204) return null as T;
     return (await response.json()) as T;
   }
   return {
     get: (path, params, signal) => request('GET', path, params, signal),
     post: (path) => request('POST', path),
+    send: (method, path, body) => request(method, path, undefined, undefined, body),
   };
 }
 

@@ -5,9 +5,10 @@ const TABS: { view: View; label: string }[] = [
   { view: 'live', label: 'Live' },
   { view: 'query', label: 'Query' },
   { view: 'errors', label: 'Errors' },
+  { view: 'alerts', label: 'Alerts' },
 ];
 
-/** The three views; arrow keys move between tabs as in any tab list. */
+/** The views; arrow keys move between tabs as in any tab list. */
 export function Tabs({ view, onChange }: { view: View; onChange: (view: View) => void }) {
   function onKeyDown(event: KeyboardEvent) {
     const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;

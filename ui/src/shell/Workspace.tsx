@@ -3,6 +3,7 @@ import type { ApiError } from '../api/client.js';
 import type { ErrorGroup, StoredLogEntry } from '../api/types.js';
 import { useSession } from '../auth/session.js';
 import { LogDetailModal, type RelatedField } from '../detail/LogDetailModal.js';
+import { AlertsView } from '../alerts/AlertsView.js';
 import { ErrorAggregatesView } from '../errors/ErrorAggregatesView.js';
 import { EMPTY_FILTERS, filtersToParams, streamFilters } from '../filters/filters.js';
 import { LogFilters } from '../filters/LogFilters.js';
@@ -67,11 +68,12 @@ export function Workspace({ onSignOut }: { onSignOut: () => void }) {
           </button>
         </div>
       </header>
-      <LogFilters filters={filters} onChange={setFilters} principal={principal} error={filterError} live={view === 'live'} />
+      {view !== 'alerts' && <LogFilters filters={filters} onChange={setFilters} principal={principal} error={filterError} live={view === 'live'} />}
       <main id="view-panel" role="tabpanel" aria-labelledby={`tab-${view}`} className="view">
         {view === 'live' && <LogStream filters={liveFilters} onOpenDetails={setDetail} />}
         {view === 'query' && <QueryView params={params} onOpenDetails={setDetail} onFilterError={setFilterError} />}
         {view === 'errors' && <ErrorAggregatesView params={params} onOpenGroup={openGroup} onFilterError={setFilterError} />}
+        {view === 'alerts' && <AlertsView />}
       </main>
       {detail && <LogDetailModal entry={detail} onClose={closeDetail} onShowRelated={showRelated} />}
     </div>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { filtersFromParams, filtersToParams, type LogFilters } from '../filters/filters.js';
 
-export const VIEWS = ['live', 'query', 'errors'] as const;
+export const VIEWS = ['live', 'query', 'errors', 'alerts'] as const;
 export type View = (typeof VIEWS)[number];
 
 export interface UrlState {
