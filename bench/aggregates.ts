@@ -120,7 +120,9 @@ export async function runAggregatesBench(options: AggregatesBenchOptions = {}): 
     await ensurePartitions(pool, new Date(to.getTime() - 31 * DAY), new Date(to.getTime() + DAY));
     const loadStart = performance.now();
     await loadErrors(pool, rows, to);
-    console.error(`\nloaded ${rows} error/warn entries over 30 days in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`);
+    console.error(
+      `\nloaded ${rows} error/warn entries over 30 days in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`,
+    );
 
     const month = { from: new Date(to.getTime() - 30 * DAY), to };
     const day = { from: new Date(to.getTime() - DAY), to };
@@ -138,7 +140,10 @@ export async function runAggregatesBench(options: AggregatesBenchOptions = {}): 
     console.error(`error rollup: ${size[0].rows} rows, ${size[0].bytes}`);
     const results: AggregatesBenchResult['views'] = [];
     for (const [view, filters] of views) {
-      for (const [source, options] of [['entries', { useRollup: false }], ['rollup', {}]] as const) {
+      for (const [source, options] of [
+        ['entries', { useRollup: false }],
+        ['rollup', {}],
+      ] as const) {
         const { p50, p95, groups } = await latency(pool, filters, options, runs);
         results.push({ view, source, groups, p50Ms: p50, p95Ms: p95 });
       }
@@ -174,6 +179,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   ]);
   printTable(
     `aggregates query over ${result.rows} entries (${result.runs} runs each, limit 50, 24 trend buckets)`,
-    result.views.map(({ view, source, groups, p50Ms, p95Ms }) => ({ view, source, groups, 'p50 ms': p50Ms.toFixed(1), 'p95 ms': p95Ms.toFixed(1) })),
+    result.views.map(({ view, source, groups, p50Ms, p95Ms }) => ({
+      view,
+      source,
+      groups,
+      'p50 ms': p50Ms.toFixed(1),
+      'p95 ms': p95Ms.toFixed(1),
+    })),
   );
 }

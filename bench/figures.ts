@@ -26,19 +26,26 @@ export function loggerFigures(rows: BenchRow[]): Figure[] {
       value: row.opsPerSecond,
       unit: 'ops/s',
       baseline: { name: 'raw pino, same sink', value: raw.opsPerSecond },
-      goal: row.name === CALLER_ON ? { on: 'ratio' as const, atLeast: 0.45 } : row.name === CALLER_OFF ? { on: 'ratio' as const, atLeast: 0.9 } : undefined,
+      goal:
+        row.name === CALLER_ON
+          ? { on: 'ratio' as const, atLeast: 0.45 }
+          : row.name === CALLER_OFF
+            ? { on: 'ratio' as const, atLeast: 0.9 }
+            : undefined,
     }));
   const pinoCaller = rows.find((row) => row.name === PINO_CALLER);
   const callerOn = named(rows, (n) => n === CALLER_ON, 'caller-on row');
   const againstPinoCaller = pinoCaller
-    ? [{
-        benchmark: 'logger',
-        measure: `${CALLER_ON} (CPU time)`,
-        value: callerOn.opsPerSecond,
-        unit: 'ops/s',
-        baseline: { name: `${PINO_CALLER}, same sink`, value: pinoCaller.opsPerSecond },
-        goal: { on: 'ratio' as const, atLeast: 3 },
-      }]
+    ? [
+        {
+          benchmark: 'logger',
+          measure: `${CALLER_ON} (CPU time)`,
+          value: callerOn.opsPerSecond,
+          unit: 'ops/s',
+          baseline: { name: `${PINO_CALLER}, same sink`, value: pinoCaller.opsPerSecond },
+          goal: { on: 'ratio' as const, atLeast: 3 },
+        },
+      ]
     : [];
   return [...againstRaw, ...againstPinoCaller];
 }
@@ -50,7 +57,10 @@ export function ingestFigures(result: IngestBenchResult): Figure[] {
       measure: 'end to end: logger → worker → committed rows',
       value: result.endToEndPerSecond,
       unit: 'rows/s',
-      baseline: { name: `raw COPY, one statement (medians of ${result.endToEndRunsPerSecond.length} runs between ${result.rawCopyRunsPerSecond.length})`, value: result.rawCopyPerSecond },
+      baseline: {
+        name: `raw COPY, one statement (medians of ${result.endToEndRunsPerSecond.length} runs between ${result.rawCopyRunsPerSecond.length})`,
+        value: result.rawCopyPerSecond,
+      },
       goal: { on: 'ratio', atLeast: 0.8 },
     },
     {
@@ -118,16 +128,31 @@ export function aggregatesFigures(result: AggregatesBenchResult): Figure[] {
   const { templates } = result;
   const generalize = `generalizeMessage over ${result.messages} labelled lines, one core`;
   const figures: Figure[] = [
-    { benchmark: 'aggregates', measure: generalize, value: templates.generalizeMessage, unit: 'messages/s', baseline: { name: 'one regex replace', value: templates.oneRegex } },
-    { benchmark: 'aggregates', measure: generalize, value: templates.generalizeMessage, unit: 'messages/s', baseline: { name: 'identity function', value: templates.identity } },
+    {
+      benchmark: 'aggregates',
+      measure: generalize,
+      value: templates.generalizeMessage,
+      unit: 'messages/s',
+      baseline: { name: 'one regex replace', value: templates.oneRegex },
+    },
+    {
+      benchmark: 'aggregates',
+      measure: generalize,
+      value: templates.generalizeMessage,
+      unit: 'messages/s',
+      baseline: { name: 'identity function', value: templates.identity },
+    },
   ];
   for (const rollup of result.views.filter((v) => v.source === 'rollup')) {
     const entries = result.views.find((v) => v.source === 'entries' && v.view === rollup.view);
     if (!entries) throw new Error(`aggregates benchmark result has no entries row for ${rollup.view}`);
-    const goal =
-      rollup.view.startsWith('30 days, all tenants')
-        ? { on: 'value' as const, atMost: 300, statedFor: result.rows < AGGREGATES_GOAL_ROWS ? 'at 1M entries' : undefined }
-        : undefined;
+    const goal = rollup.view.startsWith('30 days, all tenants')
+      ? {
+          on: 'value' as const,
+          atMost: 300,
+          statedFor: result.rows < AGGREGATES_GOAL_ROWS ? 'at 1M entries' : undefined,
+        }
+      : undefined;
     for (const key of ['p50Ms', 'p95Ms'] as const) {
       figures.push({
         benchmark: 'aggregates',
@@ -171,7 +196,11 @@ export function liveLatencyFigures(result: LiveLatencyBenchResult): Figure[] {
 
 export function retentionFigures(result: RetentionBenchResult): Figure[] {
   const approach = <T extends { approach: string }>(rows: T[], prefix: string) =>
-    named(rows.map((row) => ({ ...row, name: row.approach })), (n) => n.startsWith(prefix), `'${prefix}' row`);
+    named(
+      rows.map((row) => ({ ...row, name: row.approach })),
+      (n) => n.startsWith(prefix),
+      `'${prefix}' row`,
+    );
   const drop = approach(result.expiry, 'runRetention');
   const del = approach(result.expiry, 'DELETE');
   const vacuum = approach(result.expiry, '  then VACUUM');
@@ -179,9 +208,27 @@ export function retentionFigures(result: RetentionBenchResult): Figure[] {
   const dropUnbounded = approach(result.lockQueue, 'DROP TABLE');
   const day = `a day of ${result.rows.toLocaleString('en-US')} INFO entries`;
   return [
-    { benchmark: 'retention', measure: `expire ${day}: runRetention (DROP partition)`, value: drop.ms, unit: 'ms', baseline: { name: 'DELETE of the same rows', value: del.ms } },
-    { benchmark: 'retention', measure: 'INFO table size after runRetention', value: drop.bytesAfter / 1_048_576, unit: 'MB', baseline: { name: 'after DELETE + VACUUM', value: vacuum.bytesAfter / 1_048_576 } },
-    { benchmark: 'retention', measure: 'max insert wait during runRetention', value: drop.maxInsertMs, unit: 'ms', baseline: { name: 'during DELETE', value: del.maxInsertMs } },
+    {
+      benchmark: 'retention',
+      measure: `expire ${day}: runRetention (DROP partition)`,
+      value: drop.ms,
+      unit: 'ms',
+      baseline: { name: 'DELETE of the same rows', value: del.ms },
+    },
+    {
+      benchmark: 'retention',
+      measure: 'INFO table size after runRetention',
+      value: drop.bytesAfter / 1_048_576,
+      unit: 'MB',
+      baseline: { name: 'after DELETE + VACUUM', value: vacuum.bytesAfter / 1_048_576 },
+    },
+    {
+      benchmark: 'retention',
+      measure: 'max insert wait during runRetention',
+      value: drop.maxInsertMs,
+      unit: 'ms',
+      baseline: { name: 'during DELETE', value: del.maxInsertMs },
+    },
     {
       benchmark: 'retention',
       measure: `max insert wait, runRetention behind a ${result.readerMs.toLocaleString('en-US')} ms reader`,

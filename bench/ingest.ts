@@ -74,12 +74,30 @@ export interface IngestBenchResult {
   batches: WrittenBatches;
   /** CPU µs per line in the transport worker's path, and for JSON.parse alone. */
   transportCpu: { perLineMicros: number; parseOnlyMicros: number };
-  perBatchSize: { batchSize: number; unnestPerSecond: number; copyStagingPerSecond: number; copyDirectPerSecond: number }[];
+  perBatchSize: {
+    batchSize: number;
+    unnestPerSecond: number;
+    copyStagingPerSecond: number;
+    copyDirectPerSecond: number;
+  }[];
   fullText: { withPerSecond: number; withoutPerSecond: number };
 }
 
 const SERVICES = ['orchestrator', 'admin', 'storefront', 'creator-portal', 'mcp-server', 'inngest', 'webhook-handler'];
-const WORDS = ['request', 'served', 'cache', 'miss', 'upstream', 'timeout', 'payment', 'declined', 'user', 'signed', 'order', 'created'];
+const WORDS = [
+  'request',
+  'served',
+  'cache',
+  'miss',
+  'upstream',
+  'timeout',
+  'payment',
+  'declined',
+  'user',
+  'signed',
+  'order',
+  'created',
+];
 
 function sampleEntry(i: number, now: number): LogEntry {
   return {
@@ -122,7 +140,11 @@ async function timed(fn: () => Promise<void>): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-async function inBatches(entries: StoredLogEntry[], size: number, write: (batch: StoredLogEntry[]) => Promise<unknown>) {
+async function inBatches(
+  entries: StoredLogEntry[],
+  size: number,
+  write: (batch: StoredLogEntry[]) => Promise<unknown>,
+) {
   for (let i = 0; i < entries.length; i += size) await write(entries.slice(i, i + size));
 }
 
@@ -138,7 +160,9 @@ async function copyRaw(client: pg.ClientBase, entries: StoredLogEntry[]): Promis
 
 /** The table's rows, as a count and an order-independent digest of every column. */
 async function tableDigest(pool: pg.Pool): Promise<string> {
-  const { rows } = await pool.query('SELECT count(*) AS n, sum(hashtextextended(t::text, 0)::numeric) AS digest FROM platform_logs t');
+  const { rows } = await pool.query(
+    'SELECT count(*) AS n, sum(hashtextextended(t::text, 0)::numeric) AS digest FROM platform_logs t',
+  );
   return `${rows[0].n}:${rows[0].digest}`;
 }
 
@@ -173,7 +197,10 @@ async function listenForBatches(connectionString: string, channel: string, rows:
 
 /** Plain pino writing the wire format's keys (the entries carry their own time). */
 function wireLogger(destination: pino.DestinationStream) {
-  return pino({ base: null, messageKey: 'message', timestamp: false, formatters: { level: (label) => ({ level: label }) } }, destination);
+  return pino(
+    { base: null, messageKey: 'message', timestamp: false, formatters: { level: (label) => ({ level: label }) } },
+    destination,
+  );
 }
 
 /** Each call's arguments as a service has them at hand. */
@@ -207,7 +234,8 @@ function measureTransportCpu(wire: LogEntry[]): IngestBenchResult['transportCpu'
     for (const line of lines) sink += JSON.parse(line) === null ? 0 : 1;
   });
   const perLineMicros = cpuMicrosPerLine(() => {
-    for (let i = 0; i < lines.length; i += 5_000) sink += copyText(lines.slice(i, i + 5_000).map((line) => normalizeLine(line, defaults))).length;
+    for (let i = 0; i < lines.length; i += 5_000)
+      sink += copyText(lines.slice(i, i + 5_000).map((line) => normalizeLine(line, defaults))).length;
   });
   if (sink === 0) throw new Error('nothing was measured');
   return { perLineMicros, parseOnlyMicros };
@@ -279,7 +307,10 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
         await truncate();
         const run = await endToEnd(connectionString, wire, round === 0 ? options.profileWorkerDir : undefined);
         const logged = await tableDigest(pool);
-        if (logged !== first.digest) throw new Error(`end to end stored other rows than raw COPY (count:digest ${logged} against ${first.digest})`);
+        if (logged !== first.digest)
+          throw new Error(
+            `end to end stored other rows than raw COPY (count:digest ${logged} against ${first.digest})`,
+          );
         endToEndRuns.push(run);
         rawRuns.push((await rawCopy()).perSecond);
         ratios.push(run.perSecond / ((rawRuns[round] + rawRuns[round + 1]) / 2));
@@ -296,7 +327,8 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
         batches: medianRun.batches,
         transportCpu: measureTransportCpu(wire),
       };
-      if (options.endToEndOnly) return { ...ends, perBatchSize: [], fullText: { withPerSecond: NaN, withoutPerSecond: NaN } };
+      if (options.endToEndOnly)
+        return { ...ends, perBatchSize: [], fullText: { withPerSecond: NaN, withoutPerSecond: NaN } };
 
       const sample = stored.slice(0, Math.min(rows, 20_000));
       const perBatchSize = [];
@@ -304,7 +336,9 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
         await truncate();
         const unnest = await timed(() => inBatches(sample, batchSize, (batch) => insertUnnest(client, batch, channel)));
         await truncate();
-        const staging = await timed(() => inBatches(sample, batchSize, (batch) => insertViaCopy(client, batch, channel)));
+        const staging = await timed(() =>
+          inBatches(sample, batchSize, (batch) => insertViaCopy(client, batch, channel)),
+        );
         await truncate();
         const direct = await timed(() => inBatches(sample, batchSize, (batch) => copyDirect(client, batch, channel)));
         perBatchSize.push({
@@ -320,7 +354,9 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
       await truncate();
       await client.query('DROP INDEX platform_logs_search_idx');
       await client.query('ALTER TABLE platform_logs DROP COLUMN search');
-      const withoutSeconds = await timed(() => inBatches(stored, 2_000, (batch) => insertUnnest(client, batch, channel)));
+      const withoutSeconds = await timed(() =>
+        inBatches(stored, 2_000, (batch) => insertUnnest(client, batch, channel)),
+      );
 
       return {
         ...ends,
@@ -342,8 +378,16 @@ const perSecond = (n: number) => Math.round(n).toLocaleString('en-US');
 export function printIngestBench(result: IngestBenchResult): void {
   console.log(`\nIngest into platform_logs, ${result.rows.toLocaleString('en-US')} rows`);
   console.table([
-    { path: 'raw COPY, one statement (limit), median', 'rows/s': perSecond(result.rawCopyPerSecond), 'x raw COPY': '1.00' },
-    { path: 'end to end (pino -> worker -> rows), median', 'rows/s': perSecond(result.endToEndPerSecond), 'x raw COPY': (result.endToEndPerSecond / result.rawCopyPerSecond).toFixed(2) },
+    {
+      path: 'raw COPY, one statement (limit), median',
+      'rows/s': perSecond(result.rawCopyPerSecond),
+      'x raw COPY': '1.00',
+    },
+    {
+      path: 'end to end (pino -> worker -> rows), median',
+      'rows/s': perSecond(result.endToEndPerSecond),
+      'x raw COPY': (result.endToEndPerSecond / result.rawCopyPerSecond).toFixed(2),
+    },
   ]);
   const { batches, transportCpu } = result;
   console.log(
@@ -372,7 +416,10 @@ export function printIngestBench(result: IngestBenchResult): void {
   console.table([
     { table: 'with tsvector + GIN', 'rows/s': perSecond(result.fullText.withPerSecond) },
     { table: 'without', 'rows/s': perSecond(result.fullText.withoutPerSecond) },
-    { table: 'cost', 'rows/s': `${(100 * (1 - result.fullText.withPerSecond / result.fullText.withoutPerSecond)).toFixed(0)}% slower` },
+    {
+      table: 'cost',
+      'rows/s': `${(100 * (1 - result.fullText.withPerSecond / result.fullText.withoutPerSecond)).toFixed(0)}% slower`,
+    },
   ]);
 }
 

@@ -55,11 +55,21 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function summarize(latencies: number[]): LatencySummary {
   const sorted = [...latencies].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
-  return { count: sorted.length, p50Ms: at(0.5), p95Ms: at(0.95), p99Ms: at(0.99), maxMs: sorted[sorted.length - 1] ?? NaN };
+  return {
+    count: sorted.length,
+    p50Ms: at(0.5),
+    p95Ms: at(0.95),
+    p99Ms: at(0.99),
+    maxMs: sorted[sorted.length - 1] ?? NaN,
+  };
 }
 
 /** Calls `send(i)` for i in [0, count) at a steady rate. */
-async function atSteadyRate(count: number, ratePerSecond: number, send: (i: number) => void | Promise<void>): Promise<void> {
+async function atSteadyRate(
+  count: number,
+  ratePerSecond: number,
+  send: (i: number) => void | Promise<void>,
+): Promise<void> {
   const start = performance.now();
   for (let i = 0; i < count; i++) {
     const due = start + (i * 1000) / ratePerSecond;
@@ -70,7 +80,12 @@ async function atSteadyRate(count: number, ratePerSecond: number, send: (i: numb
 }
 
 /** The floor: XADD on one connection, XREAD BLOCK on another, same process. */
-async function rawRedisLatency(redis: RedisClient, key: string, count: number, ratePerSecond: number): Promise<LatencySummary> {
+async function rawRedisLatency(
+  redis: RedisClient,
+  key: string,
+  count: number,
+  ratePerSecond: number,
+): Promise<LatencySummary> {
   const reader = redis.duplicate();
   await reader.connect();
   const latencies: number[] = [];
@@ -156,7 +171,15 @@ async function heapPerIdleClient(server: StreamServer, clients: number): Promise
        sockets.push(ws);
      }
      parentPort.on('message', () => { for (const ws of sockets) ws.terminate(); parentPort.postMessage('closed'); });`,
-    { eval: true, workerData: { wsPath: createRequire(import.meta.url).resolve('ws'), url: server.wsUrl(), key: PLATFORM_KEY, count: clients } },
+    {
+      eval: true,
+      workerData: {
+        wsPath: createRequire(import.meta.url).resolve('ws'),
+        url: server.wsUrl(),
+        key: PLATFORM_KEY,
+        count: clients,
+      },
+    },
   );
   const next = () => new Promise<string>((resolve) => worker.once('message', resolve));
   const opened = await next();
@@ -212,7 +235,12 @@ export async function runLiveLatencyBench(options: LiveLatencyBenchOptions = {})
 
     const postgresOnly = await startStreamServer({ pool, notifyChannel: `${schema}_logs`, limits });
     servers.push(postgresOnly);
-    const loggerToClientPostgresOnly = await loggerToClientLatency(postgresOnly, { postgres: { connectionString } }, entries, ratePerSecond);
+    const loggerToClientPostgresOnly = await loggerToClientLatency(
+      postgresOnly,
+      { postgres: { connectionString } },
+      entries,
+      ratePerSecond,
+    );
 
     const heap = await heapPerIdleClient(withRedis, idleClients);
     return {
@@ -239,14 +267,25 @@ export async function runLiveLatencyBench(options: LiveLatencyBenchOptions = {})
 
 export function printLiveLatencyBench(result: LiveLatencyBenchResult): void {
   const ms = (value: number) => value.toFixed(1);
-  const row = (path: string, s: LatencySummary) => ({ path, received: s.count, 'p50 ms': ms(s.p50Ms), 'p95 ms': ms(s.p95Ms), 'p99 ms': ms(s.p99Ms), 'max ms': ms(s.maxMs) });
-  console.log(`Live stream latency, ${result.entries} entries at ${result.ratePerSecond}/s (goal: p99 < 100 ms with Redis):`);
+  const row = (path: string, s: LatencySummary) => ({
+    path,
+    received: s.count,
+    'p50 ms': ms(s.p50Ms),
+    'p95 ms': ms(s.p95Ms),
+    'p99 ms': ms(s.p99Ms),
+    'max ms': ms(s.maxMs),
+  });
+  console.log(
+    `Live stream latency, ${result.entries} entries at ${result.ratePerSecond}/s (goal: p99 < 100 ms with Redis):`,
+  );
   console.table([
     row('baseline: raw XADD -> XREAD BLOCK', result.rawRedis),
     row('logger.error() -> Redis transport -> hub -> WebSocket', result.loggerToClientRedis),
     row('logger.error() -> PostgreSQL transport -> poll -> WebSocket (no Redis)', result.loggerToClientPostgresOnly),
   ]);
-  console.log(`Server heap per idle subscribed WebSocket client (${result.idleClients} clients${result.heapMeasuredAfterGc ? '' : ', no --expose-gc: rough'}):`);
+  console.log(
+    `Server heap per idle subscribed WebSocket client (${result.idleClients} clients${result.heapMeasuredAfterGc ? '' : ', no --expose-gc: rough'}):`,
+  );
   console.table([{ 'KiB per client': (result.heapBytesPerIdleClient / 1024).toFixed(1) }]);
 }
 
@@ -256,7 +295,11 @@ function argument(name: string): number | undefined {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  runLiveLatencyBench({ entries: argument('entries'), ratePerSecond: argument('rate'), idleClients: argument('idle-clients') })
+  runLiveLatencyBench({
+    entries: argument('entries'),
+    ratePerSecond: argument('rate'),
+    idleClients: argument('idle-clients'),
+  })
     .then(printLiveLatencyBench)
     .catch((error) => {
       console.error(error);

@@ -71,7 +71,8 @@ async function optional(name: string): Promise<any> {
   }
 }
 
-const rawPino = (kind: BenchSink): PinoLogger => pino({ base: null, messageKey: 'message' }, sink(kind)).child({ ...CONTEXT, service: 'storefront' });
+const rawPino = (kind: BenchSink): PinoLogger =>
+  pino({ base: null, messageKey: 'message' }, sink(kind)).child({ ...CONTEXT, service: 'storefront' });
 
 /**
  * PlatformLogger.info with full context and a small data object, against what a user would
@@ -90,10 +91,34 @@ export async function runLoggerBench(options: LoggerBenchOptions = {}): Promise<
   const data = (i: number) => ({ orderId: 'ord_1', amount: i, currency: 'EUR' });
 
   const raw = rawPino(kind);
-  const withCaller = createLogger({ service: 'storefront', transports: false, destination: sink(kind), config, callerLocation: true }).child(CONTEXT);
-  const withoutCaller = createLogger({ service: 'storefront', transports: false, destination: sink(kind), config, callerLocation: false }).child(CONTEXT);
-  const errorsOnly = createLogger({ service: 'storefront', transports: false, destination: sink(kind), config, callerLocation: 'errors' }).child(CONTEXT);
-  const scoped = createLogger({ service: 'storefront', transports: false, destination: sink(kind), config, callerLocation: false });
+  const withCaller = createLogger({
+    service: 'storefront',
+    transports: false,
+    destination: sink(kind),
+    config,
+    callerLocation: true,
+  }).child(CONTEXT);
+  const withoutCaller = createLogger({
+    service: 'storefront',
+    transports: false,
+    destination: sink(kind),
+    config,
+    callerLocation: false,
+  }).child(CONTEXT);
+  const errorsOnly = createLogger({
+    service: 'storefront',
+    transports: false,
+    destination: sink(kind),
+    config,
+    callerLocation: 'errors',
+  }).child(CONTEXT);
+  const scoped = createLogger({
+    service: 'storefront',
+    transports: false,
+    destination: sink(kind),
+    config,
+    callerLocation: false,
+  });
 
   const variants: [string, (i: number) => void][] = [[RAW_PINO, (i) => raw.info(data(i), 'order placed')]];
   const pinoCaller = await optional('pino-caller');
@@ -104,16 +129,27 @@ export async function runLoggerBench(options: LoggerBenchOptions = {}): Promise<
   const winston = await optional('winston');
   if (winston) {
     const logger = winston
-      .createLogger({ format: winston.format.combine(winston.format.timestamp(), winston.format.json()), transports: [new winston.transports.Stream({ stream: streamSink(kind) })] })
+      .createLogger({
+        format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+        transports: [new winston.transports.Stream({ stream: streamSink(kind) })],
+      })
       .child({ ...CONTEXT, service: 'storefront' });
     variants.push([WINSTON, (i) => logger.info('order placed', data(i))]);
   }
   variants.push(
     [CALLER_ON, (i) => withCaller.info('order placed', data(i))],
-    ["PlatformLogger, caller location 'errors' (info entries not located)", (i) => errorsOnly.info('order placed', data(i))],
+    [
+      "PlatformLogger, caller location 'errors' (info entries not located)",
+      (i) => errorsOnly.info('order placed', data(i)),
+    ],
     [CALLER_OFF, (i) => withoutCaller.info('order placed', data(i))],
     [SCOPED, (i) => scoped.info('order placed', data(i))],
-    ['V8 caller capture alone (no logging)', function captureAlone() { captureWithCallSites(captureAlone); }],
+    [
+      'V8 caller capture alone (no logging)',
+      function captureAlone() {
+        captureWithCallSites(captureAlone);
+      },
+    ],
   );
 
   const perRound = new Map<string, number[]>(variants.map(([name]) => [name, []]));
@@ -198,10 +234,30 @@ export interface CaptureRow {
  */
 export function runCaptureBench(calls = 100_000, rounds = 5): CaptureRow[] {
   const methods: [string, () => unknown][] = [
-    ['captureStackTrace + structured CallSite (used)', function log() { return captureWithCallSites(log); }],
-    ['captureStackTrace + stack text', function log() { return captureAsText(log); }],
-    ['new Error().stack, 3 frames', function log() { return captureWithNewError(); }],
-    ['captureStackTrace, result not read', function log() { return captureWithoutReading(log); }],
+    [
+      'captureStackTrace + structured CallSite (used)',
+      function log() {
+        return captureWithCallSites(log);
+      },
+    ],
+    [
+      'captureStackTrace + stack text',
+      function log() {
+        return captureAsText(log);
+      },
+    ],
+    [
+      'new Error().stack, 3 frames',
+      function log() {
+        return captureWithNewError();
+      },
+    ],
+    [
+      'captureStackTrace, result not read',
+      function log() {
+        return captureWithoutReading(log);
+      },
+    ],
   ];
   const best = new Map<string, number>();
   for (const [, log] of methods) for (let i = 0; i < calls / 10; i++) log();
@@ -220,7 +276,9 @@ function printTable(rows: BenchRow[]): void {
   console.log('| variant | ops/s | µs per call | vs raw pino |');
   console.log('|---|---:|---:|---:|');
   for (const row of rows) {
-    console.log(`| ${row.name} | ${row.opsPerSecond.toLocaleString('en-US')} | ${(1e6 / row.opsPerSecond).toFixed(2)} | ${row.ratio.toFixed(2)}x |`);
+    console.log(
+      `| ${row.name} | ${row.opsPerSecond.toLocaleString('en-US')} | ${(1e6 / row.opsPerSecond).toFixed(2)} | ${row.ratio.toFixed(2)}x |`,
+    );
   }
 }
 
@@ -228,7 +286,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const calls = Number(process.argv.find((arg) => arg.startsWith('--calls='))?.slice(8) ?? 20_000);
   const rounds = Number(process.argv.find((arg) => arg.startsWith('--rounds='))?.slice(9) ?? 5);
   const kind = process.argv.find((arg) => arg.startsWith('--sink='))?.slice(7) === 'memory' ? 'memory' : 'devnull';
-  console.log(`sink: ${kind}, ${calls} calls x ${rounds} rounds, medians (raw pino: a child with the same bindings, child.info(data, message))`);
+  console.log(
+    `sink: ${kind}, ${calls} calls x ${rounds} rounds, medians (raw pino: a child with the same bindings, child.info(data, message))`,
+  );
   printTable(await runLoggerBench({ calls, rounds, sink: kind }));
   console.log('\n| caller capture | µs per capture |');
   console.log('|---|---:|');

@@ -37,7 +37,11 @@ const HOSTS = ['api.payments.example.com', 'hooks.stripe.com', 'auth.internal.ac
 const VERBS = ['answered', 'failed with', 'timed out after', 'retried', 'returned'];
 
 function entry(i: number, now: number): StoredLogEntry {
-  const items = Array.from({ length: 1 + (i % 3) }, (_, k) => ({ sku: `SKU-${(i * 7 + k) % 5000}`, qty: 1 + ((i + k) % 4), price: ((i * 13 + k) % 9000) / 100 }));
+  const items = Array.from({ length: 1 + (i % 3) }, (_, k) => ({
+    sku: `SKU-${(i * 7 + k) % 5000}`,
+    qty: 1 + ((i + k) % 4),
+    price: ((i * 13 + k) % 9000) / 100,
+  }));
   return {
     id: uuidv7(),
     timestamp: new Date(now - (i % 3_600_000)).toISOString(),
@@ -84,7 +88,8 @@ async function configure(client: pg.ClientBase, variant: Variant): Promise<void>
     await client.query(`ALTER TABLE platform_logs ADD COLUMN search tsvector GENERATED ALWAYS AS (${search}) STORED`);
     await client.query('CREATE INDEX platform_logs_search_idx ON platform_logs USING gin (search)');
   }
-  if (dataIndex) await client.query('CREATE INDEX platform_logs_data_idx ON platform_logs USING gin (data jsonb_path_ops)');
+  if (dataIndex)
+    await client.query('CREATE INDEX platform_logs_data_idx ON platform_logs USING gin (data jsonb_path_ops)');
   await client.query('VACUUM platform_logs');
 }
 
@@ -107,7 +112,12 @@ export interface QueryIndexBenchResult {
   unnestRuns: Record<Variant, number[]>;
 }
 
-export async function runQueryIndexBench(options: { rows: number; rounds: number; databaseUrl: string; log?: (line: string) => void }): Promise<QueryIndexBenchResult> {
+export async function runQueryIndexBench(options: {
+  rows: number;
+  rounds: number;
+  databaseUrl: string;
+  log?: (line: string) => void;
+}): Promise<QueryIndexBenchResult> {
   const log = options.log ?? (() => {});
   const schema = `bench_qi_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: options.databaseUrl });
@@ -133,7 +143,8 @@ export async function runQueryIndexBench(options: { rows: number; rounds: number
         for (const variant of order) {
           await configure(client, variant);
           const copySeconds = await timed(async () => {
-            for (let i = 0; i < entries.length; i += 5_000) await copyDirect(client, entries.slice(i, i + 5_000), schema);
+            for (let i = 0; i < entries.length; i += 5_000)
+              await copyDirect(client, entries.slice(i, i + 5_000), schema);
           });
           await configure(client, variant);
           const unnestSeconds = await timed(async () => {
@@ -141,7 +152,9 @@ export async function runQueryIndexBench(options: { rows: number; rounds: number
           });
           copyRuns[variant].push(entries.length / copySeconds);
           unnestRuns[variant].push(unnestRows / unnestSeconds);
-          log(`  round ${round + 1} ${variant}: COPY ${Math.round(entries.length / copySeconds)} rows/s, unnest ${Math.round(unnestRows / unnestSeconds)} rows/s`);
+          log(
+            `  round ${round + 1} ${variant}: COPY ${Math.round(entries.length / copySeconds)} rows/s, unnest ${Math.round(unnestRows / unnestSeconds)} rows/s`,
+          );
         }
       }
     } finally {
@@ -152,13 +165,26 @@ export async function runQueryIndexBench(options: { rows: number; rounds: number
     await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     await admin.end();
   }
-  const medians = (runs: Record<Variant, number[]>) => Object.fromEntries(variants.map((v) => [v, median(runs[v])])) as Record<Variant, number>;
-  const bests = (runs: Record<Variant, number[]>) => Object.fromEntries(variants.map((v) => [v, Math.max(...runs[v])])) as Record<Variant, number>;
-  return { rows: options.rows, unnestRows, copy: medians(copyRuns), unnest: medians(unnestRuns), copyBest: bests(copyRuns), unnestBest: bests(unnestRuns), copyRuns, unnestRuns };
+  const medians = (runs: Record<Variant, number[]>) =>
+    Object.fromEntries(variants.map((v) => [v, median(runs[v])])) as Record<Variant, number>;
+  const bests = (runs: Record<Variant, number[]>) =>
+    Object.fromEntries(variants.map((v) => [v, Math.max(...runs[v])])) as Record<Variant, number>;
+  return {
+    rows: options.rows,
+    unnestRows,
+    copy: medians(copyRuns),
+    unnest: medians(unnestRuns),
+    copyBest: bests(copyRuns),
+    unnestBest: bests(unnestRuns),
+    copyRuns,
+    unnestRuns,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { rows: { type: 'string' }, rounds: { type: 'string' }, 'database-url': { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { rows: { type: 'string' }, rounds: { type: 'string' }, 'database-url': { type: 'string' } },
+  });
   const result = await runQueryIndexBench({
     rows: Number(values.rows ?? 100_000),
     rounds: Number(values.rounds ?? 3),

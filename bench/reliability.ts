@@ -106,9 +106,19 @@ async function outageRows(): Promise<Record<string, unknown>[]> {
 function buildBaseline(commit: string): { script: string; dir: string } {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const dir = mkdtempSync(join(tmpdir(), 'bench-baseline-'));
-  execFileSync('sh', ['-c', `git archive ${commit} src transports test/support/logging-service.mjs tsconfig.json tsconfig.build.json package.json | tar -x -C ${dir}`], { cwd: root });
+  execFileSync(
+    'sh',
+    [
+      '-c',
+      `git archive ${commit} src transports test/support/logging-service.mjs tsconfig.json tsconfig.build.json package.json | tar -x -C ${dir}`,
+    ],
+    { cwd: root },
+  );
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
-  writeFileSync(join(dir, 'tsconfig.bench.json'), JSON.stringify({ extends: './tsconfig.build.json', include: ['src', 'transports'] }));
+  writeFileSync(
+    join(dir, 'tsconfig.bench.json'),
+    JSON.stringify({ extends: './tsconfig.build.json', include: ['src', 'transports'] }),
+  );
   execFileSync('npx', ['tsc', '-p', 'tsconfig.bench.json'], { cwd: dir, stdio: 'inherit' });
   return { script: join(dir, 'test/support/logging-service.mjs'), dir };
 }
@@ -122,7 +132,9 @@ function followStream(streamKey: string) {
     await client.connect();
     let last = '0-0';
     while (running) {
-      const answer = (await client.xRead({ key: streamKey, id: last }, { BLOCK: 200, COUNT: 10_000 })) as { messages: { id: string; message: { entry: string } }[] }[] | null;
+      const answer = (await client.xRead({ key: streamKey, id: last }, { BLOCK: 200, COUNT: 10_000 })) as
+        | { messages: { id: string; message: { entry: string } }[] }[]
+        | null;
       for (const message of answer?.[0]?.messages ?? []) {
         last = message.id;
         const entry = JSON.parse(message.message.entry) as { id: string; tenantId: string };
@@ -155,24 +167,48 @@ interface ExitScenario {
 }
 
 const EXIT_SCENARIOS: ExitScenario[] = [
-  { name: 'burst of 100,000, stores up', outage: 'none', run: { mode: 'burst', count: 100_000, end: 'sigterm' }, untilStored: true },
+  {
+    name: 'burst of 100,000, stores up',
+    outage: 'none',
+    run: { mode: 'burst', count: 100_000, end: 'sigterm' },
+    untilStored: true,
+  },
   { name: '20,000 then process.exit, stores up', outage: 'none', run: { mode: 'burst', count: 20_000, end: 'exit' } },
-  { name: '500 then process.exit, PostgreSQL down', outage: 'postgres', run: { mode: 'burst', count: 500, end: 'exit' } },
-  { name: '1,000 then SIGTERM, both stores down', outage: 'both', run: { mode: 'burst', count: 1_000, end: 'sigterm' }, signal: { name: 'SIGTERM', afterMs: 500 } },
-  { name: '2,000 then kill -9, both stores down', outage: 'both', run: { mode: 'burst', count: 2_000, end: 'sigterm' }, signal: { name: 'SIGKILL', afterMs: 5_000, whenSpooled: true } },
+  {
+    name: '500 then process.exit, PostgreSQL down',
+    outage: 'postgres',
+    run: { mode: 'burst', count: 500, end: 'exit' },
+  },
+  {
+    name: '1,000 then SIGTERM, both stores down',
+    outage: 'both',
+    run: { mode: 'burst', count: 1_000, end: 'sigterm' },
+    signal: { name: 'SIGTERM', afterMs: 500 },
+  },
+  {
+    name: '2,000 then kill -9, both stores down',
+    outage: 'both',
+    run: { mode: 'burst', count: 2_000, end: 'sigterm' },
+    signal: { name: 'SIGKILL', afterMs: 5_000, whenSpooled: true },
+  },
 ];
 
 /** Records in a spool folder's files (none when there is no folder). */
 function spooledRecords(dir: string): number {
   try {
-    return readdirSync(dir).reduce((sum, name) => sum + readFileSync(join(dir, name), 'utf8').split('\n').length - 1, 0);
+    return readdirSync(dir).reduce(
+      (sum, name) => sum + readFileSync(join(dir, name), 'utf8').split('\n').length - 1,
+      0,
+    );
   } catch {
     return 0;
   }
 }
 
 async function pgIds(tenant: string): Promise<string[]> {
-  return (await pool.query<{ id: string }>('SELECT id FROM platform_logs WHERE tenant_id = $1', [tenant])).rows.map((row) => row.id);
+  return (await pool.query<{ id: string }>('SELECT id FROM platform_logs WHERE tenant_id = $1', [tenant])).rows.map(
+    (row) => row.id,
+  );
 }
 
 /** Each exit scenario with the transports as they are and as they were at the baseline: what was logged, stored (after a later start) and how long the end took. */
@@ -208,9 +244,17 @@ async function exitRows(): Promise<Record<string, unknown>[]> {
           if (scenario.run.mode === 'burst' && scenario.run.end === 'sigterm') {
             await service.started;
             const count = (scenario.run as { count: number }).count;
-            if (scenario.untilStored) await waitFor(async () => (await pgIds(tenant)).length, (n) => n >= count, 120_000);
+            if (scenario.untilStored)
+              await waitFor(
+                async () => (await pgIds(tenant)).length,
+                (n) => n >= count,
+                120_000,
+              );
             else if (scenario.signal?.whenSpooled) {
-              const spooled = async () => Math.min(...['postgres', 'redis-stream'].map((store) => spooledRecords(join(spoolDir, 'storefront', store))));
+              const spooled = async () =>
+                Math.min(
+                  ...['postgres', 'redis-stream'].map((store) => spooledRecords(join(spoolDir, 'storefront', store))),
+                );
               await waitFor(spooled, (n) => n >= count, scenario.signal.afterMs);
             } else await sleep(scenario.signal!.afterMs);
             endedAt = Date.now();
@@ -224,7 +268,11 @@ async function exitRows(): Promise<Record<string, unknown>[]> {
           const later = startService(stores, tenant, { mode: 'burst', count: 0, end: 'sigterm' }, env, script);
           await later.started;
           const logged = result.loggedIds.length;
-          await waitFor(async () => (await pgIds(tenant)).length + follower.ids(tenant).length, (n) => n >= 2 * logged, 30_000);
+          await waitFor(
+            async () => (await pgIds(tenant)).length + follower.ids(tenant).length,
+            (n) => n >= 2 * logged,
+            30_000,
+          );
           await sleep(500);
           later.kill('SIGTERM');
           await later.finished;
@@ -236,9 +284,14 @@ async function exitRows(): Promise<Record<string, unknown>[]> {
             logged,
             inPostgres: logged - compareIds(result.loggedIds, inPostgres).missing,
             inStream: logged - compareIds(result.loggedIds, inStream).missing,
-            duplicates: compareIds(result.loggedIds, inPostgres).duplicates + compareIds(result.loggedIds, inStream).duplicates,
-            [scenario.run.mode === 'burst' && scenario.run.end === 'exit' ? 'runMs' : 'exitMs']: scenario.untilStored ? undefined : endMs,
-            saysOnStderr: /platform-logging: .*(spooled|dropped)|entries not written|dropped/.test(result.stderr) ? 'yes' : 'no',
+            duplicates:
+              compareIds(result.loggedIds, inPostgres).duplicates + compareIds(result.loggedIds, inStream).duplicates,
+            [scenario.run.mode === 'burst' && scenario.run.end === 'exit' ? 'runMs' : 'exitMs']: scenario.untilStored
+              ? undefined
+              : endMs,
+            saysOnStderr: /platform-logging: .*(spooled|dropped)|entries not written|dropped/.test(result.stderr)
+              ? 'yes'
+              : 'no',
           });
         } finally {
           postgresProxy.resume();
@@ -266,7 +319,12 @@ async function exportRows(): Promise<Record<string, unknown>[]> {
      FROM generate_series(1, $1) AS i`,
     [EXPORT_ROWS],
   );
-  await insertEntries(pool, Array.from({ length: 1_000 }, (_, i) => makeEntry({ tenantId: 'tenant-b', timestamp: new Date(Date.now() - i * 60_000).toISOString() })));
+  await insertEntries(
+    pool,
+    Array.from({ length: 1_000 }, (_, i) =>
+      makeEntry({ tenantId: 'tenant-b', timestamp: new Date(Date.now() - i * 60_000).toISOString() }),
+    ),
+  );
   const settings = loadServerSettings({}); // the defaults
   const named = new URL(databaseUrl);
   named.searchParams.set('application_name', schema);
@@ -279,16 +337,35 @@ async function exportRows(): Promise<Record<string, unknown>[]> {
   const unlimited = { maxConcurrent: EXPORTS, maxConcurrentPerKey: EXPORTS };
   const runs = [
     { run: 'no export', exports: 0, exportPool: stores.exportPool, exportLimits: settings.exportLimits },
-    { run: `${EXPORTS} slow exports, export budget`, exports: EXPORTS, exportPool: stores.exportPool, exportLimits: settings.exportLimits },
-    { run: `${EXPORTS} slow exports, one pool, no limits (before)`, exports: EXPORTS, exportPool: stores.pool, exportLimits: unlimited },
+    {
+      run: `${EXPORTS} slow exports, export budget`,
+      exports: EXPORTS,
+      exportPool: stores.exportPool,
+      exportLimits: settings.exportLimits,
+    },
+    {
+      run: `${EXPORTS} slow exports, one pool, no limits (before)`,
+      exports: EXPORTS,
+      exportPool: stores.pool,
+      exportLimits: unlimited,
+    },
   ];
   const rows: Record<string, unknown>[] = [];
   try {
     for (const { run, exports, exportPool, exportLimits } of runs) {
-      const server = await startLogServer({ pool: stores.pool, exportPool, exportLimits, redisUrl, streamKey: `${prefix}stream`, keys: TEST_KEYS });
+      const server = await startLogServer({
+        pool: stores.pool,
+        exportPool,
+        exportLimits,
+        redisUrl,
+        streamKey: `${prefix}stream`,
+        keys: TEST_KEYS,
+      });
       const opened: OpenExport[] = [];
       try {
-        opened.push(...(await Promise.all(Array.from({ length: exports }, () => openExport(server.baseUrl, TENANT_A_KEY)))));
+        opened.push(
+          ...(await Promise.all(Array.from({ length: exports }, () => openExport(server.baseUrl, TENANT_A_KEY)))),
+        );
         for (const exported of opened) if (exported.status === 200) exported.readSlowly(1024);
         await sleep(2_000); // the sockets fill and PostgreSQL waits for the readers
         const [queries, health] = await Promise.all([
@@ -314,7 +391,15 @@ async function exportRows(): Promise<Record<string, unknown>[]> {
         for (const exported of opened) exported.close();
         await server.stop();
       }
-      while ((await pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'COPY %' AND state = 'active'`, [schema])).rowCount) await sleep(100);
+      while (
+        (
+          await pool.query(
+            `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'COPY %' AND state = 'active'`,
+            [schema],
+          )
+        ).rowCount
+      )
+        await sleep(100);
     }
   } finally {
     await stores.close();

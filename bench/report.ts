@@ -69,7 +69,8 @@ export function goalMet(figure: Figure): 'yes' | 'no' | 'n/a' | '' {
   if (!goal) return '';
   const measured = goal.on === 'ratio' ? ratio(figure) : figure.value;
   if (goal.statedFor || measured === undefined || !Number.isFinite(measured)) return 'n/a';
-  const ok = (goal.atLeast === undefined || measured >= goal.atLeast) && (goal.atMost === undefined || measured <= goal.atMost);
+  const ok =
+    (goal.atLeast === undefined || measured >= goal.atLeast) && (goal.atMost === undefined || measured <= goal.atMost);
   return ok ? 'yes' : 'no';
 }
 

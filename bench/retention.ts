@@ -129,7 +129,10 @@ function probe(url: string) {
      VALUES (gen_random_uuid(), now(), 'info', 'tenant-probe', 'admin', 'probe', 'production')`,
     [],
   );
-  const selects = loop(`SELECT count(*) FROM platform_logs WHERE level = 'info' AND "timestamp" > now() - interval '1 minute'`, []);
+  const selects = loop(
+    `SELECT count(*) FROM platform_logs WHERE level = 'info' AND "timestamp" > now() - interval '1 minute'`,
+    [],
+  );
   return async () => {
     active = false;
     const [maxInsertMs, maxSelectMs] = await Promise.all([inserts, selects]);
@@ -223,22 +226,37 @@ export async function runRetentionBench(options: RetentionBenchOptions = {}): Pr
     const expiry: ExpiryRow[] = [];
     let bytesBefore = await levelBytes(dropped.pool);
     // the exact count runRetention reports, timed on its own
-    const count = await observe(dropped.url, (pool) => pool.query(`SELECT count(*) FROM ${partitionOf('info', expiredDay)}`));
+    const count = await observe(dropped.url, (pool) =>
+      pool.query(`SELECT count(*) FROM ${partitionOf('info', expiredDay)}`),
+    );
     const drop = await observe(dropped.url, (pool) =>
       runRetention({ pool, now: expiring(expiredDay), retentionDays: keepSevenDays, maxRetentionDays: 90 }),
     );
-    expiry.push({ approach: 'runRetention (DROP partition)', ...drop, bytesBefore, bytesAfter: await levelBytes(dropped.pool) });
+    expiry.push({
+      approach: 'runRetention (DROP partition)',
+      ...drop,
+      bytesBefore,
+      bytesAfter: await levelBytes(dropped.pool),
+    });
     expiry.push({ approach: '  of which: exact row count', ...count, bytesBefore, bytesAfter: bytesBefore });
 
     bytesBefore = await levelBytes(deleted.pool);
     const dayEnd = new Date(expiredDay.getTime() + DAY);
     const del = await observe(deleted.url, (pool) =>
-      pool.query(`DELETE FROM platform_logs WHERE level = 'info' AND "timestamp" >= $1 AND "timestamp" < $2`, [expiredDay, dayEnd]),
+      pool.query(`DELETE FROM platform_logs WHERE level = 'info' AND "timestamp" >= $1 AND "timestamp" < $2`, [
+        expiredDay,
+        dayEnd,
+      ]),
     );
     const bytesAfterDelete = await levelBytes(deleted.pool);
     expiry.push({ approach: 'DELETE of the same rows', ...del, bytesBefore, bytesAfter: bytesAfterDelete });
     const vacuum = await observe(deleted.url, (pool) => pool.query(`VACUUM ${partitionOf('info', expiredDay)}`));
-    expiry.push({ approach: '  then VACUUM', ...vacuum, bytesBefore: bytesAfterDelete, bytesAfter: await levelBytes(deleted.pool) });
+    expiry.push({
+      approach: '  then VACUUM',
+      ...vacuum,
+      bytesBefore: bytesAfterDelete,
+      bytesAfter: await levelBytes(deleted.pool),
+    });
 
     const day1 = new Date(expiredDay.getTime() + DAY);
     const day2 = new Date(expiredDay.getTime() + 2 * DAY);
@@ -259,7 +277,11 @@ export async function runRetentionBench(options: RetentionBenchOptions = {}): Pr
         approach: 'DELETE',
         ...(await observe(
           deleted.url,
-          (pool) => pool.query(`DELETE FROM platform_logs WHERE level = 'info' AND "timestamp" >= $1 AND "timestamp" < $2`, [day1, day2]),
+          (pool) =>
+            pool.query(`DELETE FROM platform_logs WHERE level = 'info' AND "timestamp" >= $1 AND "timestamp" < $2`, [
+              day1,
+              day2,
+            ]),
           readerMs,
         )),
       },
@@ -304,7 +326,9 @@ export function formatRetentionBench(result: RetentionBenchResult): string {
     '',
     '| approach | time | lock on platform_logs_info | max insert wait | max select wait |',
     '|---|---:|---|---:|---:|',
-    ...result.lockQueue.map((row) => `| ${row.approach} | ${row.ms} ms | ${row.levelLock} | ${row.maxInsertMs} ms | ${row.maxSelectMs} ms |`),
+    ...result.lockQueue.map(
+      (row) => `| ${row.approach} | ${row.ms} ms | ${row.levelLock} | ${row.maxInsertMs} ms | ${row.maxSelectMs} ms |`,
+    ),
   ];
   return lines.join('\n');
 }
@@ -313,8 +337,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const { values } = parseArgs({ options: { rows: { type: 'string' }, 'reader-ms': { type: 'string' } } });
   const rows = values.rows === undefined ? undefined : Number(values.rows);
   const readerMs = values['reader-ms'] === undefined ? undefined : Number(values['reader-ms']);
-  for (const [name, value] of [['--rows', rows], ['--reader-ms', readerMs]] as const) {
-    if (value !== undefined && (!Number.isInteger(value) || value <= 0)) throw new Error(`${name} must be a positive whole number`);
+  for (const [name, value] of [
+    ['--rows', rows],
+    ['--reader-ms', readerMs],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value <= 0))
+      throw new Error(`${name} must be a positive whole number`);
   }
   console.log(formatRetentionBench(await runRetentionBench({ rows, readerMs })));
 }

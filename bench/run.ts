@@ -15,7 +15,15 @@ import pg from 'pg';
 import { createClient } from 'redis';
 import { redactUrl } from '../server/stores.js';
 import { runAggregatesBench } from './aggregates.js';
-import { aggregatesFigures, exportFigures, ingestFigures, liveLatencyFigures, loggerFigures, retentionFigures, searchFigures } from './figures.js';
+import {
+  aggregatesFigures,
+  exportFigures,
+  ingestFigures,
+  liveLatencyFigures,
+  loggerFigures,
+  retentionFigures,
+  searchFigures,
+} from './figures.js';
 import { runIngestBench } from './ingest.js';
 import { runLiveLatencyBench } from './live-latency.js';
 import { runLoggerBench } from './logger.js';
@@ -58,7 +66,12 @@ function benchSizes(rows: number) {
 function parseFlags(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
-    options: { rows: { type: 'string' }, only: { type: 'string' }, 'no-doc': { type: 'boolean' }, help: { type: 'boolean' } },
+    options: {
+      rows: { type: 'string' },
+      only: { type: 'string' },
+      'no-doc': { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) {
     console.log(USAGE);
@@ -68,7 +81,8 @@ function parseFlags(argv: string[]) {
   if (!Number.isInteger(rows) || rows < 1_000) throw new UsageError('--rows takes a whole number of at least 1000');
   const only = values.only?.split(',').map((name) => name.trim()) ?? [...BENCHMARKS];
   const unknown = only.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
-  if (unknown.length > 0) throw new UsageError(`unknown benchmark ${unknown.join(', ')}; known: ${BENCHMARKS.join(', ')}`);
+  if (unknown.length > 0)
+    throw new UsageError(`unknown benchmark ${unknown.join(', ')}; known: ${BENCHMARKS.join(', ')}`);
   return { rows, only: new Set(only as BenchName[]), writeDoc: !values['no-doc'] };
 }
 
@@ -79,7 +93,9 @@ async function storeVersions(databaseUrl: string, redisUrl: string): Promise<{ p
     .then(() => client.query<{ server_version: string }>('SHOW server_version'))
     .then(({ rows }) => rows[0].server_version)
     .catch((error: Error) => {
-      throw new StoreError(`PostgreSQL at ${redactUrl(databaseUrl)} does not answer (${error.message}): start it or set DATABASE_URL`);
+      throw new StoreError(
+        `PostgreSQL at ${redactUrl(databaseUrl)} does not answer (${error.message}): start it or set DATABASE_URL`,
+      );
     })
     .finally(() => client.end().catch(() => {}));
   const redis = createClient({ url: redisUrl, socket: { connectTimeout: 3_000, reconnectStrategy: false } });
@@ -88,7 +104,9 @@ async function storeVersions(databaseUrl: string, redisUrl: string): Promise<{ p
     .connect()
     .then(() => redis.info('server'))
     .catch((error: Error) => {
-      throw new StoreError(`Redis at ${redactUrl(redisUrl)} does not answer (${error.message}): start it or set REDIS_URL`);
+      throw new StoreError(
+        `Redis at ${redactUrl(redisUrl)} does not answer (${error.message}): start it or set REDIS_URL`,
+      );
     })
     .finally(() => redis.quit().catch(() => {}));
   return { postgres, redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown' };
@@ -120,17 +138,36 @@ async function main(): Promise<void> {
   // search and export come from one run over the same loaded entries
   let searched: Promise<SearchBenchResult> | undefined;
   const search = () =>
-    (searched ??= runSearchBench({ rows: sizes.searchRows, runs: 20, exportRows: sizes.exportRows, databaseUrl, keep: false, log: progress }));
+    (searched ??= runSearchBench({
+      rows: sizes.searchRows,
+      runs: 20,
+      exportRows: sizes.exportRows,
+      databaseUrl,
+      keep: false,
+      log: progress,
+    }));
 
   const runs: Record<BenchName, { size: string; run: () => Promise<Figure[]> }> = {
-    logger: { size: '20,000 calls × 5 rounds per variant, /dev/null sink', run: async () => loggerFigures(await runLoggerBench()) },
-    ingest: { size: `${count(sizes.ingestRows)} entries`, run: async () => ingestFigures(await runIngestBench({ rows: sizes.ingestRows, databaseUrl })) },
-    search: { size: `${count(sizes.searchRows)} entries over 30 days, 500 tenants; 20 runs per query`, run: async () => searchFigures(await search()) },
+    logger: {
+      size: '20,000 calls × 5 rounds per variant, /dev/null sink',
+      run: async () => loggerFigures(await runLoggerBench()),
+    },
+    ingest: {
+      size: `${count(sizes.ingestRows)} entries`,
+      run: async () => ingestFigures(await runIngestBench({ rows: sizes.ingestRows, databaseUrl })),
+    },
+    search: {
+      size: `${count(sizes.searchRows)} entries over 30 days, 500 tenants; 20 runs per query`,
+      run: async () => searchFigures(await search()),
+    },
     aggregates: {
       size: `${count(sizes.aggregateRows)} warn/error entries over 30 days; 7 runs per view`,
       run: async () => aggregatesFigures(await runAggregatesBench({ rows: sizes.aggregateRows, runs: 7, databaseUrl })),
     },
-    export: { size: `${count(Math.min(sizes.exportRows, sizes.searchRows))} rows of the search entries`, run: async () => exportFigures(await search()) },
+    export: {
+      size: `${count(Math.min(sizes.exportRows, sizes.searchRows))} rows of the search entries`,
+      run: async () => exportFigures(await search()),
+    },
     live: {
       size: '500 entries at 100/s per path; 200 idle clients',
       run: async () => liveLatencyFigures(await runLiveLatencyBench({ databaseUrl, redisUrl })),
@@ -152,7 +189,9 @@ async function main(): Promise<void> {
     // one benchmark failing leaves the others' figures standing
     try {
       figures.push(...(await runs[name].run()));
-      progress(`[${i + 1}/${selected.length}] ${name} done in ${((performance.now() - benchStarted) / 1000).toFixed(0)} s`);
+      progress(
+        `[${i + 1}/${selected.length}] ${name} done in ${((performance.now() - benchStarted) / 1000).toFixed(0)} s`,
+      );
     } catch (error) {
       failed.set(name, (error as Error).message);
       progress(`[${i + 1}/${selected.length}] ${name} failed: ${(error as Error).stack ?? error}`);
@@ -163,7 +202,9 @@ async function main(): Promise<void> {
   const report = {
     machine,
     flags: process.argv.slice(2).join(' '),
-    sizes: selected.map((name) => `${name}: ${runs[name].size}${failed.has(name) ? ` — failed: ${failed.get(name)}` : ''}`),
+    sizes: selected.map(
+      (name) => `${name}: ${runs[name].size}${failed.has(name) ? ` — failed: ${failed.get(name)}` : ''}`,
+    ),
     seconds: (performance.now() - started) / 1000,
     figures,
   };
@@ -172,7 +213,8 @@ async function main(): Promise<void> {
     // one section per size and selection: a later run of the same kind replaces it
     const partial = selected.length < BENCHMARKS.length;
     const mode = (rows === QUICK_ROWS ? 'quick' : `rows-${rows}`) + (partial ? `-${selected.join('-')}` : '');
-    const heading = (rows === QUICK_ROWS ? 'Quick run' : `Run at ${count(rows)} rows`) + (partial ? `: ${selected.join(', ')}` : '');
+    const heading =
+      (rows === QUICK_ROWS ? 'Quick run' : `Run at ${count(rows)} rows`) + (partial ? `: ${selected.join(', ')}` : '');
     await writeReport(DOC_PATH, mode, heading, report);
     progress(`written to ${DOC_PATH}`);
   }

@@ -46,9 +46,42 @@ const DAY_MS = 86_400_000;
 const TENANTS = 500;
 
 // Words drawn per message: frequent ones (most pages), rarer ones (few matches).
-const SUBJECTS = ['payment', 'order', 'checkout', 'cart', 'invoice', 'webhook', 'session', 'product', 'payout', 'export', 'email', 'inventory'];
-const VERBS = ['captured', 'failed', 'started', 'completed', 'retried', 'timed out', 'rejected', 'queued', 'updated', 'cancelled'];
-const OBJECTS = ['for customer', 'from provider', 'on gateway', 'in queue', 'by worker', 'after retry', 'for tenant', 'during sync'];
+const SUBJECTS = [
+  'payment',
+  'order',
+  'checkout',
+  'cart',
+  'invoice',
+  'webhook',
+  'session',
+  'product',
+  'payout',
+  'export',
+  'email',
+  'inventory',
+];
+const VERBS = [
+  'captured',
+  'failed',
+  'started',
+  'completed',
+  'retried',
+  'timed out',
+  'rejected',
+  'queued',
+  'updated',
+  'cancelled',
+];
+const OBJECTS = [
+  'for customer',
+  'from provider',
+  'on gateway',
+  'in queue',
+  'by worker',
+  'after retry',
+  'for tenant',
+  'during sync',
+];
 const sqlArray = (words: string[]) => `ARRAY[${words.map((w) => `'${w}'`).join(',')}]`;
 const pickSql = (words: string[]) => `(${sqlArray(words)})[1 + floor(random() * ${words.length})::int]`;
 
@@ -153,16 +186,59 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
     const q = (text: string) => parseQuery(text, { now: new Date() }).root ?? undefined;
     const words = ['payment failed', 'checkout timed', 'webhook rejected', 'invoice retried', 'order cancelled'];
     const queries = [
-      { name: 'tenant + 24h + two words', filters: (r: number) => ({ tenantId: `tenant-${1 + (Math.abs(r) % 40)}`, from: ago(DAY_MS), query: q(words[Math.abs(r) % words.length]) }) },
-      { name: 'all tenants + 7d + a word', filters: (r: number) => ({ from: ago(7 * DAY_MS), query: q(['timed', 'gateway', 'payout', 'rejected'][Math.abs(r) % 4]) }) },
-      { name: 'all tenants + 7d + a phrase', filters: (r: number) => ({ from: ago(7 * DAY_MS), query: q(`"${words[Math.abs(r) % words.length]}"`) }) },
-      { name: 'tenant + 7d + rare word', filters: (r: number) => ({ tenantId: `tenant-${100 + (Math.abs(r) % 300)}`, from: ago(7 * DAY_MS), query: q('payout cancelled') }) },
-      { name: 'filter only: error + service + 7d', filters: (r: number) => ({ levels: ['error' as const], services: [['storefront', 'inngest', 'admin'][Math.abs(r) % 3]], from: ago(7 * DAY_MS) }) },
+      {
+        name: 'tenant + 24h + two words',
+        filters: (r: number) => ({
+          tenantId: `tenant-${1 + (Math.abs(r) % 40)}`,
+          from: ago(DAY_MS),
+          query: q(words[Math.abs(r) % words.length]),
+        }),
+      },
+      {
+        name: 'all tenants + 7d + a word',
+        filters: (r: number) => ({
+          from: ago(7 * DAY_MS),
+          query: q(['timed', 'gateway', 'payout', 'rejected'][Math.abs(r) % 4]),
+        }),
+      },
+      {
+        name: 'all tenants + 7d + a phrase',
+        filters: (r: number) => ({ from: ago(7 * DAY_MS), query: q(`"${words[Math.abs(r) % words.length]}"`) }),
+      },
+      {
+        name: 'tenant + 7d + rare word',
+        filters: (r: number) => ({
+          tenantId: `tenant-${100 + (Math.abs(r) % 300)}`,
+          from: ago(7 * DAY_MS),
+          query: q('payout cancelled'),
+        }),
+      },
+      {
+        name: 'filter only: error + service + 7d',
+        filters: (r: number) => ({
+          levels: ['error' as const],
+          services: [['storefront', 'inngest', 'admin'][Math.abs(r) % 3]],
+          from: ago(7 * DAY_MS),
+        }),
+      },
       { name: 'baseline: newest page, 24h, no other filter', filters: () => ({ from: ago(DAY_MS) }) },
       // the query language's data paths (goals at 10M rows: < 100 ms and < 300 ms p95)
-      { name: 'tenant + 24h + data path equality', filters: (r: number) => ({ tenantId: `tenant-${1 + (Math.abs(r) % 40)}`, from: ago(DAY_MS), query: q(`@orderId:ord_${Math.abs(r * 7919) % 1_000_000}`) }) },
-      { name: 'all tenants + 7d + data path equality', filters: (r: number) => ({ from: ago(7 * DAY_MS), query: q(`@orderId:ord_${Math.abs(r * 7919) % 1_000_000}`) }) },
-      { name: 'all tenants + 24h + data path comparison', filters: () => ({ from: ago(DAY_MS), query: q('@cart.total:>499') }) },
+      {
+        name: 'tenant + 24h + data path equality',
+        filters: (r: number) => ({
+          tenantId: `tenant-${1 + (Math.abs(r) % 40)}`,
+          from: ago(DAY_MS),
+          query: q(`@orderId:ord_${Math.abs(r * 7919) % 1_000_000}`),
+        }),
+      },
+      {
+        name: 'all tenants + 7d + data path equality',
+        filters: (r: number) => ({ from: ago(7 * DAY_MS), query: q(`@orderId:ord_${Math.abs(r * 7919) % 1_000_000}`) }),
+      },
+      {
+        name: 'all tenants + 24h + data path comparison',
+        filters: () => ({ from: ago(DAY_MS), query: q('@cart.total:>499') }),
+      },
     ];
     const results: SearchBenchResult['queries'] = [];
     for (const query of queries) {
@@ -184,20 +260,43 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
       results.push({ name, p50Ms: percentile(times, 50), p95Ms: percentile(times, 95), meanRows: NaN });
       log(`  ${name}: p50 ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms`);
     };
-    await timed('facet of service, all tenants, 24h', () => getFacet(pool, asRoute({ from: ago(DAY_MS) }), parseField('service'), 10));
-    await timed('facet of a data path (@cart.currency), all tenants, 24h', () => getFacet(pool, asRoute({ from: ago(DAY_MS) }), parseField('@cart.currency'), 10));
-    const { rows: anchors } = await pool.query<{ id: string }>(`SELECT id FROM platform_logs WHERE "timestamp" >= $1 LIMIT 100`, [ago(DAY_MS)]);
-    await timed('context of an entry, 50 before and after, by tenant', (run) => getContext(pool, anchors[Math.abs(run) % anchors.length].id, { before: 50, after: 50, by: 'tenant' }));
-    await timed('context of an entry, 50 before and after, by service', (run) => getContext(pool, anchors[Math.abs(run) % anchors.length].id, { before: 50, after: 50, by: 'service' }));
+    await timed('facet of service, all tenants, 24h', () =>
+      getFacet(pool, asRoute({ from: ago(DAY_MS) }), parseField('service'), 10),
+    );
+    await timed('facet of a data path (@cart.currency), all tenants, 24h', () =>
+      getFacet(pool, asRoute({ from: ago(DAY_MS) }), parseField('@cart.currency'), 10),
+    );
+    const { rows: anchors } = await pool.query<{ id: string }>(
+      `SELECT id FROM platform_logs WHERE "timestamp" >= $1 LIMIT 100`,
+      [ago(DAY_MS)],
+    );
+    await timed('context of an entry, 50 before and after, by tenant', (run) =>
+      getContext(pool, anchors[Math.abs(run) % anchors.length].id, { before: 50, after: 50, by: 'tenant' }),
+    );
+    await timed('context of an entry, 50 before and after, by service', (run) =>
+      getContext(pool, anchors[Math.abs(run) % anchors.length].id, { before: 50, after: 50, by: 'service' }),
+    );
 
     const exportFilters = asRoute({ from: ago(31 * DAY_MS) });
     const maxRows = Math.min(options.exportRows, options.rows);
     const exportRuns = options.exportRuns ?? 3;
     // Every CSV record ends in CRLF (the synthetic fields hold none); the header is one more line.
     const runs = [
-      { name: 'baseline: raw COPY of the same rows, text format, not converted', chunks: () => rawCopy(pool, exportFilters, maxRows), headerLines: 0 },
-      { name: 'export ndjson', chunks: () => exportChunks(pool, exportFilters, { format: 'ndjson', maxRows }), headerLines: 0 },
-      { name: 'export csv', chunks: () => exportChunks(pool, exportFilters, { format: 'csv', maxRows }), headerLines: 1 },
+      {
+        name: 'baseline: raw COPY of the same rows, text format, not converted',
+        chunks: () => rawCopy(pool, exportFilters, maxRows),
+        headerLines: 0,
+      },
+      {
+        name: 'export ndjson',
+        chunks: () => exportChunks(pool, exportFilters, { format: 'ndjson', maxRows }),
+        headerLines: 0,
+      },
+      {
+        name: 'export csv',
+        chunks: () => exportChunks(pool, exportFilters, { format: 'csv', maxRows }),
+        headerLines: 1,
+      },
     ];
     // Interleaved rounds, each run's median: a shared machine's load falls on all of them alike.
     const timings = runs.map(() => [] as Awaited<ReturnType<typeof timeExport>>[]);
@@ -207,9 +306,17 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
     const baselineRate = median(timings[0].map((t) => t.rowsPerSecond));
     const exports: SearchBenchResult['export'] = runs.map((run, i) => {
       const rowsPerSecond = median(timings[i].map((t) => t.rowsPerSecond));
-      return { ...timings[i][0], name: run.name, rowsPerSecond, ofBaseline: Math.round((rowsPerSecond / baselineRate) * 100) / 100 };
+      return {
+        ...timings[i][0],
+        name: run.name,
+        rowsPerSecond,
+        ofBaseline: Math.round((rowsPerSecond / baselineRate) * 100) / 100,
+      };
     });
-    for (const e of exports) log(`  ${e.name}: ${e.rowsPerSecond.toLocaleString('en')} rows/s, ${e.ofBaseline} of baseline (${e.rows.toLocaleString('en')} rows, ${e.megabytes} MB)`);
+    for (const e of exports)
+      log(
+        `  ${e.name}: ${e.rowsPerSecond.toLocaleString('en')} rows/s, ${e.ofBaseline} of baseline (${e.rows.toLocaleString('en')} rows, ${e.megabytes} MB)`,
+      );
     return { rows: options.rows, loadSeconds, queries: results, export: exports };
   } finally {
     await pool.end();
@@ -219,10 +326,27 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
 }
 
 function printTables(result: SearchBenchResult): void {
-  console.log(`\nSearch, first page of 100 (${result.rows.toLocaleString('en')} rows, loaded in ${result.loadSeconds.toFixed(0)} s)`);
-  console.table(result.queries.map((q) => ({ query: q.name, 'p50 ms': +q.p50Ms.toFixed(1), 'p95 ms': +q.p95Ms.toFixed(1), 'rows/page': q.meanRows })));
+  console.log(
+    `\nSearch, first page of 100 (${result.rows.toLocaleString('en')} rows, loaded in ${result.loadSeconds.toFixed(0)} s)`,
+  );
+  console.table(
+    result.queries.map((q) => ({
+      query: q.name,
+      'p50 ms': +q.p50Ms.toFixed(1),
+      'p95 ms': +q.p95Ms.toFixed(1),
+      'rows/page': q.meanRows,
+    })),
+  );
   console.log('Export (goal > 100,000 rows/s)');
-  console.table(result.export.map((e) => ({ run: e.name, rows: e.rows, 'rows/s': e.rowsPerSecond, 'of baseline': e.ofBaseline, MB: e.megabytes })));
+  console.table(
+    result.export.map((e) => ({
+      run: e.name,
+      rows: e.rows,
+      'rows/s': e.rowsPerSecond,
+      'of baseline': e.ofBaseline,
+      MB: e.megabytes,
+    })),
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

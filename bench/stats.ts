@@ -5,5 +5,8 @@ export function percentile(sorted: number[], p: number): number {
 
 /** The median of values in any order (of an even count, the upper middle one). */
 export function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }

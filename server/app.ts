@@ -32,6 +32,8 @@ export function createApp(options: AppOptions): Hono<AuthEnv> {
   app.route('/', createUiRoutes(options.uiDir));
 
   app.notFound((c) => c.json({ error: 'no such route' }, 404));
-  app.onError((error, c) => errorResponse(c, error, (fault) => logger?.error('request failed', fault, { path: c.req.path })));
+  app.onError((error, c) =>
+    errorResponse(c, error, (fault) => logger?.error('request failed', fault, { path: c.req.path })),
+  );
   return app;
 }

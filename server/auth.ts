@@ -102,7 +102,9 @@ export function setCredential(c: Context<AuthEnv>, credential: Credential): void
 }
 
 export function unauthorized(c: Context): Response {
-  return c.json({ error: 'a valid key is required: Authorization: Bearer <key>' }, 401, { 'WWW-Authenticate': 'Bearer' });
+  return c.json({ error: 'a valid key is required: Authorization: Bearer <key>' }, 401, {
+    'WWW-Authenticate': 'Bearer',
+  });
 }
 
 export interface AuthOptions {

@@ -30,8 +30,13 @@ export function createBudget(limits: { maxConcurrent: number; maxConcurrentPerKe
     acquire(principal) {
       const key = principalKey(principal);
       const ofKey = perKey.get(key) ?? 0;
-      if (ofKey >= limits.maxConcurrentPerKey) return { ok: false, error: `this key already has ${limits.maxConcurrentPerKey} ${what} running; try again when one ends` };
-      if (running >= limits.maxConcurrent) return { ok: false, error: `the server is running as many ${what} as it can; try again shortly` };
+      if (ofKey >= limits.maxConcurrentPerKey)
+        return {
+          ok: false,
+          error: `this key already has ${limits.maxConcurrentPerKey} ${what} running; try again when one ends`,
+        };
+      if (running >= limits.maxConcurrent)
+        return { ok: false, error: `the server is running as many ${what} as it can; try again shortly` };
       running++;
       perKey.set(key, ofKey + 1);
       return {

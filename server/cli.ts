@@ -37,7 +37,8 @@ function onShutdown(stop: () => Promise<void>): void {
 function announce(server: RunningServer): void {
   console.log(server.stores.description);
   console.log(`platform logs listening on ${server.url}`);
-  if (server.generatedKey) console.log(`development key (this run only; set LOG_API_KEYS to choose keys): ${server.generatedKey}`);
+  if (server.generatedKey)
+    console.log(`development key (this run only; set LOG_API_KEYS to choose keys): ${server.generatedKey}`);
 }
 
 async function start(settings: ServerSettings): Promise<void> {
@@ -74,10 +75,16 @@ function shownUrl(databaseUrl: string): string {
  * with --embedded, so that a missing variable never migrates a database nobody meant. Says
  * which database it works on.
  */
-async function withStores<T>(settings: ServerSettings, args: string[], run: (pool: pg.Pool, databaseUrl: string, rest: string[]) => Promise<T>): Promise<T | number> {
+async function withStores<T>(
+  settings: ServerSettings,
+  args: string[],
+  run: (pool: pg.Pool, databaseUrl: string, rest: string[]) => Promise<T>,
+): Promise<T | number> {
   const embedded = args.includes('--embedded');
   if (!settings.databaseUrl && !embedded) {
-    console.error(`DATABASE_URL is not set: set it to the database to work on, or pass --embedded to use the embedded PostgreSQL in ${settings.dataDir}`);
+    console.error(
+      `DATABASE_URL is not set: set it to the database to work on, or pass --embedded to use the embedded PostgreSQL in ${settings.dataDir}`,
+    );
     return 2;
   }
   const stores = await openStores({
@@ -86,9 +93,17 @@ async function withStores<T>(settings: ServerSettings, args: string[], run: (poo
     statementTimeoutMs: settings.statementTimeoutMs,
     exportPoolSize: settings.exportLimits.maxConcurrent,
   });
-  console.log(settings.databaseUrl ? `database: ${shownUrl(stores.databaseUrl)}` : `database: embedded PostgreSQL in ${settings.dataDir}`);
+  console.log(
+    settings.databaseUrl
+      ? `database: ${shownUrl(stores.databaseUrl)}`
+      : `database: embedded PostgreSQL in ${settings.dataDir}`,
+  );
   try {
-    return await run(stores.pool, stores.databaseUrl, args.filter((arg) => arg !== '--embedded'));
+    return await run(
+      stores.pool,
+      stores.databaseUrl,
+      args.filter((arg) => arg !== '--embedded'),
+    );
   } finally {
     await stores.close();
   }
@@ -112,15 +127,19 @@ async function main(argv: string[]): Promise<number> {
       return withStores(settings, rest, async (pool) => {
         const applied = await migrate(pool);
         const created = await ensurePartitionsAhead(pool);
-        console.log(`migrations applied: ${applied.length ? applied.join(', ') : 'none (up to date)'}; partitions created: ${created.length}`);
+        console.log(
+          `migrations applied: ${applied.length ? applied.join(', ') : 'none (up to date)'}; partitions created: ${created.length}`,
+        );
         return 0;
       });
     case 'retention':
-      return withStores(settings, rest, (_pool, databaseUrl, args) => retentionCommand(args, {
-        env: { ...process.env, DATABASE_URL: databaseUrl },
-        stdout: (text) => process.stdout.write(text + '\n'),
-        stderr: (text) => process.stderr.write(text + '\n'),
-      }));
+      return withStores(settings, rest, (_pool, databaseUrl, args) =>
+        retentionCommand(args, {
+          env: { ...process.env, DATABASE_URL: databaseUrl },
+          stdout: (text) => process.stdout.write(`${text}\n`),
+          stderr: (text) => process.stderr.write(`${text}\n`),
+        }),
+      );
     default:
       console.error(`unknown command "${command}"\n\n${USAGE}`);
       return 2;

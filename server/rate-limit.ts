@@ -38,7 +38,11 @@ const DEFAULT_MAX_BUCKETS = 10_000;
  * `maxBuckets`, the least recently used forgotten first, so that a flood of addresses can
  * neither grow memory nor reset a key's bucket.
  */
-export function createRateLimiter({ perMinute, maxBuckets = DEFAULT_MAX_BUCKETS, now = Date.now }: RateLimitOptions): LocalRateLimiter {
+export function createRateLimiter({
+  perMinute,
+  maxBuckets = DEFAULT_MAX_BUCKETS,
+  now = Date.now,
+}: RateLimitOptions): LocalRateLimiter {
   const keys = new Map<string, Bucket>();
   const others = new Map<string, Bucket>();
   const refillPerMs = perMinute / 60_000;
@@ -53,7 +57,8 @@ export function createRateLimiter({ perMinute, maxBuckets = DEFAULT_MAX_BUCKETS,
       buckets.delete(name);
       buckets.set(name, bucket);
       if (others.size > maxBuckets) others.delete(others.keys().next().value!);
-      if (bucket.tokens < 1) return { ok: false, retryAfterSeconds: Math.ceil((1 - bucket.tokens) / refillPerMs / 1000) };
+      if (bucket.tokens < 1)
+        return { ok: false, retryAfterSeconds: Math.ceil((1 - bucket.tokens) / refillPerMs / 1000) };
       bucket.tokens -= 1;
       return { ok: true };
     },
@@ -84,7 +89,10 @@ return { allowed, tostring(math.ceil((1 - tokens) / per_ms / 1000)) }`;
  * Token buckets in Redis, shared by every server on it. While Redis cannot answer, requests
  * are counted by `fallback`, this process's buckets, rather than refused or let through unlimited.
  */
-export function createRedisRateLimiter(redis: RedisClient, options: { perMinute: number; keyPrefix: string; fallback: RateLimiter }): RateLimiter {
+export function createRedisRateLimiter(
+  redis: RedisClient,
+  options: { perMinute: number; keyPrefix: string; fallback: RateLimiter },
+): RateLimiter {
   return {
     async take(name) {
       try {
@@ -128,9 +136,13 @@ export function rateLimit(limiter: RateLimiter, perMinute: number): MiddlewareHa
     const keyId = c.get('keyId');
     const taken = await limiter.take(keyId !== undefined ? `key:${keyId}` : `address:${clientAddress(c)}`);
     if (!taken.ok) {
-      return c.json({ error: `rate limit of ${perMinute} requests per minute exceeded; retry in ${taken.retryAfterSeconds} s` }, 429, {
-        'Retry-After': String(taken.retryAfterSeconds),
-      });
+      return c.json(
+        { error: `rate limit of ${perMinute} requests per minute exceeded; retry in ${taken.retryAfterSeconds} s` },
+        429,
+        {
+          'Retry-After': String(taken.retryAfterSeconds),
+        },
+      );
     }
     await next();
   };

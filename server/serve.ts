@@ -30,7 +30,10 @@ export interface ServedApp {
 export async function serveApp(options: ServeOptions): Promise<ServedApp> {
   const { hub, hostname, port, ...appOptions } = options;
   const root = new Hono();
-  root.route('/', createApp({ ...appOptions, stream: (limit) => createStreamRoutes({ hub, auth: options.auth, limit }) }));
+  root.route(
+    '/',
+    createApp({ ...appOptions, stream: (limit) => createStreamRoutes({ hub, auth: options.auth, limit }) }),
+  );
 
   const server: ServerType = await new Promise((resolve, reject) => {
     const started = serve({ fetch: root.fetch, hostname, port }, () => resolve(started));

@@ -40,7 +40,10 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * Opens the stores (embedded PostgreSQL without DATABASE_URL), migrates, makes partitions
  * ahead, and serves the API, the live stream, the Inngest endpoint and the UI.
  */
-export async function startServer(settings: ServerSettings, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
+export async function startServer(
+  settings: ServerSettings,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningServer> {
   const { keys, generatedKey } = loadApiKeys(settings.apiKeys, settings.environment);
   const alertSettings = alertSettingsFromEnv(env);
   const stores = await openStores({
@@ -82,7 +85,11 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
       webhook: { allowedHosts: alertSettings.allowedHosts, timeoutMs: alertSettings.webhookTimeoutMs },
     };
     const inngest = inngestConfigured(env)
-      ? createRetentionInngest({ pool: stores.pool, logger, more: (client) => [createAlertFunction(client, alertRuns)] })
+      ? createRetentionInngest({
+          pool: stores.pool,
+          logger,
+          more: (client) => [createAlertFunction(client, alertRuns)],
+        })
       : undefined;
     const stopRetentionTimer = inngest ? undefined : startRetentionTimer({ pool: stores.pool, logger });
     const stopAlertTimer = inngest ? undefined : startAlertTimer(alertRuns);
@@ -102,7 +109,10 @@ export async function startServer(settings: ServerSettings, env: NodeJS.ProcessE
       healthPool: stores.healthPool,
       reads,
       redis: stores.redis,
-      auth: createAuth(keys, { secret, tickets: stores.redis ? redisTicketLedger(stores.redis, SERVER_REDIS_PREFIX) : undefined }),
+      auth: createAuth(keys, {
+        secret,
+        tickets: stores.redis ? redisTicketLedger(stores.redis, SERVER_REDIS_PREFIX) : undefined,
+      }),
       exportMaxRows: settings.exportMaxRows,
       exportLimits: settings.exportLimits,
       rateLimitPerMinute: settings.rateLimitPerMinute,

@@ -41,9 +41,15 @@ export function loadServerSettings(env: NodeJS.ProcessEnv = process.env): Server
     dataDir: env.LOG_DATA_DIR || '.data/postgres',
     exportMaxRows: positiveIntSetting('LOG_EXPORT_MAX_ROWS', env.LOG_EXPORT_MAX_ROWS) ?? 1_000_000,
     exportLimits: {
-      maxConcurrent: positiveIntSetting('LOG_EXPORT_MAX_CONCURRENT', env.LOG_EXPORT_MAX_CONCURRENT) ?? DEFAULT_EXPORT_LIMITS.maxConcurrent,
-      maxConcurrentPerKey: positiveIntSetting('LOG_EXPORT_MAX_CONCURRENT_PER_KEY', env.LOG_EXPORT_MAX_CONCURRENT_PER_KEY) ?? DEFAULT_EXPORT_LIMITS.maxConcurrentPerKey,
-      idleTimeoutMs: positiveIntSetting('LOG_EXPORT_IDLE_TIMEOUT_MS', env.LOG_EXPORT_IDLE_TIMEOUT_MS) ?? DEFAULT_EXPORT_LIMITS.idleTimeoutMs,
+      maxConcurrent:
+        positiveIntSetting('LOG_EXPORT_MAX_CONCURRENT', env.LOG_EXPORT_MAX_CONCURRENT) ??
+        DEFAULT_EXPORT_LIMITS.maxConcurrent,
+      maxConcurrentPerKey:
+        positiveIntSetting('LOG_EXPORT_MAX_CONCURRENT_PER_KEY', env.LOG_EXPORT_MAX_CONCURRENT_PER_KEY) ??
+        DEFAULT_EXPORT_LIMITS.maxConcurrentPerKey,
+      idleTimeoutMs:
+        positiveIntSetting('LOG_EXPORT_IDLE_TIMEOUT_MS', env.LOG_EXPORT_IDLE_TIMEOUT_MS) ??
+        DEFAULT_EXPORT_LIMITS.idleTimeoutMs,
     },
     statementTimeoutMs: positiveIntSetting('LOG_STATEMENT_TIMEOUT_MS', env.LOG_STATEMENT_TIMEOUT_MS) ?? 30_000,
     rateLimitPerMinute: positiveIntSetting('LOG_RATE_LIMIT_PER_MINUTE', env.LOG_RATE_LIMIT_PER_MINUTE) ?? 600,
@@ -54,12 +60,14 @@ export function loadServerSettings(env: NodeJS.ProcessEnv = process.env): Server
 
 function readUrl(value: string | undefined, primary: string | undefined): string | undefined {
   if (!value) return undefined;
-  if (!primary) throw new Error('DATABASE_READ_URL needs DATABASE_URL: the replica is read from, the primary written to');
+  if (!primary)
+    throw new Error('DATABASE_READ_URL needs DATABASE_URL: the replica is read from, the primary written to');
   return value;
 }
 
 function serverSecret(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  if (value.length < MIN_SECRET_LENGTH) throw new Error(`LOG_SERVER_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
+  if (value.length < MIN_SECRET_LENGTH)
+    throw new Error(`LOG_SERVER_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
   return value;
 }

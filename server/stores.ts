@@ -67,12 +67,23 @@ export async function openStores(options: StoresOptions): Promise<Stores> {
     : await startEmbeddedPostgres({ dataDir: options.dataDir, onLog: options.onEmbeddedLog });
   const databaseUrl = options.databaseUrl ?? embedded!.connectionString;
   const queryPool = (connectionString: string) =>
-    new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 5_000, statement_timeout: options.statementTimeoutMs });
+    new pg.Pool({
+      connectionString,
+      max: 10,
+      connectionTimeoutMillis: 5_000,
+      statement_timeout: options.statementTimeoutMs,
+    });
   // No statement timeout: it would count the time a COPY waits for its reader; the idle cut-off bounds that.
-  const exportPoolOf = (connectionString: string) => new pg.Pool({ connectionString, max: options.exportPoolSize, connectionTimeoutMillis: 5_000 });
+  const exportPoolOf = (connectionString: string) =>
+    new pg.Pool({ connectionString, max: options.exportPoolSize, connectionTimeoutMillis: 5_000 });
   const pool = queryPool(databaseUrl);
   const exportPool = exportPoolOf(databaseUrl);
-  const healthPool = new pg.Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 2_000, statement_timeout: 2_000 });
+  const healthPool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: 1,
+    connectionTimeoutMillis: 2_000,
+    statement_timeout: 2_000,
+  });
   const replica =
     options.databaseReadUrl && options.databaseUrl
       ? { query: queryPool(options.databaseReadUrl), export: exportPoolOf(options.databaseReadUrl) }
@@ -89,14 +100,18 @@ export async function openStores(options: StoresOptions): Promise<Stores> {
     } catch (error) {
       await Promise.all(pools.map((each) => each.end()));
       await embedded?.stop();
-      throw new Error(`Redis at ${redactUrl(options.redisUrl)} does not answer: ${(error as Error).message}`, { cause: error });
+      throw new Error(`Redis at ${redactUrl(options.redisUrl)} does not answer: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 
   const postgresLine =
     (embedded ? `embedded PostgreSQL at ${embedded.dataDir}` : `PostgreSQL ${redactUrl(databaseUrl)}`) +
     (replica ? `, reads from ${redactUrl(options.databaseReadUrl!)}` : '');
-  const redisLine = options.redisUrl ? `Redis ${redactUrl(options.redisUrl)}` : 'no Redis: live stream through PostgreSQL';
+  const redisLine = options.redisUrl
+    ? `Redis ${redactUrl(options.redisUrl)}`
+    : 'no Redis: live stream through PostgreSQL';
 
   return {
     pool,

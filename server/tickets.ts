@@ -23,7 +23,9 @@ function mac(secret: Buffer, payload: string): Buffer {
 }
 
 export function signTicket(secret: Buffer, keyId: string, expiresAt: number): string {
-  const payload = Buffer.from(JSON.stringify({ k: keyId, e: expiresAt, n: randomBytes(16).toString('base64url') })).toString('base64url');
+  const payload = Buffer.from(
+    JSON.stringify({ k: keyId, e: expiresAt, n: randomBytes(16).toString('base64url') }),
+  ).toString('base64url');
   return `${payload}.${mac(secret, payload).toString('base64url')}`;
 }
 

@@ -82,5 +82,5 @@ function displayFile(raw: string): string {
   }
   if (!isAbsolute(path)) return path;
   const fromCwd = relative(process.cwd(), path);
-  return fromCwd.startsWith('..' + sep) || fromCwd === '..' || isAbsolute(fromCwd) ? path : fromCwd;
+  return fromCwd.startsWith(`..${sep}`) || fromCwd === '..' || isAbsolute(fromCwd) ? path : fromCwd;
 }

@@ -74,7 +74,8 @@ export function resolveEnvironment(value: string | undefined): Environment {
 export function environmentSetting(env: NodeJS.ProcessEnv): Environment {
   if (!env.APP_ENV) return resolveEnvironment(env.NODE_ENV);
   const environment = environmentName(env.APP_ENV);
-  if (environment === undefined) throw new Error(`APP_ENV must be one of ${ENVIRONMENTS.join(', ')} (or dev, prod), got "${env.APP_ENV}"`);
+  if (environment === undefined)
+    throw new Error(`APP_ENV must be one of ${ENVIRONMENTS.join(', ')} (or dev, prod), got "${env.APP_ENV}"`);
   return environment;
 }
 
@@ -85,23 +86,31 @@ export function textSetting(name: string, value: string | undefined): string | u
   const trimmed = value?.trim();
   if (!trimmed) return undefined;
   if (trimmed.length > MAX_TEXT_SETTING || /[\x00-\x1f\x7f]/.test(trimmed)) {
-    throw new Error(`${name} must be printable text of at most ${MAX_TEXT_SETTING} characters, got ${JSON.stringify(value)}`);
+    throw new Error(
+      `${name} must be printable text of at most ${MAX_TEXT_SETTING} characters, got ${JSON.stringify(value)}`,
+    );
   }
   return trimmed;
 }
 
 /** A whole-number setting from 1 to `max`; undefined when unset or empty, an error naming it when malformed. */
-export function positiveIntSetting(name: string, value: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
+export function positiveIntSetting(
+  name: string,
+  value: string | undefined,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0 || n > max) throw new Error(`${name} must be a whole number from 1 to ${max}, got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0 || n > max)
+    throw new Error(`${name} must be a whole number from 1 to ${max}, got "${value}"`);
   return n;
 }
 
 /** A level name, any case; an error naming the setting and the names it takes otherwise. */
 export function parseLevel(name: string, value: unknown): LevelName {
   const normalized = typeof value === 'string' ? value.trim().toLowerCase() : value;
-  if (!isLevelName(normalized)) throw new Error(`${name} must be one of ${PINO_LEVELS.join(', ')} or silent, got ${JSON.stringify(value)}`);
+  if (!isLevelName(normalized))
+    throw new Error(`${name} must be one of ${PINO_LEVELS.join(', ')} or silent, got ${JSON.stringify(value)}`);
   return normalized;
 }
 
@@ -131,11 +140,18 @@ export type LoggingConfigOverrides = Partial<Omit<LoggingConfig, 'buffer' | 'ret
  * environment variables, then explicit overrides. Trace and debug entries are never kept in
  * production.
  */
-export function loadConfig(overrides: LoggingConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): LoggingConfig {
+export function loadConfig(
+  overrides: LoggingConfigOverrides = {},
+  env: NodeJS.ProcessEnv = process.env,
+): LoggingConfig {
   // Every variable is read, overridden or not, so that a malformed one is always an error.
   const environment = pick(overrides.environment, environmentSetting(env), 'development');
   const defaults = PER_ENVIRONMENT[environment];
-  let minLevel = pick(overrides.minLevel, env.LOG_LEVEL ? parseLevel('LOG_LEVEL', env.LOG_LEVEL) : undefined, defaults.minLevel);
+  let minLevel = pick(
+    overrides.minLevel,
+    env.LOG_LEVEL ? parseLevel('LOG_LEVEL', env.LOG_LEVEL) : undefined,
+    defaults.minLevel,
+  );
   if (environment === 'production' && (minLevel === 'debug' || minLevel === 'trace')) minLevel = 'info';
   const days = (level: LogLevel) => {
     const name = `LOG_RETENTION_${level.toUpperCase()}_DAYS`;
@@ -147,17 +163,45 @@ export function loadConfig(overrides: LoggingConfigOverrides = {}, env: NodeJS.P
     minLevel,
     console: pick(overrides.console, consoleMode(env.LOG_CONSOLE), defaults.console),
     retentionDays: { error: days('error'), warn: days('warn'), info: days('info'), debug: days('debug') },
-    maxRetentionDays: pick(overrides.maxRetentionDays, positiveIntSetting('LOG_MAX_RETENTION_DAYS', env.LOG_MAX_RETENTION_DAYS), 90),
+    maxRetentionDays: pick(
+      overrides.maxRetentionDays,
+      positiveIntSetting('LOG_MAX_RETENTION_DAYS', env.LOG_MAX_RETENTION_DAYS),
+      90,
+    ),
     buffer: {
-      batchSize: pick(overrides.buffer?.batchSize, positiveIntSetting('LOG_BATCH_SIZE', env.LOG_BATCH_SIZE), DEFAULT_BUFFER.batchSize),
-      flushIntervalMs: pick(overrides.buffer?.flushIntervalMs, positiveIntSetting('LOG_FLUSH_INTERVAL_MS', env.LOG_FLUSH_INTERVAL_MS), DEFAULT_BUFFER.flushIntervalMs),
+      batchSize: pick(
+        overrides.buffer?.batchSize,
+        positiveIntSetting('LOG_BATCH_SIZE', env.LOG_BATCH_SIZE),
+        DEFAULT_BUFFER.batchSize,
+      ),
+      flushIntervalMs: pick(
+        overrides.buffer?.flushIntervalMs,
+        positiveIntSetting('LOG_FLUSH_INTERVAL_MS', env.LOG_FLUSH_INTERVAL_MS),
+        DEFAULT_BUFFER.flushIntervalMs,
+      ),
       flushImmediatelyAt: overrides.buffer?.flushImmediatelyAt ?? DEFAULT_BUFFER.flushImmediatelyAt,
-      maxBufferedBytes: pick(overrides.buffer?.maxBufferedBytes, positiveIntSetting('LOG_MAX_BUFFERED_BYTES', env.LOG_MAX_BUFFERED_BYTES), DEFAULT_BUFFER.maxBufferedBytes),
+      maxBufferedBytes: pick(
+        overrides.buffer?.maxBufferedBytes,
+        positiveIntSetting('LOG_MAX_BUFFERED_BYTES', env.LOG_MAX_BUFFERED_BYTES),
+        DEFAULT_BUFFER.maxBufferedBytes,
+      ),
       spoolDir: pick(overrides.buffer?.spoolDir, env.LOG_SPOOL_DIR || undefined, undefined),
-      spoolMaxBytes: pick(overrides.buffer?.spoolMaxBytes, positiveIntSetting('LOG_SPOOL_MAX_BYTES', env.LOG_SPOOL_MAX_BYTES), DEFAULT_BUFFER.spoolMaxBytes),
-      exitTimeoutMs: pick(overrides.buffer?.exitTimeoutMs, positiveIntSetting('LOG_EXIT_TIMEOUT_MS', env.LOG_EXIT_TIMEOUT_MS), DEFAULT_BUFFER.exitTimeoutMs),
+      spoolMaxBytes: pick(
+        overrides.buffer?.spoolMaxBytes,
+        positiveIntSetting('LOG_SPOOL_MAX_BYTES', env.LOG_SPOOL_MAX_BYTES),
+        DEFAULT_BUFFER.spoolMaxBytes,
+      ),
+      exitTimeoutMs: pick(
+        overrides.buffer?.exitTimeoutMs,
+        positiveIntSetting('LOG_EXIT_TIMEOUT_MS', env.LOG_EXIT_TIMEOUT_MS),
+        DEFAULT_BUFFER.exitTimeoutMs,
+      ),
     },
-    maxStringLength: pick(overrides.maxStringLength, positiveIntSetting('LOG_MAX_STRING_LENGTH', env.LOG_MAX_STRING_LENGTH), 32_768),
+    maxStringLength: pick(
+      overrides.maxStringLength,
+      positiveIntSetting('LOG_MAX_STRING_LENGTH', env.LOG_MAX_STRING_LENGTH),
+      32_768,
+    ),
     callerLocation: pick(overrides.callerLocation, callerLocationMode(env.LOG_CALLER_LOCATION), 'all'),
   };
 }

@@ -28,7 +28,10 @@ export function runWithLogContext<T>(contextOrLogger: LogContext | PlatformLogge
   const outer = storage.getStore();
   const logger = isLogger(contextOrLogger) ? contextOrLogger : (outer?.logger ?? null);
   const context = isLogger(contextOrLogger) ? contextOrLogger.context : contextOrLogger;
-  return storage.run({ context: outer ? mergeContext(context, outer.context) : { ...context }, logger, merged: new WeakMap() }, fn);
+  return storage.run(
+    { context: outer ? mergeContext(context, outer.context) : { ...context }, logger, merged: new WeakMap() },
+    fn,
+  );
 }
 
 export function currentLogScope(): LogScope | undefined {
@@ -56,7 +59,8 @@ export function offerDefaultLogger(logger: PlatformLogger): void {
  */
 export function getLogger(): PlatformLogger {
   const logger = storage.getStore()?.logger ?? defaultLogger;
-  if (logger === null) throw new Error('platform-logging: no logger yet; call createLogger() first or setDefaultLogger()');
+  if (logger === null)
+    throw new Error('platform-logging: no logger yet; call createLogger() first or setDefaultLogger()');
   return logger;
 }
 

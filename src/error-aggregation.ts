@@ -47,24 +47,117 @@ const TOKEN_DELIMITERS = /([:,;|#()[\]{}<>/=@.]+)/;
 const LIST_SEPARATOR = /^[\s,;:|#/.-]*$/;
 
 const TOP_LEVEL_DOMAINS = new Set([
-  'com', 'net', 'org', 'edu', 'gov', 'mil', 'int', 'io', 'dev', 'app', 'ai', 'co', 'me', 'info', 'biz', 'cloud',
-  'local', 'localdomain', 'internal', 'lan', 'corp', 'home', 'svc', 'cluster',
-  'uk', 'hk', 'cn', 'de', 'jp', 'fr', 'ru', 'us', 'ca', 'au', 'in', 'br', 'nl', 'eu', 'es', 'it', 'se', 'ch', 'kr', 'tw', 'sg',
+  'com',
+  'net',
+  'org',
+  'edu',
+  'gov',
+  'mil',
+  'int',
+  'io',
+  'dev',
+  'app',
+  'ai',
+  'co',
+  'me',
+  'info',
+  'biz',
+  'cloud',
+  'local',
+  'localdomain',
+  'internal',
+  'lan',
+  'corp',
+  'home',
+  'svc',
+  'cluster',
+  'uk',
+  'hk',
+  'cn',
+  'de',
+  'jp',
+  'fr',
+  'ru',
+  'us',
+  'ca',
+  'au',
+  'in',
+  'br',
+  'nl',
+  'eu',
+  'es',
+  'it',
+  'se',
+  'ch',
+  'kr',
+  'tw',
+  'sg',
 ]);
 
-const CALENDAR_WORDS = new Set(
-  [
-    'jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec',
-    'january', 'february', 'march', 'april', 'june', 'july', 'august', 'september', 'october', 'november', 'december',
-    'mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun',
-    'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday',
-  ],
-);
+const CALENDAR_WORDS = new Set([
+  'jan',
+  'feb',
+  'mar',
+  'apr',
+  'may',
+  'jun',
+  'jul',
+  'aug',
+  'sep',
+  'sept',
+  'oct',
+  'nov',
+  'dec',
+  'january',
+  'february',
+  'march',
+  'april',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+  'mon',
+  'tue',
+  'wed',
+  'thu',
+  'fri',
+  'sat',
+  'sun',
+  'monday',
+  'tuesday',
+  'wednesday',
+  'thursday',
+  'friday',
+  'saturday',
+  'sunday',
+]);
 const DATE_PLACEHOLDERS = new Set(['NUM', 'TIME', 'DATE']);
 
 /** Words after which `user` names an account: `Invalid user admin`, `session opened for user root`. */
 const USER_INTRODUCERS = new Set(['invalid', 'for', 'by', 'unknown', 'illegal']);
-const NOT_A_USER_NAME = new Set(['from', 'by', 'for', 'is', 'was', 'has', 'not', 'in', 'on', 'at', 'to', 'with', 'id', 'name', 'and', 'or', 'of', 'the']);
+const NOT_A_USER_NAME = new Set([
+  'from',
+  'by',
+  'for',
+  'is',
+  'was',
+  'has',
+  'not',
+  'in',
+  'on',
+  'at',
+  'to',
+  'with',
+  'id',
+  'name',
+  'and',
+  'or',
+  'of',
+  'the',
+]);
 
 /** The placeholder a token of digits and number/date/time separators stands for. */
 function numericPlaceholder(token: string): string {
@@ -101,7 +194,8 @@ function wholeTokenPlaceholder(token: string): string | null {
   if (token.includes('@')) return EMAIL_PATTERN.test(token) ? 'EMAIL' : null;
   if (UUID_PATTERN.test(token)) return 'UUID';
   if (IPV4_PATTERN.test(token)) return 'HOST';
-  if (PATH_START.test(token) || (token.includes('/') && token.includes('.') && !NUMERIC_PATTERN.test(token))) return 'PATH';
+  if (PATH_START.test(token) || (token.includes('/') && token.includes('.') && !NUMERIC_PATTERN.test(token)))
+    return 'PATH';
   if (HAS_DIGIT.test(token)) {
     if (NUMERIC_PATTERN.test(token)) return numericPlaceholder(token);
     if (DURATION_PATTERN.test(token)) return 'DURATION';
@@ -110,7 +204,8 @@ function wholeTokenPlaceholder(token: string): string | null {
     if (token.length >= 8 && HEX_PATTERN.test(token)) return 'HEX';
   }
   const hasColon = token.includes(':');
-  if ((hasColon && isIpv6(token)) || ((hasColon || token.includes('.') || token === 'localhost') && isHostName(token))) return 'HOST';
+  if ((hasColon && isIpv6(token)) || ((hasColon || token.includes('.') || token === 'localhost') && isHostName(token)))
+    return 'HOST';
   return null;
 }
 
@@ -216,7 +311,8 @@ function markContextualVariables(parts: Part[]): void {
     if (first < 65 || first > 90) continue; // calendar words are capitalized
     if (CALENDAR_WORDS.has(part.text.toLowerCase())) {
       const around = [neighbour(parts, i, 1), neighbour(parts, i, -1)];
-      if (around.some((p) => isPlaceholder(p) && DATE_PLACEHOLDERS.has(p.placeholder))) parts[i] = { placeholder: 'DATE' };
+      if (around.some((p) => isPlaceholder(p) && DATE_PLACEHOLDERS.has(p.placeholder)))
+        parts[i] = { placeholder: 'DATE' };
     }
   }
   for (let i = 0; i < parts.length; i++) {
@@ -345,7 +441,10 @@ function withoutContentHash(file: string): string {
 
 /** The deploy-independent form of an in-app file path. */
 function appRelativePath(location: string): string {
-  const path = location.replace(/^file:\/\//, '').replace(/[?#].*$/, '').replace(LINE_AND_COLUMN, '');
+  const path = location
+    .replace(/^file:\/\//, '')
+    .replace(/[?#].*$/, '')
+    .replace(LINE_AND_COLUMN, '');
   const segments = path.split(/[\\/]/).filter(Boolean);
   let root = -1;
   for (let i = segments.length - 2; i >= 0; i--) {
@@ -372,10 +471,14 @@ export function inAppFrames(stack: string): string[] {
     const body = match[1].trim();
     const open = body.lastIndexOf(' (');
     if (open === -1 || !body.endsWith(')')) continue; // `at file:1:2`: no function name
-    const fn = body.slice(0, open).replace(/^(?:async|new)\s+/, '').replace(/\s*\[as [^\]]*\]$/, '');
+    const fn = body
+      .slice(0, open)
+      .replace(/^(?:async|new)\s+/, '')
+      .replace(/\s*\[as [^\]]*\]$/, '');
     const location = body.slice(open + 2, -1);
     if (!fn || fn.includes('<anonymous>')) continue;
-    if (!/[\\/]/.test(location) || location.includes('node_modules') || /^(?:node:|internal\/)/.test(location)) continue;
+    if (!/[\\/]/.test(location) || location.includes('node_modules') || /^(?:node:|internal\/)/.test(location))
+      continue;
     frames.push(`${fn}@${appRelativePath(location)}`);
   }
   return frames;

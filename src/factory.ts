@@ -1,6 +1,21 @@
 import { Writable } from 'node:stream';
-import pino, { type DestinationStream, type Level, type LoggerOptions, type StreamEntry, type TransportMultiOptions, type TransportSingleOptions, type TransportTargetOptions } from 'pino';
-import { loadConfig, textSetting, type BufferRules, type CallerLocationMode, type LoggingConfig, type LoggingConfigOverrides } from './config.js';
+import pino, {
+  type DestinationStream,
+  type Level,
+  type LoggerOptions,
+  type StreamEntry,
+  type TransportMultiOptions,
+  type TransportSingleOptions,
+  type TransportTargetOptions,
+} from 'pino';
+import {
+  loadConfig,
+  textSetting,
+  type BufferRules,
+  type CallerLocationMode,
+  type LoggingConfig,
+  type LoggingConfigOverrides,
+} from './config.js';
 import { offerDefaultLogger } from './context.js';
 import { flushOnExit } from './flush-on-exit.js';
 import { LEVEL_VALUES, PlatformLogger, pinoMixin, type LoggerCore } from './logger.js';
@@ -8,7 +23,14 @@ import { LogOutputs, type SyncStream, type WorkerStream } from './outputs.js';
 import { createKeyRules, redactKeysFromEnv, type RedactOptions } from './redact.js';
 import { createDataSanitizer } from './safe-data.js';
 import { createReportBuffer } from './transport-report.js';
-import { checkPostgresOptions, checkRedisOptions, platformTransportTargets, transportModulePath, type EntryOptions, type PlatformTransportOptions } from './transport-targets.js';
+import {
+  checkPostgresOptions,
+  checkRedisOptions,
+  platformTransportTargets,
+  transportModulePath,
+  type EntryOptions,
+  type PlatformTransportOptions,
+} from './transport-targets.js';
 import type { Environment, LogContext } from './types.js';
 
 export interface CreateLoggerOptions extends LogContext {
@@ -51,7 +73,11 @@ interface StoreSettings {
 /** The platform stores of the options, else of env DATABASE_URL and REDIS_URL (each when set). */
 function storeSettings(options: CreateLoggerOptions, env: NodeJS.ProcessEnv): StoreSettings {
   if (options.transports !== undefined && options.transports !== false) {
-    return { transports: options.transports, postgresUrl: 'transports.postgres.connectionString', redisUrl: 'transports.redis.url' };
+    return {
+      transports: options.transports,
+      postgresUrl: 'transports.postgres.connectionString',
+      redisUrl: 'transports.redis.url',
+    };
   }
   return {
     transports: {
@@ -69,7 +95,12 @@ function storeSettings(options: CreateLoggerOptions, env: NodeJS.ProcessEnv): St
  * `reports`). Options the stores could not work with are errors here, naming the variable or
  * option, rather than a store that stays silent in its worker.
  */
-function storesWorker(settings: StoreSettings, config: LoggingConfig, entry: EntryOptions, reports: Record<string, SharedArrayBuffer>): WorkerStream | null {
+function storesWorker(
+  settings: StoreSettings,
+  config: LoggingConfig,
+  entry: EntryOptions,
+  reports: Record<string, SharedArrayBuffer>,
+): WorkerStream | null {
   const { postgres, redis } = settings.transports;
   if (postgres) checkPostgresOptions(postgres, { url: settings.postgresUrl, options: 'transports.postgres.' });
   if (redis) checkRedisOptions(redis, { url: settings.redisUrl, options: 'transports.redis.' });
@@ -106,13 +137,20 @@ const discard = (): Writable => new Writable({ write: (_chunk, _encoding, done) 
  * that what the transports hold is written first (see flushOnExit).
  */
 export function createLogger(options: CreateLoggerOptions): PlatformLogger {
-  if (typeof options?.service !== 'string' || options.service.trim() === '') throw new Error('createLogger: options.service must name the service');
+  if (typeof options?.service !== 'string' || options.service.trim() === '')
+    throw new Error('createLogger: options.service must name the service');
   const env = options.env ?? process.env;
-  const config = loadConfig({ ...options.config, ...(options.environment ? { environment: options.environment } : {}) }, env);
+  const config = loadConfig(
+    { ...options.config, ...(options.environment ? { environment: options.environment } : {}) },
+    env,
+  );
   const version = options.version ?? textSetting('APP_VERSION', env.APP_VERSION) ?? env.npm_package_version ?? null;
   const region = options.region ?? textSetting('APP_REGION', env.APP_REGION) ?? null;
   // the same rules in the worker, for lines written through logger.pino
-  const redact: RedactOptions = { ...options.redact, keys: [...redactKeysFromEnv(env), ...(options.redact?.keys ?? [])] };
+  const redact: RedactOptions = {
+    ...options.redact,
+    keys: [...redactKeysFromEnv(env), ...(options.redact?.keys ?? [])],
+  };
 
   // Each worker on its own: a store that fails never touches the console or another target.
   const workers: WorkerStream[] = [];
@@ -126,12 +164,18 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
   };
   if (options.transports !== false) {
     const settings = storeSettings(options, env);
-    addWorker(storesWorker(settings, config, { service: options.service, environment: config.environment, redact }, reports), settings.transports.level);
+    addWorker(
+      storesWorker(settings, config, { service: options.service, environment: config.environment, redact }, reports),
+      settings.transports.level,
+    );
   }
   const extraTargets = options.targets ?? [];
-  if (extraTargets.length > 0) addWorker(worker({ targets: extraTargets.map((target) => ({ level: 'trace', ...target })) }));
+  if (extraTargets.length > 0)
+    addWorker(worker({ targets: extraTargets.map((target) => ({ level: 'trace', ...target })) }));
   if (config.console === 'pretty') {
-    addWorker(worker({ target: transportModulePath('pretty-console'), options: { colorize: Boolean(process.stdout.isTTY) } }));
+    addWorker(
+      worker({ target: transportModulePath('pretty-console'), options: { colorize: Boolean(process.stdout.isTTY) } }),
+    );
   }
   if (workers.length > 0) flushOnExit();
   if (config.console === 'json') {
@@ -143,9 +187,20 @@ export function createLogger(options: CreateLoggerOptions): PlatformLogger {
 
   const outputs = new LogOutputs(workers, syncStreams, reports);
   // pino warns when the worker of `targets` with levels is written to directly
-  const destination = streams.length === 0 ? discard() : streams.length === 1 && extraTargets.length === 0 ? streams[0].stream : pino.multistream(streams);
+  const destination =
+    streams.length === 0
+      ? discard()
+      : streams.length === 1 && extraTargets.length === 0
+        ? streams[0].stream
+        : pino.multistream(streams);
   // The timestamp goes beside the id it is the time of, in the merge object or the mixin.
-  const lineOptions: LoggerOptions = { level: config.minLevel, base: null, messageKey: 'message', timestamp: false, formatters: { level: (label) => ({ level: label }) } };
+  const lineOptions: LoggerOptions = {
+    level: config.minLevel,
+    base: null,
+    messageKey: 'message',
+    timestamp: false,
+    formatters: { level: (label) => ({ level: label }) },
+  };
   const root = pino(lineOptions, destination);
   const publicPino = pino(
     {

@@ -2,7 +2,12 @@ export * from './types.js';
 export { loadConfig, resolveEnvironment, DEFAULT_RETENTION_DAYS } from './config.js';
 export type { BufferRules, ConsoleMode, LoggingConfig, LoggingConfigOverrides, RetentionDays } from './config.js';
 export { platformTransportTargets, transportModulePath } from './transport-targets.js';
-export type { EntryOptions, PlatformTransportOptions, PostgresTransportOptions, RedisStreamTransportOptions } from './transport-targets.js';
+export type {
+  EntryOptions,
+  PlatformTransportOptions,
+  PostgresTransportOptions,
+  RedisStreamTransportOptions,
+} from './transport-targets.js';
 export { createLogger } from './factory.js';
 export { flushOnExit } from './flush-on-exit.js';
 export type { CreateLoggerOptions } from './factory.js';

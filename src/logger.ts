@@ -12,7 +12,14 @@ import { parseLevel } from './config.js';
 import { PLATFORM_TENANT_ID, type LevelName, type LogContext, type PinoLevel } from './types.js';
 
 /** pino's numeric levels. */
-export const LEVEL_VALUES: Record<PinoLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+export const LEVEL_VALUES: Record<PinoLevel, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+};
 
 const CONTEXT_KEYS = [
   'tenantId',
@@ -95,19 +102,34 @@ export class PlatformLogger {
   trace(message: string, data?: unknown): void;
   trace(data: object, message?: string): void;
   trace(first: unknown, second?: unknown): void {
-    if (this.#accepts('trace')) this.#write('trace', readCall(false, arguments.length, first, second, undefined), this.#callerOf('trace', PlatformLogger.prototype.trace));
+    if (this.#accepts('trace'))
+      this.#write(
+        'trace',
+        readCall(false, arguments.length, first, second, undefined),
+        this.#callerOf('trace', PlatformLogger.prototype.trace),
+      );
   }
 
   debug(message: string, data?: unknown): void;
   debug(data: object, message?: string): void;
   debug(first: unknown, second?: unknown): void {
-    if (this.#accepts('debug')) this.#write('debug', readCall(false, arguments.length, first, second, undefined), this.#callerOf('debug', PlatformLogger.prototype.debug));
+    if (this.#accepts('debug'))
+      this.#write(
+        'debug',
+        readCall(false, arguments.length, first, second, undefined),
+        this.#callerOf('debug', PlatformLogger.prototype.debug),
+      );
   }
 
   info(message: string, data?: unknown): void;
   info(data: object, message?: string): void;
   info(first: unknown, second?: unknown): void {
-    if (this.#accepts('info')) this.#write('info', readCall(false, arguments.length, first, second, undefined), this.#callerOf('info', PlatformLogger.prototype.info));
+    if (this.#accepts('info'))
+      this.#write(
+        'info',
+        readCall(false, arguments.length, first, second, undefined),
+        this.#callerOf('info', PlatformLogger.prototype.info),
+      );
   }
 
   /** `warn(message, data?)`, or `warn(message, err, data?)` like error. */
@@ -115,7 +137,12 @@ export class PlatformLogger {
   warn(message: string, err: unknown, data: unknown): void;
   warn(data: object, message?: string): void;
   warn(first: unknown, second?: unknown, third?: unknown): void {
-    if (this.#accepts('warn')) this.#write('warn', readCall(true, arguments.length, first, second, third), this.#callerOf('warn', PlatformLogger.prototype.warn));
+    if (this.#accepts('warn'))
+      this.#write(
+        'warn',
+        readCall(true, arguments.length, first, second, third),
+        this.#callerOf('warn', PlatformLogger.prototype.warn),
+      );
   }
 
   /**
@@ -125,14 +152,24 @@ export class PlatformLogger {
   error(message: string, errOrData?: unknown, data?: unknown): void;
   error(data: object, message?: string): void;
   error(first: unknown, second?: unknown, third?: unknown): void {
-    if (this.#accepts('error')) this.#write('error', readCall(true, arguments.length, first, second, third), this.#callerOf('error', PlatformLogger.prototype.error));
+    if (this.#accepts('error'))
+      this.#write(
+        'error',
+        readCall(true, arguments.length, first, second, third),
+        this.#callerOf('error', PlatformLogger.prototype.error),
+      );
   }
 
   /** Like error; stored as an error entry. */
   fatal(message: string, errOrData?: unknown, data?: unknown): void;
   fatal(data: object, message?: string): void;
   fatal(first: unknown, second?: unknown, third?: unknown): void {
-    if (this.#accepts('fatal')) this.#write('fatal', readCall(true, arguments.length, first, second, third), this.#callerOf('fatal', PlatformLogger.prototype.fatal));
+    if (this.#accepts('fatal'))
+      this.#write(
+        'fatal',
+        readCall(true, arguments.length, first, second, third),
+        this.#callerOf('fatal', PlatformLogger.prototype.fatal),
+      );
   }
 
   /**
@@ -222,7 +259,9 @@ export class PlatformLogger {
     let logger = scope.merged.get(this);
     if (logger === undefined) {
       const context = mergeContext(this.context, scope.context);
-      logger = CONTEXT_KEYS.every((key) => (context[key] ?? null) === this.context[key]) ? this : new PlatformLogger(this.#core, context, this.#data);
+      logger = CONTEXT_KEYS.every((key) => (context[key] ?? null) === this.context[key])
+        ? this
+        : new PlatformLogger(this.#core, context, this.#data);
       scope.merged.set(this, logger);
     }
     return logger;
@@ -311,7 +350,11 @@ export function pinoMixin(_merge: object, _level: number, logger: PinoLogger): R
   const own = (logger as { [OWN_CONTEXT]?: LogContext })[OWN_CONTEXT] ?? NO_CONTEXT;
   const scope = currentLogScope()?.context ?? NO_CONTEXT;
   for (const key of CONTEXT_KEYS) {
-    const value = TRACE_KEYS.has(key) ? (own[key] ?? scope[key]) : own[key] === null || own[key] === undefined ? scope[key] : undefined;
+    const value = TRACE_KEYS.has(key)
+      ? (own[key] ?? scope[key])
+      : own[key] === null || own[key] === undefined
+        ? scope[key]
+        : undefined;
     if (value !== null && value !== undefined) fields[key] = value;
   }
   const span = activeSpanIds();
@@ -349,7 +392,9 @@ function readCall(takesError: boolean, count: number, first: unknown, second: un
     if (isErrorLike(first)) return { message: message ?? first.message, err: first, data: undefined };
     if (isMergeObject(first)) {
       const { err, ...data } = first as { err?: unknown };
-      return isErrorLike(err) ? { message: message ?? '', err, data } : { message: message ?? '', err: undefined, data: first };
+      return isErrorLike(err)
+        ? { message: message ?? '', err, data }
+        : { message: message ?? '', err: undefined, data: first };
     }
   }
   if (takesError && (count >= 3 || isThrown(second))) return { message: first, err: second, data: third };
@@ -380,7 +425,10 @@ function messageText(message: unknown, maxStringLength: number): string {
 }
 
 /** A thrown value that is not an Error goes into data, under `error` unless data has one. */
-function withThrownValue(data: Record<string, unknown> | null, thrown: Record<string, unknown> | null): Record<string, unknown> {
+function withThrownValue(
+  data: Record<string, unknown> | null,
+  thrown: Record<string, unknown> | null,
+): Record<string, unknown> {
   const value = thrown?.value !== undefined && Object.keys(thrown).length === 1 ? thrown.value : thrown;
   const key = data !== null && 'error' in data ? 'errorValue' : 'error';
   return { ...data, [key]: value };

@@ -57,7 +57,11 @@ export class LogOutputs {
       return;
     }
     for (const stream of this.syncStreams) stream.flushSync();
-    await Promise.all(this.workers.map((worker) => new Promise<void>((resolve, reject) => worker.flush((err) => (err ? reject(err) : resolve())))));
+    await Promise.all(
+      this.workers.map(
+        (worker) => new Promise<void>((resolve, reject) => worker.flush((err) => (err ? reject(err) : resolve()))),
+      ),
+    );
   }
 
   /**
@@ -83,7 +87,10 @@ export class LogOutputs {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       // Not unref'd: the transport workers are, so this timer keeps the process alive until they finish.
-      timer = setTimeout(() => reject(new Error(`platform-logging: transports did not finish within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`platform-logging: transports did not finish within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     try {
       await Promise.race([finished, deadline]);

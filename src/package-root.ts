@@ -8,7 +8,7 @@ export const packageRoot: URL = (() => {
   let dir = new URL('./', import.meta.url);
   while (!existsSync(new URL('package.json', dir))) {
     const parent = new URL('../', dir);
-    if (parent.href === dir.href) throw new Error('platform-logging: package.json not found above ' + import.meta.url);
+    if (parent.href === dir.href) throw new Error(`platform-logging: package.json not found above ${import.meta.url}`);
     dir = parent;
   }
   return dir;

@@ -9,7 +9,16 @@ export const REDACTED = '[REDACTED]';
  * SECRET_KEY_SUFFIXES, so `stripeApiKey`, `csrf_token` and `x-api-key` are covered.
  */
 const SECRET_KEYS = ['pwd', 'creditcard', 'creditcardnumber', 'cardnumber', 'cvv', 'cvc'];
-const SECRET_KEY_SUFFIXES = ['password', 'passwd', 'secret', 'token', 'apikey', 'privatekey', 'authorization', 'cookie'];
+const SECRET_KEY_SUFFIXES = [
+  'password',
+  'passwd',
+  'secret',
+  'token',
+  'apikey',
+  'privatekey',
+  'authorization',
+  'cookie',
+];
 
 export interface RedactOptions {
   /** Default true. */
@@ -26,7 +35,11 @@ export interface KeyRule {
 
 /** The extra secret keys of env LOG_REDACT_KEYS (comma-separated). */
 export function redactKeysFromEnv(env: NodeJS.ProcessEnv): string[] {
-  return env.LOG_REDACT_KEYS?.split(',').map((key) => key.trim()).filter(Boolean) ?? [];
+  return (
+    env.LOG_REDACT_KEYS?.split(',')
+      .map((key) => key.trim())
+      .filter(Boolean) ?? []
+  );
 }
 
 export function normalizeKey(key: string): string {

@@ -82,7 +82,11 @@ export function createRequestLogger(request: RequestWithHeaders, base: PlatformL
 }
 
 /** Runs fn in the request's scope: getLogger() and every logger used inside carry its context. */
-export function withRequestLogger<T>(request: RequestWithHeaders, base: PlatformLogger, fn: (logger: PlatformLogger) => T): T {
+export function withRequestLogger<T>(
+  request: RequestWithHeaders,
+  base: PlatformLogger,
+  fn: (logger: PlatformLogger) => T,
+): T {
   const logger = createRequestLogger(request, base);
   return runWithLogContext(logger, () => fn(logger));
 }

@@ -108,7 +108,8 @@ export function createDataSanitizer(keyRule: (key: string) => KeyRule, limits: S
     const source = object as Record<string, unknown>;
     const keys = Object.keys(source);
     const kept = Math.min(keys.length, maxKeys);
-    let out: Record<string, unknown> | undefined = keys.length > kept || Object.getPrototypeOf(source) !== Object.prototype ? {} : undefined;
+    let out: Record<string, unknown> | undefined =
+      keys.length > kept || Object.getPrototypeOf(source) !== Object.prototype ? {} : undefined;
     for (let i = 0; i < kept; i++) {
       const key = keys[i];
       const raw = source[key];
@@ -128,7 +129,8 @@ export function createDataSanitizer(keyRule: (key: string) => KeyRule, limits: S
 
   function put(out: Record<string, unknown>, key: string, value: unknown): void {
     if (value === undefined) return;
-    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
     else out[key] = value;
   }
 

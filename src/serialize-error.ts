@@ -36,7 +36,9 @@ export function isErrorLike(value: unknown): value is ErrorLike {
 export function errorTypeOf(err: ErrorLike): string {
   if (typeof err.name === 'string' && err.name !== '' && err.name !== 'Error') return err.name;
   const constructorName = (err as { constructor?: { name?: unknown } }).constructor?.name;
-  return typeof constructorName === 'string' && constructorName !== '' && constructorName !== 'Object' ? constructorName : 'Error';
+  return typeof constructorName === 'string' && constructorName !== '' && constructorName !== 'Object'
+    ? constructorName
+    : 'Error';
 }
 
 export function errorCodeOf(err: { code?: unknown }): string | null {
@@ -71,10 +73,10 @@ function stackWithCauses(err: ErrorLike): string {
   const seen = new Set<unknown>([err]);
   let cause = err.cause;
   for (let depth = 0; cause !== undefined && cause !== null; depth++) {
-    if (depth === MAX_CAUSES) return text + '\nCaused by: …[more causes]';
-    if (seen.has(cause)) return text + '\nCaused by: [Circular]';
+    if (depth === MAX_CAUSES) return `${text}\nCaused by: …[more causes]`;
+    if (seen.has(cause)) return `${text}\nCaused by: [Circular]`;
     seen.add(cause);
-    text += '\nCaused by: ' + (isErrorLike(cause) ? stackOf(cause) : describe(cause));
+    text += `\nCaused by: ${isErrorLike(cause) ? stackOf(cause) : describe(cause)}`;
     cause = typeof cause === 'object' ? (cause as ErrorLike).cause : undefined;
   }
   return text;

@@ -9,6 +9,5 @@ export function isoTimestamp(ms: number): string {
     cachedSecond = second;
   }
   const millis = ms - second * 1000;
-  return cachedPrefix + (millis < 10 ? '00' : millis < 100 ? '0' : '') + millis + 'Z';
+  return `${cachedPrefix + (millis < 10 ? '00' : millis < 100 ? '0' : '') + millis}Z`;
 }
-

@@ -33,7 +33,8 @@ export function createReportBuffer(): SharedArrayBuffer {
 
 export function writeReport(buffer: SharedArrayBuffer, report: StoreReport): void {
   let json = JSON.stringify(report);
-  if (Buffer.byteLength(json) > REPORT_BYTES) json = JSON.stringify({ ...report, spoolProblem: report.spoolProblem?.slice(0, 200) });
+  if (Buffer.byteLength(json) > REPORT_BYTES)
+    json = JSON.stringify({ ...report, spoolProblem: report.spoolProblem?.slice(0, 200) });
   const written = new TextEncoder().encodeInto(json, new Uint8Array(buffer, 4, REPORT_BYTES)).written;
   Atomics.store(new Int32Array(buffer, 0, 1), 0, written);
 }

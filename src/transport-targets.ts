@@ -73,7 +73,13 @@ export function transportModulePath(name: TransportModule): string {
 export function platformTransportTargets(options: PlatformTransportOptions): TransportTargetOptions[] {
   const { level, postgres, redis, ...entry } = options;
   if (!postgres && !redis) return [];
-  return [{ target: transportModulePath('platform'), options: { ...entry, postgres: postgres ?? false, redis: redis ?? false }, level }];
+  return [
+    {
+      target: transportModulePath('platform'),
+      options: { ...entry, postgres: postgres ?? false, redis: redis ?? false },
+      level,
+    },
+  ];
 }
 
 /** The names that errors about a store's options use: the variable or option path each value came from. */
@@ -111,14 +117,23 @@ function checkPositive(options: object, key: string, prefix: string): void {
 }
 
 function checkBatching(options: BatchingOptions, prefix: string): void {
-  for (const key of ['batchSize', 'flushIntervalMs', 'maxBufferedBytes', 'spoolMaxBytes', 'closeTimeoutMs', 'exitTimeoutMs']) checkPositive(options, key, prefix);
+  for (const key of [
+    'batchSize',
+    'flushIntervalMs',
+    'maxBufferedBytes',
+    'spoolMaxBytes',
+    'closeTimeoutMs',
+    'exitTimeoutMs',
+  ])
+    checkPositive(options, key, prefix);
 }
 
 /** Throws, naming the setting, when PostgreSQL store options cannot work. */
 export function checkPostgresOptions(options: PostgresTransportOptions, names: StoreOptionNames): void {
   const value = options?.connectionString;
   // pg also takes the folder of a Unix socket
-  if (!(typeof value === 'string' && value.startsWith('/'))) checkUrl(value, names.url, ['postgres:', 'postgresql:', 'socket:'], 'postgres://');
+  if (!(typeof value === 'string' && value.startsWith('/')))
+    checkUrl(value, names.url, ['postgres:', 'postgresql:', 'socket:'], 'postgres://');
   const channel = options.notifyChannel;
   // PostgreSQL refuses an empty channel name and one longer than 63 bytes
   if (channel !== undefined && (typeof channel !== 'string' || channel === '' || Buffer.byteLength(channel) > 63)) {
@@ -132,7 +147,8 @@ export function checkRedisOptions(options: RedisStreamTransportOptions, names: S
   checkUrl(options?.url, names.url, ['redis:', 'rediss:'], 'redis://');
   for (const key of ['streamKey', 'channel'] as const) {
     const value = options[key];
-    if (value !== undefined && (typeof value !== 'string' || value === '')) throw new Error(`${names.options}${key} must be text, got ${JSON.stringify(value)}`);
+    if (value !== undefined && (typeof value !== 'string' || value === ''))
+      throw new Error(`${names.options}${key} must be text, got ${JSON.stringify(value)}`);
   }
   checkPositive(options, 'maxLen', names.options);
   checkBatching(options, names.options);

@@ -40,7 +40,10 @@ const dbTimeout = (order: string): Pick<Row, 'message' | 'errorType' | 'errorCod
   errorType: 'TimeoutError',
   errorCode: 'ETIMEDOUT',
 });
-const fetchFailure = (url: string): Pick<Row, 'message' | 'errorType'> => ({ message: `fetch failed: GET ${url} responded 503`, errorType: null });
+const fetchFailure = (url: string): Pick<Row, 'message' | 'errorType'> => ({
+  message: `fetch failed: GET ${url} responded 503`,
+  errorType: null,
+});
 const checkoutCrash = (install: string) => ({
   message: `Cannot read properties of undefined (reading 'total') in cart ${randomUUID()}`,
   errorType: 'TypeError',
@@ -55,15 +58,64 @@ const ROWS: Row[] = [
   { at: at(3), level: 'error', tenantId: 't2', userId: null, service: 'admin', ...dbTimeout('ord_4d') },
   { at: at(1), level: 'error', tenantId: 't1', userId: 'u1', service: 'orchestrator', ...dbTimeout('ord_5e') },
   // fetch failures: 3 warn in range for t1, one before the range
-  { at: at(13), level: 'warn', tenantId: 't1', userId: null, service: 'storefront', ...fetchFailure('https://api.stripe.com/v1/x') },
-  { at: at(9), level: 'warn', tenantId: 't1', userId: 'u3', service: 'storefront', ...fetchFailure('https://api.stripe.com/v1/a') },
-  { at: at(8), level: 'warn', tenantId: 't1', userId: 'u3', service: 'storefront', ...fetchFailure('https://hooks.partner.io/b') },
-  { at: at(0, -5), level: 'warn', tenantId: 't1', userId: 'u4', service: 'storefront', ...fetchFailure('https://cdn.example.com/c?d=1') },
+  {
+    at: at(13),
+    level: 'warn',
+    tenantId: 't1',
+    userId: null,
+    service: 'storefront',
+    ...fetchFailure('https://api.stripe.com/v1/x'),
+  },
+  {
+    at: at(9),
+    level: 'warn',
+    tenantId: 't1',
+    userId: 'u3',
+    service: 'storefront',
+    ...fetchFailure('https://api.stripe.com/v1/a'),
+  },
+  {
+    at: at(8),
+    level: 'warn',
+    tenantId: 't1',
+    userId: 'u3',
+    service: 'storefront',
+    ...fetchFailure('https://hooks.partner.io/b'),
+  },
+  {
+    at: at(0, -5),
+    level: 'warn',
+    tenantId: 't1',
+    userId: 'u4',
+    service: 'storefront',
+    ...fetchFailure('https://cdn.example.com/c?d=1'),
+  },
   // one crash site from two deploys, at warn and error: 4 entries, most severe level error
-  { at: at(6), level: 'warn', tenantId: 't3', userId: 'u9', service: 'storefront', ...checkoutCrash('/srv/releases/41') },
-  { at: at(5), level: 'error', tenantId: 't3', userId: 'u9', service: 'storefront', ...checkoutCrash('/srv/releases/42') },
+  {
+    at: at(6),
+    level: 'warn',
+    tenantId: 't3',
+    userId: 'u9',
+    service: 'storefront',
+    ...checkoutCrash('/srv/releases/41'),
+  },
+  {
+    at: at(5),
+    level: 'error',
+    tenantId: 't3',
+    userId: 'u9',
+    service: 'storefront',
+    ...checkoutCrash('/srv/releases/42'),
+  },
   { at: at(4), level: 'error', tenantId: 't4', userId: 'u8', service: 'creator-portal', ...checkoutCrash('/home/app') },
-  { at: at(2), level: 'error', tenantId: 't3', userId: 'u9', service: 'storefront', ...checkoutCrash('/srv/releases/42') },
+  {
+    at: at(2),
+    level: 'error',
+    tenantId: 't3',
+    userId: 'u9',
+    service: 'storefront',
+    ...checkoutCrash('/srv/releases/42'),
+  },
 ];
 
 const DB_SIGNATURE = computeErrorSignature({ ...dbTimeout('ord_0'), errorStack: null });
@@ -77,8 +129,16 @@ beforeAll(async () => {
          error_stack, environment, error_signature, message_template)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'test', $11, $12)`,
       [
-        randomUUID(), row.at, row.level, row.tenantId, row.userId, row.service, row.message, row.errorType,
-        row.errorCode ?? null, row.errorStack ?? null,
+        randomUUID(),
+        row.at,
+        row.level,
+        row.tenantId,
+        row.userId,
+        row.service,
+        row.message,
+        row.errorType,
+        row.errorCode ?? null,
+        row.errorStack ?? null,
         computeErrorSignature({ message: row.message, errorType: row.errorType, errorStack: row.errorStack ?? null }),
         generalizeMessage(row.message),
       ],
@@ -204,7 +264,11 @@ describe('getErrorAggregates', () => {
     const range = { from: new Date('1970-01-01T00:00:00Z'), to: new Date(`${until}T00:00:00Z`), buckets };
     for (const useRollup of [true, false]) {
       const { groups } = await getErrorAggregates(stores.pool, range, { useRollup });
-      expect(Object.fromEntries(groups.map((g) => [g.signature, g.count]))).toEqual({ [DB_SIGNATURE]: 5, [CRASH_SIGNATURE]: 4, [FETCH_SIGNATURE]: 4 });
+      expect(Object.fromEntries(groups.map((g) => [g.signature, g.count]))).toEqual({
+        [DB_SIGNATURE]: 5,
+        [CRASH_SIGNATURE]: 4,
+        [FETCH_SIGNATURE]: 4,
+      });
       for (const group of groups) {
         expect(group.trend).toHaveLength(length);
         expect(group.trend[0].start).toBe('1970-01-01T00:00:00.000Z');
@@ -215,8 +279,15 @@ describe('getErrorAggregates', () => {
 
   test('rejects a cursor it did not make, or made for the other sort', async () => {
     const page = await getErrorAggregates(stores.pool, { from, to, limit: 1 });
-    await expect(getErrorAggregates(stores.pool, { from, to, sort: 'lastSeen', cursor: page.nextCursor! })).rejects.toThrow(InvalidCursorError);
-    for (const cursor of ['nope!', Buffer.from('[1,2]').toString('base64url'), Buffer.from('["count",-1,"ab"]').toString('base64url'), '']) {
+    await expect(
+      getErrorAggregates(stores.pool, { from, to, sort: 'lastSeen', cursor: page.nextCursor! }),
+    ).rejects.toThrow(InvalidCursorError);
+    for (const cursor of [
+      'nope!',
+      Buffer.from('[1,2]').toString('base64url'),
+      Buffer.from('["count",-1,"ab"]').toString('base64url'),
+      '',
+    ]) {
       await expect(getErrorAggregates(stores.pool, { from, to, cursor })).rejects.toThrow(InvalidCursorError);
     }
   });
@@ -245,11 +316,33 @@ describe('the error rollup', () => {
     return rows[0].n;
   };
   const entry = (signature: string, at: Date, overrides: Partial<StoredLogEntry> = {}): StoredLogEntry => ({
-    id: randomUUID(), timestamp: at.toISOString(), level: 'error', tenantId: 't1', tenantSlug: null, userId: 'u1',
-    sessionId: null, impersonatorId: null, requestId: null, traceId: null, spanId: null, service: 'admin', action: null,
-    file: null, line: null, function: null, message: `failure ${signature}`, data: null, errorType: 'Error', errorCode: null,
-    errorStack: null, environment: 'test', version: null, region: null, errorSignature: signature,
-    messageTemplate: `failure ${signature}`, ...overrides,
+    id: randomUUID(),
+    timestamp: at.toISOString(),
+    level: 'error',
+    tenantId: 't1',
+    tenantSlug: null,
+    userId: 'u1',
+    sessionId: null,
+    impersonatorId: null,
+    requestId: null,
+    traceId: null,
+    spanId: null,
+    service: 'admin',
+    action: null,
+    file: null,
+    line: null,
+    function: null,
+    message: `failure ${signature}`,
+    data: null,
+    errorType: 'Error',
+    errorCode: null,
+    errorStack: null,
+    environment: 'test',
+    version: null,
+    region: null,
+    errorSignature: signature,
+    messageTemplate: `failure ${signature}`,
+    ...overrides,
   });
 
   beforeAll(async () => {
@@ -277,7 +370,13 @@ describe('the error rollup', () => {
     ['by last seen', { from: windowStart, to: windowEnd, sort: 'lastSeen' }],
     ['warn only', { from: windowStart, to: windowEnd, levels: ['warn'] }],
     ['one signature', { from: windowStart, to: windowEnd, errorSignature: 'c3' }],
-    ['less than a day', { from: new Date(windowStart.getTime() + 5 * HOUR + 60_000), to: new Date(windowStart.getTime() + 20 * HOUR - 1) }],
+    [
+      'less than a day',
+      {
+        from: new Date(windowStart.getTime() + 5 * HOUR + 60_000),
+        to: new Date(windowStart.getTime() + 20 * HOUR - 1),
+      },
+    ],
   ];
 
   test.each(views)('gives what the entries give: %s', async (_view, filters) => {
@@ -294,7 +393,9 @@ describe('the error rollup', () => {
     for (const [i, group] of rollup.groups.entries()) {
       // 7 tenants: exact; a few hundred users: the estimate's error is about 1%
       expect(group.tenants).toBe(exact.groups[i].tenants);
-      expect(Math.abs(group.users - exact.groups[i].users)).toBeLessThanOrEqual(Math.ceil(exact.groups[i].users * 0.05));
+      expect(Math.abs(group.users - exact.groups[i].users)).toBeLessThanOrEqual(
+        Math.ceil(exact.groups[i].users * 0.05),
+      );
     }
   });
 
@@ -353,7 +454,10 @@ describe('the error rollup', () => {
       // every writer touches the same rollup rows, each in its own order
       const batches = Array.from({ length: 12 }, (_, writer) => {
         const keys = writer % 2 ? [...signatures].reverse() : signatures;
-        return keys.flatMap((signature, i) => [entry(signature, at(40 + (i % 3))), entry(signature, at(40 + ((i + writer) % 3)))]);
+        return keys.flatMap((signature, i) => [
+          entry(signature, at(40 + (i % 3))),
+          entry(signature, at(40 + ((i + writer) % 3))),
+        ]);
       });
       await Promise.all(batches.map((batch) => insertUnnest(writers, batch)));
     } finally {
@@ -368,7 +472,10 @@ describe('the error rollup', () => {
   test('entries moved out of a DEFAULT partition, or deleted from it, are counted as they are', async () => {
     const day = new Date(Math.floor(to.getTime() / DAY) * DAY - 20 * DAY);
     const signature = 'ab';
-    await insertEntries(stores.pool, [entry(signature, new Date(day.getTime() + 3 * HOUR)), entry(signature, new Date(day.getTime() + 5 * HOUR), { level: 'warn' })]);
+    await insertEntries(stores.pool, [
+      entry(signature, new Date(day.getTime() + 3 * HOUR)),
+      entry(signature, new Date(day.getTime() + 5 * HOUR), { level: 'warn' }),
+    ]);
     const range = { from: day, to: new Date(day.getTime() + DAY), errorSignature: signature };
     expect((await getErrorAggregates(stores.pool, range)).groups[0]).toMatchObject({ count: 2, level: 'error' });
     // the partition for that day takes its rows out of the DEFAULT partition and in again
@@ -388,7 +495,9 @@ describe('the error rollup', () => {
       { width: '01:00:00', entries: 2 },
       { width: '1 day', entries: 2 },
     ]);
-    expect((await getErrorAggregates(stores.pool, { ...range, from: new Date(day.getTime() - DAY) })).groups[0].count).toBe(2);
+    expect(
+      (await getErrorAggregates(stores.pool, { ...range, from: new Date(day.getTime() - DAY) })).groups[0].count,
+    ).toBe(2);
   });
 
   test('pruneErrorRollup removes the days past their level retention', async () => {

@@ -30,7 +30,9 @@ describe('generalizeMessage', () => {
     expect(LABELLED_TEMPLATES.length).toBeGreaterThanOrEqual(40);
     expect(lineCount).toBeGreaterThanOrEqual(300);
     const accuracy = groupingAccuracy();
-    console.log(`grouping accuracy: ${accuracy.toFixed(3)} over ${lineCount} lines, ${LABELLED_TEMPLATES.length} templates, ${systems.size} systems`);
+    console.log(
+      `grouping accuracy: ${accuracy.toFixed(3)} over ${lineCount} lines, ${LABELLED_TEMPLATES.length} templates, ${systems.size} systems`,
+    );
     expect(accuracy).toBeGreaterThanOrEqual(0.9);
   });
 
@@ -52,7 +54,10 @@ describe('generalizeMessage', () => {
     ['Unknown field `shipping_adress`', 'Unknown field <QUOTED>'],
     ['done (uid=0 user=root)', 'done (uid=<VALUE> user=<VALUE>)'],
     ['acquire tag="View Lock", pid=2227', 'acquire tag=<VALUE>, pid=<VALUE>'],
-    ['ENOENT: no such file or directory, open /srv/app/uploads/a1.png', 'ENOENT: no such file or directory, open <PATH>'],
+    [
+      'ENOENT: no such file or directory, open /srv/app/uploads/a1.png',
+      'ENOENT: no such file or directory, open <PATH>',
+    ],
     ['Invalid user oracle from 5.188.10.180', 'Invalid user <USER> from <HOST>'],
     ['connection from 1.2.3.4 at Sat Jul  9 22:53:19 2005', 'connection from <HOST> at <DATE>'],
     ['user profile updated', 'user profile updated'],
@@ -62,20 +67,24 @@ describe('generalizeMessage', () => {
   });
 
   test('a list of any length gives one template', () => {
-    const templates = ['nodes 1, 2, 3 down', 'nodes 7 down', 'nodes 12, 13 down', 'nodes 10.0.0.1 10.0.0.2 down'].map(generalizeMessage);
+    const templates = ['nodes 1, 2, 3 down', 'nodes 7 down', 'nodes 12, 13 down', 'nodes 10.0.0.1 10.0.0.2 down'].map(
+      generalizeMessage,
+    );
     expect(new Set(templates.slice(0, 3)).size).toBe(1);
     expect(templates[0]).toBe('nodes <NUM> down');
   });
 
   test('words stay, so different messages stay apart', () => {
-    expect(generalizeMessage('Payment declined for order 1')).not.toBe(generalizeMessage('Payment captured for order 1'));
+    expect(generalizeMessage('Payment declined for order 1')).not.toBe(
+      generalizeMessage('Payment captured for order 1'),
+    );
     expect(generalizeMessage('"GET /a HTTP/1.1" 200')).not.toBe(generalizeMessage('"POST /a HTTP/1.1" 200'));
   });
 
   test('is deterministic and keeps only the start of very long messages', () => {
     const long = `Batch failed: ${'item 42 rejected; '.repeat(500)}`;
     expect(generalizeMessage(long)).toBe(generalizeMessage(long));
-    expect(generalizeMessage(long + ' and then something else')).toBe(generalizeMessage(long));
+    expect(generalizeMessage(`${long} and then something else`)).toBe(generalizeMessage(long));
   });
 
   test.each([
@@ -115,7 +124,8 @@ const OTHER_CALLER = `Error: Query timed out for order ord_11aa07c3d2
     at async handler (file:///home/deploy/app/dist/server/routes/refunds.js:12:9)`;
 
 describe('computeErrorSignature', () => {
-  const message = (text: string, errorType: string | null = 'Error') => computeErrorSignature({ message: text, errorType, errorStack: null });
+  const message = (text: string, errorType: string | null = 'Error') =>
+    computeErrorSignature({ message: text, errorType, errorStack: null });
 
   test('is 16 hex characters', () => {
     expect(message('x')).toMatch(/^[0-9a-f]{16}$/);
@@ -139,8 +149,16 @@ describe('computeErrorSignature', () => {
   });
 
   test('with a stack, the same code path from two deploys gives the same signature', () => {
-    const a = computeErrorSignature({ message: 'Query timed out for order ord_8f3a9c2b1e', errorType: 'Error', errorStack: APP_STACK_A });
-    const b = computeErrorSignature({ message: 'something else entirely 42', errorType: 'Error', errorStack: APP_STACK_B });
+    const a = computeErrorSignature({
+      message: 'Query timed out for order ord_8f3a9c2b1e',
+      errorType: 'Error',
+      errorStack: APP_STACK_A,
+    });
+    const b = computeErrorSignature({
+      message: 'something else entirely 42',
+      errorType: 'Error',
+      errorStack: APP_STACK_B,
+    });
     expect(a).toBe(b);
   });
 
@@ -172,6 +190,8 @@ describe('computeErrorSignature', () => {
     at connResetException (node:internal/errors:720:14)
     at TLSSocket.socketOnEnd (node:_http_client:525:23)
     at ClientRequest.emit (/app/node_modules/undici/lib/core.js:1:1)`;
-    expect(computeErrorSignature({ message: 'socket hang up', errorType: 'Error', errorStack: stack })).toBe(message('socket hang up'));
+    expect(computeErrorSignature({ message: 'socket hang up', errorType: 'Error', errorStack: stack })).toBe(
+      message('socket hang up'),
+    );
   });
 });

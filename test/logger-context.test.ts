@@ -99,7 +99,10 @@ describe('OpenTelemetry', () => {
   it("gives a request's entries the active span's ids, never the caller's span id from traceparent", async () => {
     const { logger, wire, entries } = captureLogger();
     const callerSpan = 'aaaaaaaaaaaaaaaa';
-    const request = createRequestLogger(new Request('http://localhost/', { headers: { traceparent: `00-${TRACE_ID}-${callerSpan}-01` } }), logger);
+    const request = createRequestLogger(
+      new Request('http://localhost/', { headers: { traceparent: `00-${TRACE_ID}-${callerSpan}-01` } }),
+      logger,
+    );
     const span = trace.wrapSpanContext({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: TraceFlags.SAMPLED });
     context.with(trace.setSpan(context.active(), span), () => request.info('in span'));
     request.info('no span');
@@ -107,12 +110,17 @@ describe('OpenTelemetry', () => {
       { message: 'in span', traceId: TRACE_ID, spanId: SPAN_ID },
       { message: 'no span', traceId: TRACE_ID, spanId: null },
     ]);
-    for (const [i, line] of wire().entries()) expect(JSON.stringify(line).split('"traceId"').length - 1, String(i)).toBe(1);
+    for (const [i, line] of wire().entries())
+      expect(JSON.stringify(line).split('"traceId"').length - 1, String(i)).toBe(1);
   });
 
   it('ignores an invalid span context', () => {
     const { logger, last } = captureLogger();
-    const invalid = trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: TraceFlags.NONE });
+    const invalid = trace.wrapSpanContext({
+      traceId: '0'.repeat(32),
+      spanId: '0'.repeat(16),
+      traceFlags: TraceFlags.NONE,
+    });
     context.with(trace.setSpan(context.active(), invalid), () => logger.info('invalid span'));
     expect(last()).toMatchObject({ traceId: null, spanId: null });
   });
@@ -167,18 +175,37 @@ describe('request logger', () => {
     expect(requestLogContext({ headers: mixed })).toMatchObject(expected);
     expect(requestLogContext({ headers: new Map(Object.entries(mixed)) })).toMatchObject(expected);
     expect(requestLogContext({ headers: new Headers(mixed) })).toMatchObject(expected);
-    expect(requestLogContext({ headers: { get: (name: string) => (name === 'x-tenant-id' ? 'tenant_1' : null) } })).toMatchObject({ tenantId: 'tenant_1' });
+    expect(
+      requestLogContext({ headers: { get: (name: string) => (name === 'x-tenant-id' ? 'tenant_1' : null) } }),
+    ).toMatchObject({ tenantId: 'tenant_1' });
   });
 
   it('makes a request id when there is none, and keeps every header value, trimmed, cut past 256 characters', () => {
-    const context = requestLogContext({ headers: { 'x-tenant-id': 'has space', 'x-user-id': 'u'.repeat(300), 'x-session-id': '  s_1  ', 'x-impersonator-id': '   ' } });
+    const context = requestLogContext({
+      headers: {
+        'x-tenant-id': 'has space',
+        'x-user-id': 'u'.repeat(300),
+        'x-session-id': '  s_1  ',
+        'x-impersonator-id': '   ',
+      },
+    });
     expect(context.requestId).toMatch(UUID_V7);
-    expect(context).toMatchObject({ tenantId: 'has space', userId: `${'u'.repeat(256)}…[truncated 44 chars]`, sessionId: 's_1', impersonatorId: null, traceId: null, spanId: null });
+    expect(context).toMatchObject({
+      tenantId: 'has space',
+      userId: `${'u'.repeat(256)}…[truncated 44 chars]`,
+      sessionId: 's_1',
+      impersonatorId: null,
+      traceId: null,
+      spanId: null,
+    });
   });
 
   it('accepts only valid W3C traceparent values', () => {
     expect(parseTraceparent(`00-${TRACE_ID}-${SPAN_ID}-01`)).toEqual({ traceId: TRACE_ID, spanId: SPAN_ID });
-    expect(parseTraceparent(`01-${TRACE_ID}-${SPAN_ID}-01-future-field`)).toEqual({ traceId: TRACE_ID, spanId: SPAN_ID });
+    expect(parseTraceparent(`01-${TRACE_ID}-${SPAN_ID}-01-future-field`)).toEqual({
+      traceId: TRACE_ID,
+      spanId: SPAN_ID,
+    });
     for (const invalid of [
       `00-${TRACE_ID.toUpperCase()}-${SPAN_ID}-01`,
       `00-${'0'.repeat(32)}-${SPAN_ID}-01`,

@@ -33,7 +33,13 @@ describe('logger.pino', () => {
     expect(placed.id).toMatch(UUID_V7);
     expect(Date.parse(placed.timestamp)).toBeGreaterThanOrEqual(before);
     expect(parseInt(placed.id.replace(/-/g, '').slice(0, 12), 16)).toBe(Date.parse(placed.timestamp));
-    expect(slow).toMatchObject({ level: 'warn', message: 'slow', tenantId: 't_1', userId: 'u_1', data: { step: 'pay' } });
+    expect(slow).toMatchObject({
+      level: 'warn',
+      message: 'slow',
+      tenantId: 't_1',
+      userId: 'u_1',
+      data: { step: 'pay' },
+    });
   });
 
   it("follows the logger's level, set before or after it was taken", () => {
@@ -62,7 +68,9 @@ describe('logger.pino', () => {
       pinned.pino.info('pinned in scope');
     });
     // what pino-http writes: a child bound to the request, one line when the response is done
-    logger.pino.child({ req: { id: 7, method: 'GET', url: '/orders' } }).info({ res: { statusCode: 200 }, responseTime: 4 }, 'request completed');
+    logger.pino
+      .child({ req: { id: 7, method: 'GET', url: '/orders' } })
+      .info({ res: { statusCode: 200 }, responseTime: 4 }, 'request completed');
     const [scoped, pinnedEntry, http] = entries();
     expect(scoped).toMatchObject({ tenantId: 't_scope', userId: 'u_scope', requestId: 'r_scope', action: 'http' });
     expect(pinnedEntry).toMatchObject({ tenantId: 't_pinned', userId: 'u_scope' });
@@ -81,7 +89,11 @@ describe('logger.pino', () => {
 
     it("carries the active span's ids", () => {
       const { logger, last } = captureLogger();
-      const span = trace.wrapSpanContext({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED });
+      const span = trace.wrapSpanContext({
+        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+        spanId: '00f067aa0ba902b7',
+        traceFlags: TraceFlags.SAMPLED,
+      });
       context.with(trace.setSpan(context.active(), span), () => logger.pino.info('in span'));
       expect(last()).toMatchObject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' });
     });
@@ -108,9 +120,15 @@ describe('logger.pino', () => {
     logger.pino.info({ headers: { authorization: 'Bearer abc', accept: 'text/html' }, ssn: '078-05-1120' }, 'request');
     logger.pino.error({ err: new RangeError('too far') }, 'failed');
     await logger.close();
-    const { rows } = await stores.pool.query(`SELECT message, data, error_type FROM platform_logs WHERE tenant_id = 'pino-stored' ORDER BY message DESC`);
+    const { rows } = await stores.pool.query(
+      `SELECT message, data, error_type FROM platform_logs WHERE tenant_id = 'pino-stored' ORDER BY message DESC`,
+    );
     expect(rows).toEqual([
-      { message: 'request', data: { headers: { authorization: '[REDACTED]', accept: 'text/html' }, ssn: '[REDACTED]' }, error_type: null },
+      {
+        message: 'request',
+        data: { headers: { authorization: '[REDACTED]', accept: 'text/html' }, ssn: '[REDACTED]' },
+        error_type: null,
+      },
       { message: 'failed', data: null, error_type: 'RangeError' },
     ]);
   });
@@ -121,19 +139,27 @@ describe('logger.pino', () => {
   ] as const) {
     it(`the README's ${example} example stores each request's lines with its tenant and ids, headers redacted`, async () => {
       const tenantId = `t_${example}`;
-      const run = await runPackageServer(readmeExample(marker), { APP_ENV: 'test', DATABASE_URL: stores.databaseUrl, PORT: String(await freePort()) }, async (baseUrl) => {
-        const answer = await fetch(`${baseUrl}/orders/o_1`, { headers: { 'X-Tenant-Id': tenantId, 'X-Request-Id': `r_${example}`, authorization: 'Bearer secret' } });
-        expect(await answer.text()).toBe('ok');
-      });
+      const run = await runPackageServer(
+        readmeExample(marker),
+        { APP_ENV: 'test', DATABASE_URL: stores.databaseUrl, PORT: String(await freePort()) },
+        async (baseUrl) => {
+          const answer = await fetch(`${baseUrl}/orders/o_1`, {
+            headers: { 'X-Tenant-Id': tenantId, 'X-Request-Id': `r_${example}`, authorization: 'Bearer secret' },
+          });
+          expect(await answer.text()).toBe('ok');
+        },
+      );
       expect(run.stderr).toBe('');
       const { rows } = await stores.pool.query(
         `SELECT message, request_id, service, data FROM platform_logs WHERE tenant_id = $1 ORDER BY message COLLATE "C"`,
         [tenantId],
       );
-      expect(rows.map((row) => [row.message, row.request_id, row.service])).toEqual([
-        ['order viewed', `r_${example}`, 'storefront'],
-        [completed, `r_${example}`, 'storefront'],
-      ].sort());
+      expect(rows.map((row) => [row.message, row.request_id, row.service])).toEqual(
+        [
+          ['order viewed', `r_${example}`, 'storefront'],
+          [completed, `r_${example}`, 'storefront'],
+        ].sort(),
+      );
       const viewed = rows.find((row) => row.message === 'order viewed')!;
       expect(viewed.data).toMatchObject({ orderId: 'o_1' });
       const done = rows.find((row) => row.message === completed)!;
@@ -142,11 +168,22 @@ describe('logger.pino', () => {
   }
 
   it("the README's example stores its entry in PostgreSQL with the platform context", async () => {
-    const run = await runPackageScript(readmeExample('**A real pino logger**'), { APP_ENV: 'test', DATABASE_URL: stores.databaseUrl });
+    const run = await runPackageScript(readmeExample('**A real pino logger**'), {
+      APP_ENV: 'test',
+      DATABASE_URL: stores.databaseUrl,
+    });
     expect(run).toMatchObject({ code: 0, stderr: '' });
-    const { rows } = await stores.pool.query(`SELECT tenant_id, request_id, service, message, data FROM platform_logs WHERE message = 'order placed'`);
+    const { rows } = await stores.pool.query(
+      `SELECT tenant_id, request_id, service, message, data FROM platform_logs WHERE message = 'order placed'`,
+    );
     expect(rows).toEqual([
-      { tenant_id: 't_1', request_id: 'r_1', service: 'storefront', message: 'order placed', data: { component: 'checkout', orderId: 'o_1' } },
+      {
+        tenant_id: 't_1',
+        request_id: 'r_1',
+        service: 'storefront',
+        message: 'order placed',
+        data: { component: 'checkout', orderId: 'o_1' },
+      },
     ]);
   });
 });

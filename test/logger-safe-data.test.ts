@@ -12,7 +12,12 @@ describe('redaction', () => {
       password: 'p',
       user: { name: 'ann', Passwd: 'p', profile: { settings: { api_key: 'k', 'X-API-Key': 'k2' } } },
       request: {
-        headers: { Authorization: 'Bearer abc.def', cookie: 'sid=1', 'set-cookie': ['a=1'], 'content-type': 'application/json' },
+        headers: {
+          Authorization: 'Bearer abc.def',
+          cookie: 'sid=1',
+          'set-cookie': ['a=1'],
+          'content-type': 'application/json',
+        },
       },
       tokens: [{ accessToken: 'a', refresh_token: 'r', expiresIn: 3600 }],
       stripe: { clientSecret: 's', privateKey: 'pk', webhookSecret: 'w' },
@@ -23,7 +28,14 @@ describe('redaction', () => {
     expect(last().data).toEqual({
       password: REDACTED,
       user: { name: 'ann', Passwd: REDACTED, profile: { settings: { api_key: REDACTED, 'X-API-Key': REDACTED } } },
-      request: { headers: { Authorization: REDACTED, cookie: REDACTED, 'set-cookie': REDACTED, 'content-type': 'application/json' } },
+      request: {
+        headers: {
+          Authorization: REDACTED,
+          cookie: REDACTED,
+          'set-cookie': REDACTED,
+          'content-type': 'application/json',
+        },
+      },
       tokens: [{ accessToken: REDACTED, refresh_token: REDACTED, expiresIn: 3600 }],
       stripe: { clientSecret: REDACTED, privateKey: REDACTED, webhookSecret: REDACTED },
       card: { creditCard: REDACTED, cvv: REDACTED, last4: '1111' },
@@ -57,7 +69,13 @@ describe('bad input', () => {
     const cyclic: Record<string, unknown> = { name: 'loop', shared, again: shared };
     cyclic.self = cyclic;
     cyclic.list = [cyclic, { back: cyclic }];
-    expect(sanitize(cyclic)).toEqual({ name: 'loop', shared: { id: 1 }, again: { id: 1 }, self: '[Circular]', list: ['[Circular]', { back: '[Circular]' }] });
+    expect(sanitize(cyclic)).toEqual({
+      name: 'loop',
+      shared: { id: 1 },
+      again: { id: 1 },
+      self: '[Circular]',
+      list: ['[Circular]', { back: '[Circular]' }],
+    });
   });
 
   it('turns BigInt, Buffers, typed arrays, Map, Set, Dates, functions and symbols into JSON values', () => {
@@ -66,7 +84,10 @@ describe('bad input', () => {
       buffer: Buffer.alloc(1234),
       bytes: new Uint8Array(16),
       arrayBuffer: new ArrayBuffer(8),
-      map: new Map<unknown, unknown>([['a', 1], [2, 'b']]),
+      map: new Map<unknown, unknown>([
+        ['a', 1],
+        [2, 'b'],
+      ]),
       set: new Set(['x', 'y']),
       date: new Date(Date.UTC(2025, 0, 31, 12, 0, 0, 123)),
       badDate: new Date('nope'),
@@ -143,7 +164,7 @@ describe('bad input', () => {
 
   it('replaces lone surrogates in data, keys and messages with U+FFFD', () => {
     const { logger, lines, last } = captureLogger();
-    logger.info('broken \ud800 message', { ['key\udc00']: 'value \ud83d end', fine: '😀' });
+    logger.info('broken \ud800 message', { 'key\udc00': 'value \ud83d end', fine: '😀' });
     expect(last().message).toBe('broken \ufffd message');
     expect(last().data).toEqual({ 'key\ufffd': 'value \ufffd end', fine: '😀' });
     expect(lines[0]).not.toMatch(/\\ud[89a-f]/i);
@@ -158,9 +179,25 @@ describe('bad input', () => {
   });
 
   it('describes values whose getters or toJSON throw instead of failing the entry', () => {
-    const getter = Object.defineProperty({}, 'boom', { enumerable: true, get: () => { throw new Error('getter failed'); } });
-    const badJson = { toJSON: () => { throw new Error('toJSON failed'); } };
-    const proxy = new Proxy({}, { ownKeys: () => { throw new Error('no keys'); } });
+    const getter = Object.defineProperty({}, 'boom', {
+      enumerable: true,
+      get: () => {
+        throw new Error('getter failed');
+      },
+    });
+    const badJson = {
+      toJSON: () => {
+        throw new Error('toJSON failed');
+      },
+    };
+    const proxy = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('no keys');
+        },
+      },
+    );
     expect(sanitize({ getter, badJson, proxy, fine: 1 })).toEqual({
       getter: '[Unserializable: getter failed]',
       badJson: '[Unserializable: toJSON failed]',

@@ -51,7 +51,11 @@ describe('createLogger with the platform transports', () => {
         config: { console: 'off' },
         transports: {
           postgres: { connectionString: proxy.url(stores.databaseUrl) },
-          redis: { url: stores.redisUrl, streamKey: `${stores.redisPrefix}report:stream`, channel: `${stores.redisPrefix}report:events` },
+          redis: {
+            url: stores.redisUrl,
+            streamKey: `${stores.redisPrefix}report:stream`,
+            channel: `${stores.redisPrefix}report:events`,
+          },
         },
       });
       for (let i = 0; i < 30; i++) logger.info('while postgres is down', { i });
@@ -63,10 +67,21 @@ describe('createLogger with the platform transports', () => {
       const none = { debug: 0, info: 0, warn: 0, error: 0 };
       expect(report).toEqual({
         postgres: { written: 0, spooled: 30, dropped: 0, droppedByLevel: none, dropReasons: {}, spoolDir },
-        'redis-stream': { written: 30, spooled: 0, dropped: 0, droppedByLevel: none, dropReasons: {}, spoolDir: join(stores.spoolDir, 'admin', 'redis-stream') },
+        'redis-stream': {
+          written: 30,
+          spooled: 0,
+          dropped: 0,
+          droppedByLevel: none,
+          dropReasons: {},
+          spoolDir: join(stores.spoolDir, 'admin', 'redis-stream'),
+        },
       });
-      const lines = stderr.mock.calls.map(([text]) => String(text)).filter((text) => text.startsWith('platform-logging:'));
-      expect(lines).toEqual([`platform-logging: postgres wrote 0, spooled 30 to ${spoolDir}, dropped 0; redis-stream wrote 30, spooled 0, dropped 0\n`]);
+      const lines = stderr.mock.calls
+        .map(([text]) => String(text))
+        .filter((text) => text.startsWith('platform-logging:'));
+      expect(lines).toEqual([
+        `platform-logging: postgres wrote 0, spooled 30 to ${spoolDir}, dropped 0; redis-stream wrote 30, spooled 0, dropped 0\n`,
+      ]);
     } finally {
       stderr.mockRestore();
       await proxy.stop();

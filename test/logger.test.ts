@@ -42,7 +42,17 @@ describe('wire format', () => {
       expect(Date.parse(entry.timestamp)).toBeLessThanOrEqual(after);
       expect(idTime(entry.id)).toBe(Date.parse(entry.timestamp));
     }
-    expect(Object.keys(wire()[1]).sort()).toEqual(['environment', 'file', 'id', 'level', 'line', 'message', 'service', 'tenantId', 'timestamp']);
+    expect(Object.keys(wire()[1]).sort()).toEqual([
+      'environment',
+      'file',
+      'id',
+      'level',
+      'line',
+      'message',
+      'service',
+      'tenantId',
+      'timestamp',
+    ]);
   });
 
   it('gives two whole entries when reading the message or the data logs (re-entrant calls)', () => {
@@ -78,7 +88,13 @@ describe('wire format', () => {
         seen.push(this.lastTime);
       },
     };
-    const logger = createLogger({ service: 'admin', transports: false, env: {}, config: { console: 'off' }, destination });
+    const logger = createLogger({
+      service: 'admin',
+      transports: false,
+      env: {},
+      config: { console: 'off' },
+      destination,
+    });
     logger.info('x', { secretish: 'data' });
     expect(seen).toHaveLength(1);
     expect(String(seen[0])).not.toContain('data');
@@ -113,9 +129,19 @@ describe('wire format', () => {
   });
 
   it('carries service, environment, version and region from options or the environment', () => {
-    const fromOptions = captureLogger({ service: 'storefront', environment: 'staging', version: '2.0.1', region: 'eu-west-1' });
+    const fromOptions = captureLogger({
+      service: 'storefront',
+      environment: 'staging',
+      version: '2.0.1',
+      region: 'eu-west-1',
+    });
     fromOptions.logger.info('x');
-    expect(fromOptions.last()).toMatchObject({ service: 'storefront', environment: 'staging', version: '2.0.1', region: 'eu-west-1' });
+    expect(fromOptions.last()).toMatchObject({
+      service: 'storefront',
+      environment: 'staging',
+      version: '2.0.1',
+      region: 'eu-west-1',
+    });
 
     const fromEnv = captureLogger({ env: { APP_ENV: 'production', APP_VERSION: '3.1.0', APP_REGION: 'us-east-2' } });
     fromEnv.logger.info('x');
@@ -157,7 +183,14 @@ describe('context', () => {
     const [root, req, child] = entries();
     expect(root).toMatchObject({ tenantId: 't_1', action: 'boot', userId: null });
     expect(req).toMatchObject({ tenantId: 't_1', tenantSlug: 'acme', userId: 'u_1', requestId: 'r_1', action: 'boot' });
-    expect(child).toMatchObject({ tenantId: 't_1', userId: 'u_1', requestId: 'r_1', action: 'charge', sessionId: 's_1', impersonatorId: 'admin_7' });
+    expect(child).toMatchObject({
+      tenantId: 't_1',
+      userId: 'u_1',
+      requestId: 'r_1',
+      action: 'charge',
+      sessionId: 's_1',
+      impersonatorId: 'admin_7',
+    });
   });
 });
 
@@ -167,10 +200,18 @@ describe('errors', () => {
       code = 'card_declined';
     }
     const { logger, last } = captureLogger();
-    const err = new PaymentDeclined('card was declined', { cause: new TypeError('amount is not a number', { cause: 'gateway said no' }) });
+    const err = new PaymentDeclined('card was declined', {
+      cause: new TypeError('amount is not a number', { cause: 'gateway said no' }),
+    });
     logger.error('payment failed', err, { orderId: 'o_1' });
     const entry = last();
-    expect(entry).toMatchObject({ level: 'error', message: 'payment failed', errorType: 'PaymentDeclined', errorCode: 'card_declined', data: { orderId: 'o_1' } });
+    expect(entry).toMatchObject({
+      level: 'error',
+      message: 'payment failed',
+      errorType: 'PaymentDeclined',
+      errorCode: 'card_declined',
+      data: { orderId: 'o_1' },
+    });
     expect(entry.errorStack).toContain('card was declined');
     expect(entry.errorStack).toContain('\nCaused by: TypeError: amount is not a number');
     expect(entry.errorStack).toContain('\nCaused by: gateway said no');
@@ -200,8 +241,17 @@ describe('errors', () => {
     logger.error('nothing thrown', undefined, { attempt: 3 });
     logger.error('two arguments, plain object', { attempt: 4 });
     const [text, object, nothing, plain] = entries();
-    expect(text).toMatchObject({ errorType: 'NonError', errorCode: null, errorStack: null, data: { error: 'socket hang up' } });
-    expect(object).toMatchObject({ errorType: 'NonError', errorCode: 'ECONNRESET', data: { attempt: 2, error: { code: 'ECONNRESET', retry: true } } });
+    expect(text).toMatchObject({
+      errorType: 'NonError',
+      errorCode: null,
+      errorStack: null,
+      data: { error: 'socket hang up' },
+    });
+    expect(object).toMatchObject({
+      errorType: 'NonError',
+      errorCode: 'ECONNRESET',
+      data: { attempt: 2, error: { code: 'ECONNRESET', retry: true } },
+    });
     expect(nothing).toMatchObject({ errorType: null, errorStack: null, data: { attempt: 3 } });
     expect(plain).toMatchObject({ errorType: null, data: { attempt: 4 } });
   });
@@ -215,18 +265,25 @@ describe('errors', () => {
 
 describe('caller location', () => {
   function logFromNamedFunction(log: ReturnType<typeof captureLogger>['logger']): number {
-    const line = lineHere(); log.info('from a function');
+    const line = lineHere();
+    log.info('from a function');
     return line;
   }
 
   it("points at the calling code's file, line and function, not at the logger", () => {
     const { logger, entries } = captureLogger();
-    const topLine = lineHere(); logger.info('top');
+    const topLine = lineHere();
+    logger.info('top');
     const functionLine = logFromNamedFunction(logger);
-    const childLine = lineHere(); logger.child({ userId: 'u' }).error('child', new Error('x'));
+    const childLine = lineHere();
+    logger.child({ userId: 'u' }).error('child', new Error('x'));
     const [top, inFunction, child] = entries();
     expect(top).toMatchObject({ file: join('test', 'logger.test.ts'), line: topLine });
-    expect(inFunction).toMatchObject({ file: join('test', 'logger.test.ts'), line: functionLine, function: 'logFromNamedFunction' });
+    expect(inFunction).toMatchObject({
+      file: join('test', 'logger.test.ts'),
+      line: functionLine,
+      function: 'logFromNamedFunction',
+    });
     expect(child).toMatchObject({ file: join('test', 'logger.test.ts'), line: childLine });
   });
 
@@ -235,8 +292,10 @@ describe('caller location', () => {
       const { logger, entries } = captureLogger(options);
       logger.debug('d');
       logger.info('i');
-      const warnLine = lineHere(); logger.warn('w');
-      const errorLine = lineHere(); logger.error('e', new Error('x'));
+      const warnLine = lineHere();
+      logger.warn('w');
+      const errorLine = lineHere();
+      logger.error('e', new Error('x'));
       const [debug, info, warn, error] = entries();
       for (const entry of [debug, info]) expect(entry).toMatchObject({ file: null, line: null, function: null });
       expect(warn).toMatchObject({ file: join('test', 'logger.test.ts'), line: warnLine });
@@ -246,7 +305,9 @@ describe('caller location', () => {
   });
 
   it('rejects an unknown LOG_CALLER_LOCATION with a clear error', () => {
-    expect(() => captureLogger({ env: { LOG_CALLER_LOCATION: 'sometimes' } })).toThrow('LOG_CALLER_LOCATION must be all, errors or off, got "sometimes"');
+    expect(() => captureLogger({ env: { LOG_CALLER_LOCATION: 'sometimes' } })).toThrow(
+      'LOG_CALLER_LOCATION must be all, errors or off, got "sometimes"',
+    );
   });
 
   it('is left out (null) when turned off, by option or by LOG_CALLER_LOCATION=false', () => {
@@ -303,7 +364,9 @@ describe("pino's levels and calls", () => {
     expect(messages('trace')).toEqual(['trace', 'debug', 'error', 'fatal']);
     expect(messages('FATAL')).toEqual(['fatal']);
     expect(messages('silent')).toEqual([]);
-    expect(() => captureLogger({ env: { LOG_LEVEL: 'verbose' } })).toThrow('LOG_LEVEL must be one of trace, debug, info, warn, error, fatal or silent, got "verbose"');
+    expect(() => captureLogger({ env: { LOG_LEVEL: 'verbose' } })).toThrow(
+      'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal or silent, got "verbose"',
+    );
   });
 
   it('reads and sets the level at runtime, for every logger of the tree, children made before included', () => {
@@ -331,7 +394,11 @@ describe("pino's levels and calls", () => {
     billing.info('no data');
     expect(entries()).toMatchObject([
       { tenantId: 't_1', message: 'charged', data: { component: 'billing', apiKey: '[REDACTED]', attempt: 2 } },
-      { tenantId: 't_1', message: 'refunded', data: { component: 'billing', apiKey: '[REDACTED]', attempt: 1, step: 'refund' } },
+      {
+        tenantId: 't_1',
+        message: 'refunded',
+        data: { component: 'billing', apiKey: '[REDACTED]', attempt: 1, step: 'refund' },
+      },
       { tenantId: 't_1', message: 'no data', data: { component: 'billing', apiKey: '[REDACTED]', attempt: 1 } },
     ]);
   });
@@ -380,7 +447,11 @@ describe('never throws', () => {
 
   it('turns a message that is not a string into text', () => {
     const { logger, entries } = captureLogger();
-    const unprintable = { toString: () => { throw new Error('no'); } };
+    const unprintable = {
+      toString: () => {
+        throw new Error('no');
+      },
+    };
     logger.info(42 as unknown as string);
     logger.info(unprintable as unknown as string);
     expect(entries().map((entry) => entry.message)).toEqual(['42', '[message could not be converted to text]']);
@@ -390,11 +461,20 @@ describe('never throws', () => {
 describe('close', () => {
   it('resolves after the worker-thread transport has written every line', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'platform-logging-')), 'out.ndjson');
-    const logger = createLogger({ service: 'admin', transports: false, env: {}, config: { console: 'off' }, targets: [{ target: 'pino/file', options: { destination: file } }] });
-    for (let i = 0; i < 2000; i++) (i % 2 === 0 ? logger.debug('entry', { i }) : logger.info('entry', { i }));
+    const logger = createLogger({
+      service: 'admin',
+      transports: false,
+      env: {},
+      config: { console: 'off' },
+      targets: [{ target: 'pino/file', options: { destination: file } }],
+    });
+    for (let i = 0; i < 2000; i++) i % 2 === 0 ? logger.debug('entry', { i }) : logger.info('entry', { i });
     await logger.flush();
     await logger.close();
-    const written = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const written = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(written).toHaveLength(2000);
     expect(written.map((entry) => entry.data.i)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
     expect(written.filter((entry) => entry.level === 'debug')).toHaveLength(1000);
@@ -404,7 +484,13 @@ describe('close', () => {
 
   it('rejects when the transports miss the deadline', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'platform-logging-')), 'out.ndjson');
-    const logger = createLogger({ service: 'admin', transports: false, env: {}, config: { console: 'off' }, targets: [{ target: 'pino/file', options: { destination: file } }] });
+    const logger = createLogger({
+      service: 'admin',
+      transports: false,
+      env: {},
+      config: { console: 'off' },
+      targets: [{ target: 'pino/file', options: { destination: file } }],
+    });
     logger.info('x');
     await expect(logger.close({ timeoutMs: 0 })).rejects.toThrow(/did not finish within 0 ms/);
   });
@@ -417,7 +503,10 @@ const logger = createLogger({ service: 'admin', transports: false });
 logger.info('hello console', { n: 1 });
 await logger.close();`;
   const run = (env: Record<string, string>) =>
-    execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, ...env },
+      encoding: 'utf8',
+    });
 
   it('writes JSON lines to stdout in staging', () => {
     const out = run({ APP_ENV: 'staging' }).trim().split('\n');

@@ -7,7 +7,11 @@ const line = (value: unknown) => JSON.stringify(value);
 describe('normalizeLine: one line a transport receives, as the entry the stores keep', () => {
   test('a wire-format line keeps every field as given', () => {
     const entry = wireEntry({ level: 'warn', data: { orderId: 'ord_1', amount: 12 } });
-    expect(normalizeLine(line(entry))).toEqual({ ...entry, errorSignature: expect.stringMatching(/^[0-9a-f]{16}$/), messageTemplate: expect.any(String) });
+    expect(normalizeLine(line(entry))).toEqual({
+      ...entry,
+      errorSignature: expect.stringMatching(/^[0-9a-f]{16}$/),
+      messageTemplate: expect.any(String),
+    });
   });
 
   test('timestamps: canonical ones are kept, others rewritten to ISO-8601 UTC with milliseconds, whatever came before', () => {
@@ -25,7 +29,14 @@ describe('normalizeLine: one line a transport receives, as the entry the stores 
   });
 
   test('NUL characters and lone surrogates, escaped in the line, are replaced in text and in data, keys included', () => {
-    const entry = normalizeLine(line({ ...wireEntry(), message: 'a\u0000b', userId: 'u\u0000', data: { 'k\u0000': 'x\ud800y', ok: '\ud83d\ude00' } }));
+    const entry = normalizeLine(
+      line({
+        ...wireEntry(),
+        message: 'a\u0000b',
+        userId: 'u\u0000',
+        data: { 'k\u0000': 'x\ud800y', ok: '\ud83d\ude00' },
+      }),
+    );
     expect(entry.message).toBe('a\uFFFDb');
     expect(entry.userId).toBe('u\uFFFD');
     expect(entry.data).toEqual({ 'k\uFFFD': 'x\uFFFDy', ok: '\ud83d\ude00' });

@@ -24,9 +24,14 @@ for (let i = 0; i < 3; i++) logger.info({ i }, 'hello from an installed package 
 `;
 
 describe('the packed package', () => {
-  test('installs into another project, whose plain pino logs through its platform target into both stores, one id per entry', { timeout: 180_000 }, async () => {
+  test('installs into another project, whose plain pino logs through its platform target into both stores, one id per entry', {
+    timeout: 180_000,
+  }, async () => {
     // dist/ was compiled by the global setup; the UI build is optional for this test
-    execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', work], { cwd: PACKAGE_ROOT, stdio: 'ignore' });
+    execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', work], {
+      cwd: PACKAGE_ROOT,
+      stdio: 'ignore',
+    });
     const tarball = readdirSync(work).find((name) => name.endsWith('.tgz'));
     expect(tarball).toBeDefined();
     const app = join(work, 'app');
@@ -34,18 +39,35 @@ describe('the packed package', () => {
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
     execFileSync(
       'npm',
-      ['install', join(work, tarball!), 'pino', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=optional'],
+      [
+        'install',
+        join(work, tarball!),
+        'pino',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        '--ignore-scripts',
+        '--omit=optional',
+      ],
       { cwd: app, stdio: 'ignore' },
     );
     writeFileSync(join(app, 'service.mjs'), SERVICE);
     const streamKey = `${stores.redisPrefix}installed:stream`;
-    execFileSync(process.execPath, ['service.mjs', stores.databaseUrl, stores.redisUrl, streamKey, `${stores.redisPrefix}installed:events`], {
-      cwd: app,
-      timeout: 30_000,
-    });
+    execFileSync(
+      process.execPath,
+      ['service.mjs', stores.databaseUrl, stores.redisUrl, streamKey, `${stores.redisPrefix}installed:events`],
+      {
+        cwd: app,
+        timeout: 30_000,
+      },
+    );
 
-    const { rows } = await stores.pool.query(`SELECT id::text, message, service FROM platform_logs WHERE tenant_id = 'installed' ORDER BY message`);
-    expect(rows.map((r) => [r.message, r.service])).toEqual([0, 1, 2].map((i) => [`hello from an installed package ${i}`, 'admin']));
+    const { rows } = await stores.pool.query(
+      `SELECT id::text, message, service FROM platform_logs WHERE tenant_id = 'installed' ORDER BY message`,
+    );
+    expect(rows.map((r) => [r.message, r.service])).toEqual(
+      [0, 1, 2].map((i) => [`hello from an installed package ${i}`, 'admin']),
+    );
     const redis = createClient({ url: stores.redisUrl });
     await redis.connect();
     const messages = (await redis.xRange(streamKey, '-', '+')) ?? [];
@@ -56,7 +78,9 @@ describe('the packed package', () => {
     const installed = join(app, 'node_modules', 'platform-logging');
     expect(existsSync(join(installed, 'LICENSE'))).toBe(true);
     expect(existsSync(join(installed, 'src'))).toBe(false);
-    const map = JSON.parse(readFileSync(join(installed, 'dist', 'src', 'logger.js.map'), 'utf8')) as { sourcesContent?: string[] };
+    const map = JSON.parse(readFileSync(join(installed, 'dist', 'src', 'logger.js.map'), 'utf8')) as {
+      sourcesContent?: string[];
+    };
     expect(map.sourcesContent?.[0]).toContain('class PlatformLogger');
   });
 });

@@ -17,15 +17,40 @@ const HOUR = 3_600_000;
 const base = Date.now() - HOUR;
 const at = (seconds: number) => new Date(base + seconds * 1000).toISOString();
 
-const named = (name: string, seconds: number, overrides: Partial<StoredLogEntry>) => makeEntry({ sessionId: name, timestamp: at(seconds), ...overrides });
+const named = (name: string, seconds: number, overrides: Partial<StoredLogEntry>) =>
+  makeEntry({ sessionId: name, timestamp: at(seconds), ...overrides });
 const entries: StoredLogEntry[] = [
   named('e1', 1, {
     message: 'GET https://api.payments.example.com/v1/charges answered 502',
-    data: { orderId: 'ord_123', cart: { total: 150, items: [{ sku: 'AB-1' }, { sku: 'CD-9' }] }, tags: ['vip', 'eu'], paid: true },
+    data: {
+      orderId: 'ord_123',
+      cart: { total: 150, items: [{ sku: 'AB-1' }, { sku: 'CD-9' }] },
+      tags: ['vip', 'eu'],
+      paid: true,
+    },
   }),
-  named('e2', 2, { level: 'error', errorType: 'TypeError', message: 'payment failed: card declined', data: { orderId: 'ord_124', cart: { total: 80 }, code: 404 } }),
-  named('e3', 3, { level: 'warn', service: 'admin', message: 'payment failed after timeout', data: { code: '404', tags: ['us'] }, userId: null, version: '1.10.0' }),
-  named('e4', 4, { level: 'debug', service: 'inngest', message: 'job run for ops@acme.io in billing.invoice.create', data: { cart: { items: [{ sku: 'ZZ-0' }] }, score: -2.5 }, region: null, line: 7 }),
+  named('e2', 2, {
+    level: 'error',
+    errorType: 'TypeError',
+    message: 'payment failed: card declined',
+    data: { orderId: 'ord_124', cart: { total: 80 }, code: 404 },
+  }),
+  named('e3', 3, {
+    level: 'warn',
+    service: 'admin',
+    message: 'payment failed after timeout',
+    data: { code: '404', tags: ['us'] },
+    userId: null,
+    version: '1.10.0',
+  }),
+  named('e4', 4, {
+    level: 'debug',
+    service: 'inngest',
+    message: 'job run for ops@acme.io in billing.invoice.create',
+    data: { cart: { items: [{ sku: 'ZZ-0' }] }, score: -2.5 },
+    region: null,
+    line: 7,
+  }),
   named('e5', 5, {
     level: 'error',
     service: 'webhook-handler',
@@ -36,12 +61,18 @@ const entries: StoredLogEntry[] = [
     environment: 'production',
     version: '2.0.0',
   }),
-  named('e6', 6, { service: 'orchestrator', message: 'Cache WARM for creator page', data: { nested: { deep: { value: 'x' } }, arr: [[1, 2], [3]], name: 'Émile' }, spanId: null }),
+  named('e6', 6, {
+    service: 'orchestrator',
+    message: 'Cache WARM for creator page',
+    data: { nested: { deep: { value: 'x' } }, arr: [[1, 2], [3]], name: 'Émile' },
+    spanId: null,
+  }),
   named('e7', 7, { tenantId: 'tenant-b', message: 'tenant b payment secret', data: { orderId: 'ord_123' } }),
   named('e8', 8, { message: 'payments dashboard opened' }),
 ];
 const byName = new Map(entries.map((entry) => [entry.sessionId!, entry]));
-const live = (q: string, of = entries) => of.filter(compileMatcher(parseQuery(q, { now: new Date() }).root)).map((entry) => entry.sessionId!);
+const live = (q: string, of = entries) =>
+  of.filter(compileMatcher(parseQuery(q, { now: new Date() }).root)).map((entry) => entry.sessionId!);
 
 async function get(path: string, key = PLATFORM_KEY) {
   const response = await app.request(path, bearer(key));
@@ -181,13 +212,18 @@ describe('AND, OR, NOT and parentheses', () => {
     ['NOT (level:info OR level:debug)', ['e2', 'e3', 'e5']],
     ['NOT level:info AND NOT level:debug', ['e2', 'e3', 'e5']],
     ['payment AND (level:warn OR tenantId:tenant-b)', ['e3', 'e7']],
-    ['level:error service:storefront @orderId:ord_124 @cart.total:>50 errorType:TypeError "payment failed" -timeout', ['e2']],
+    [
+      'level:error service:storefront @orderId:ord_124 @cart.total:>50 errorType:TypeError "payment failed" -timeout',
+      ['e2'],
+    ],
   ])('%s', async (q, expected) => {
     expect(await query(q)).toEqual(expected);
   });
 
   test('q combines with the other filters by AND', async () => {
-    const { body } = await get(`/api/platform/logs?from=2h&service=storefront&q=${encodeURIComponent('payment OR payments')}`);
+    const { body } = await get(
+      `/api/platform/logs?from=2h&service=storefront&q=${encodeURIComponent('payment OR payments')}`,
+    );
     expect(body.entries.map((entry: StoredLogEntry) => entry.sessionId).sort()).toEqual(['e1', 'e2', 'e7', 'e8']);
   });
 });
@@ -208,13 +244,25 @@ describe('every filtered route takes the language', () => {
   test('histogram, aggregates and export count and give the same entries', async () => {
     const q = encodeURIComponent('@orderId:ord_12* OR level:error');
     const { body: histogram } = await get(`/api/platform/logs/histogram?from=2h&tenantId=tenant-a&q=${q}`);
-    const totals = histogram.buckets.reduce((sum: number, bucket: any) => sum + bucket.counts.info + bucket.counts.error, 0);
+    const totals = histogram.buckets.reduce(
+      (sum: number, bucket: any) => sum + bucket.counts.info + bucket.counts.error,
+      0,
+    );
     expect(totals).toBe(3);
     const { text } = await get(`/api/platform/logs/export?from=2h&tenantId=tenant-a&q=${q}`);
-    expect(text.trimEnd().split('\n').map((line) => JSON.parse(line).sessionId)).toEqual(['e5', 'e2', 'e1']);
-    const csv = await get(`/api/platform/logs/export?format=csv&from=2h&q=${encodeURIComponent('@cart.total:>=80 @cart.total:<100.5 -@code:"404"')}`);
+    expect(
+      text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line).sessionId),
+    ).toEqual(['e5', 'e2', 'e1']);
+    const csv = await get(
+      `/api/platform/logs/export?format=csv&from=2h&q=${encodeURIComponent('@cart.total:>=80 @cart.total:<100.5 -@code:"404"')}`,
+    );
     expect(csv.text.trimEnd().split('\r\n')).toHaveLength(2);
-    const { body: aggregates } = await get(`/api/platform/logs/aggregates?from=2h&q=${encodeURIComponent('errorType:TypeError')}`);
+    const { body: aggregates } = await get(
+      `/api/platform/logs/aggregates?from=2h&q=${encodeURIComponent('errorType:TypeError')}`,
+    );
     expect(aggregates.groups).toEqual([]); // the fixture's error entries carry no signature
   });
 });
@@ -222,14 +270,18 @@ describe('every filtered route takes the language', () => {
 describe('PostgreSQL and the live matcher split words the same way', () => {
   const sorted = (words: string[]) => [...words].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   const vector = async (text: string): Promise<string[]> => {
-    const { rows } = await stores.pool.query(`SELECT tsvector_to_array(platform_log_search_vector($1)) AS words`, [text]);
+    const { rows } = await stores.pool.query(`SELECT tsvector_to_array(platform_log_search_vector($1)) AS words`, [
+      text,
+    ]);
     return sorted(rows[0].words);
   };
   const js = (text: string) => sorted([...messageWords(text).indexed]);
 
   test('at every edge of every separator range', async () => {
     const codes = new Set<number>();
-    for (const [from, to] of SEPARATOR_RANGES) for (const code of [from - 1, from, to, to + 1]) if (code > 0 && !(code >= 0xd800 && code <= 0xdfff)) codes.add(code);
+    for (const [from, to] of SEPARATOR_RANGES)
+      for (const code of [from - 1, from, to, to + 1])
+        if (code > 0 && !(code >= 0xd800 && code <= 0xdfff)) codes.add(code);
     const texts = [...codes].map((code) => `x${String.fromCodePoint(code)}y Z${String.fromCodePoint(code)}`);
     const { rows } = await stores.pool.query(
       `SELECT t, tsvector_to_array(platform_log_search_vector(t)) AS words FROM unnest($1::text[]) AS t`,

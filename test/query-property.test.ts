@@ -28,14 +28,50 @@ function generator(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
   const int = (n: number) => Math.floor(next() * n);
-  const pick = <T,>(items: readonly T[]): T => items[int(items.length)];
+  const pick = <T>(items: readonly T[]): T => items[int(items.length)];
   const chance = (p: number) => next() < p;
   return { next, int, pick, chance };
 }
 
-const WORDS = ['payment', 'Payment', 'PAYMENTS', 'payments', 'api', 'example', 'com', 'timeout', 'order_id', 'order', 'v1', 'é', 'École', 'école', 'x', 'ß', '東京', '42'];
+const WORDS = [
+  'payment',
+  'Payment',
+  'PAYMENTS',
+  'payments',
+  'api',
+  'example',
+  'com',
+  'timeout',
+  'order_id',
+  'order',
+  'v1',
+  'é',
+  'École',
+  'école',
+  'x',
+  'ß',
+  '東京',
+  '42',
+];
 const SEPARATORS = [' ', ' ', ' ', '.', '/', '://', '@', '-', ', ', '—', ' 🚀 ', '\n', '\t', '«', '|'];
-const STRINGS = ['a', 'b', 'm', 'AB-1', 'AB-12', 'ord_1', 'ord_12', '404', 'true', 'null', 'É', 'x y', '', 'zz', 'a*b', '🚀'];
+const STRINGS = [
+  'a',
+  'b',
+  'm',
+  'AB-1',
+  'AB-12',
+  'ord_1',
+  'ord_12',
+  '404',
+  'true',
+  'null',
+  'É',
+  'x y',
+  '',
+  'zz',
+  'a*b',
+  '🚀',
+];
 const NUMBERS = [-1, 0, 1.5, 2, 404, 100, 1e3];
 const KEYS = ['a', 'b', 'n', 'tags', 'c'];
 const SERVICES = ['storefront', 'admin', 'inngest', 'mcp-server'];
@@ -87,7 +123,12 @@ function entry(r: Random, i: number): StoredLogEntry {
 
 /** A value as the query language writes it: quoted when it holds anything the syntax reads. */
 function written(value: string, r: Random, allowBare = true): string {
-  const bare = allowBare && value !== '' && /^[^\s()"\\*?[\]{}<>:]+$/.test(value) && !['AND', 'OR', 'NOT', 'TO'].includes(value) && !value.startsWith('-');
+  const bare =
+    allowBare &&
+    value !== '' &&
+    /^[^\s()"\\*?[\]{}<>:]+$/.test(value) &&
+    !['AND', 'OR', 'NOT', 'TO'].includes(value) &&
+    !value.startsWith('-');
   if (bare && !r.chance(0.2)) return value;
   return `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
@@ -122,7 +163,9 @@ function leaf(r: Random): string {
     case 5:
       return `${r.pick(['version', 'userId', 'region'])}:${r.pick(['>', '>=', '<', '<='])}${written(r.pick(['1.2', '1.10', 'u', 'U', 'user', 'é', 'eu']), r)}`;
     case 6:
-      return r.chance(0.5) ? `line:${r.pick(['>', '<=', '>='])}${r.int(60)}` : `line:${r.pick(['[', '{'])}${r.int(30)} TO ${r.chance(0.2) ? '*' : 30 + r.int(30)}${r.pick([']', '}'])}`;
+      return r.chance(0.5)
+        ? `line:${r.pick(['>', '<=', '>='])}${r.int(60)}`
+        : `line:${r.pick(['[', '{'])}${r.int(30)} TO ${r.chance(0.2) ? '*' : 30 + r.int(30)}${r.pick([']', '}'])}`;
     case 7:
       return `${r.pick(['service', 'userId', 'version', 'message'])}:${r.pick(['st*', '*in*', 'u?', '1.*', '*-1', '*', 'p?y*'])}`;
     case 8:
@@ -146,7 +189,14 @@ function query(r: Random, depth = 0): string {
   if (depth > 2 || r.chance(0.35)) return leaf(r);
   const children = Array.from({ length: 2 + r.int(2) }, () => query(r, depth + 1));
   const roll = r.int(6);
-  const joined = roll === 0 ? children.join(' OR ') : roll === 1 ? children.join(' AND ') : roll === 2 ? children.join(' or ') : children.join(' ');
+  const joined =
+    roll === 0
+      ? children.join(' OR ')
+      : roll === 1
+        ? children.join(' AND ')
+        : roll === 2
+          ? children.join(' or ')
+          : children.join(' ');
   const grouped = depth > 0 || r.chance(0.5) ? `(${joined})` : joined;
   return r.chance(0.25) ? `${r.pick(['-', 'NOT '])}${grouped.startsWith('(') ? grouped : `(${grouped})`}` : grouped;
 }
@@ -171,13 +221,23 @@ describe(`live matcher and PostgreSQL agree (seed ${SEED})`, () => {
       // a time range, as every route has, so that only the partitions of the last hours are planned
       const range = { from: new Date(now.getTime() - 2 * 3_600_000), to: new Date(now.getTime() + 300_000) };
       const conditions = filterConditions({ tenantId: TENANT, ...range, query: root ?? undefined }, params);
-      const { rows } = await stores.pool.query<{ id: string }>(`SELECT id FROM platform_logs WHERE ${conditions.join(' AND ')}`, params);
+      const { rows } = await stores.pool.query<{ id: string }>(
+        `SELECT id FROM platform_logs WHERE ${conditions.join(' AND ')}`,
+        params,
+      );
       const stored = rows.map((row) => row.id).sort();
       const matcher = compileMatcher(root);
-      const live = received.filter(matcher).map((e) => e.id).sort();
+      const live = received
+        .filter(matcher)
+        .map((e) => e.id)
+        .sort();
       if (JSON.stringify(stored) !== JSON.stringify(live)) {
-        const only = (a: string[], b: string[]) => a.filter((id) => !b.includes(id)).map((id) => received.find((e) => e.id === id));
-        expect({ q, onlyStored: only(stored, live), onlyLive: only(live, stored) }, `seed ${SEED}, query ${i}: ${q}`).toEqual({ q, onlyStored: [], onlyLive: [] });
+        const only = (a: string[], b: string[]) =>
+          a.filter((id) => !b.includes(id)).map((id) => received.find((e) => e.id === id));
+        expect(
+          { q, onlyStored: only(stored, live), onlyLive: only(live, stored) },
+          `seed ${SEED}, query ${i}: ${q}`,
+        ).toEqual({ q, onlyStored: [], onlyLive: [] });
       }
       if (live.length > 0 && live.length < ENTRIES) partial++;
     }

@@ -1,7 +1,15 @@
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { StoredLogEntry } from '../src/types.js';
-import { PLATFORM_KEY, TENANT_A_KEY, TENANT_B_KEY, bearer, createTestApp, insertEntries, makeEntry } from './server-fixtures.js';
+import {
+  PLATFORM_KEY,
+  TENANT_A_KEY,
+  TENANT_B_KEY,
+  bearer,
+  createTestApp,
+  insertEntries,
+  makeEntry,
+} from './server-fixtures.js';
 import { useTestStores } from './support/stores.js';
 
 // Facets, data fields and context: what they answer, and that a tenant key sees its tenant only.
@@ -24,12 +32,34 @@ const entry = (seconds: number, overrides: Partial<StoredLogEntry>) => {
 };
 
 const entries: StoredLogEntry[] = [
-  entry(1, { service: 'storefront', requestId: 'req-1', data: { cart: { total: 150, items: [{ sku: 'AB-1' }, { sku: 'CD-9' }] }, tags: ['vip', 'eu'] } }),
-  entry(2, { service: 'storefront', requestId: 'req-1', level: 'error', errorType: 'TypeError', data: { cart: { total: 80, items: [{ sku: 'AB-1' }] }, tags: 'eu' } }),
+  entry(1, {
+    service: 'storefront',
+    requestId: 'req-1',
+    data: { cart: { total: 150, items: [{ sku: 'AB-1' }, { sku: 'CD-9' }] }, tags: ['vip', 'eu'] },
+  }),
+  entry(2, {
+    service: 'storefront',
+    requestId: 'req-1',
+    level: 'error',
+    errorType: 'TypeError',
+    data: { cart: { total: 80, items: [{ sku: 'AB-1' }] }, tags: 'eu' },
+  }),
   entry(3, { service: 'admin', requestId: 'req-2', data: { cart: { total: '80' }, flag: true, gone: null } }),
   entry(4, { service: 'storefront', requestId: 'req-1', region: null, data: null }),
-  entry(5, { service: 'admin', requestId: 'req-1', level: 'warn', errorType: 'RangeError', data: { tags: ['eu', 'eu'] } }),
-  entry(6, { tenantId: 'tenant-b', service: 'storefront', requestId: 'req-1', errorType: 'SecretError', data: { cart: { total: 999 }, secret: 'b' } }),
+  entry(5, {
+    service: 'admin',
+    requestId: 'req-1',
+    level: 'warn',
+    errorType: 'RangeError',
+    data: { tags: ['eu', 'eu'] },
+  }),
+  entry(6, {
+    tenantId: 'tenant-b',
+    service: 'storefront',
+    requestId: 'req-1',
+    errorType: 'SecretError',
+    data: { cart: { total: 999 }, secret: 'b' },
+  }),
   entry(7, { tenantId: 'tenant-b', service: 'inngest', requestId: 'req-b', data: { secret: 'b' } }),
   entry(8, { service: 'storefront', requestId: 'req-1', data: { cart: { total: 150 } } }),
 ];
@@ -52,13 +82,30 @@ describe('GET /api/platform/logs/facets', () => {
   test('top values of a column, most entries first, and the entries without one', async () => {
     const { status, body } = await get('/api/platform/logs/facets?from=2h&field=service');
     expect(status).toBe(200);
-    expect(body).toMatchObject({ field: 'service', values: [{ value: 'storefront', count: 5 }, { value: 'admin', count: 2 }, { value: 'inngest', count: 1 }], missing: 0 });
+    expect(body).toMatchObject({
+      field: 'service',
+      values: [
+        { value: 'storefront', count: 5 },
+        { value: 'admin', count: 2 },
+        { value: 'inngest', count: 1 },
+      ],
+      missing: 0,
+    });
     expect(body.stats.partitionsScanned).toBeGreaterThan(0);
     expect(body.stats.durationMs).toBeGreaterThanOrEqual(0);
-    expect((await get('/api/platform/logs/facets?from=2h&field=region&tenantId=tenant-a')).body).toMatchObject({ values: [{ value: 'eu-west-1', count: 5 }], missing: 1 });
-    expect((await get('/api/platform/logs/facets?from=2h&field=level&limit=1')).body.values).toEqual([{ value: 'info', count: 6 }]);
+    expect((await get('/api/platform/logs/facets?from=2h&field=region&tenantId=tenant-a')).body).toMatchObject({
+      values: [{ value: 'eu-west-1', count: 5 }],
+      missing: 1,
+    });
+    expect((await get('/api/platform/logs/facets?from=2h&field=level&limit=1')).body.values).toEqual([
+      { value: 'info', count: 6 },
+    ]);
     expect((await get('/api/platform/logs/facets?from=2h&field=errorType')).body).toMatchObject({
-      values: [{ value: 'RangeError', count: 1 }, { value: 'SecretError', count: 1 }, { value: 'TypeError', count: 1 }],
+      values: [
+        { value: 'RangeError', count: 1 },
+        { value: 'SecretError', count: 1 },
+        { value: 'TypeError', count: 1 },
+      ],
       missing: 5,
     });
   });
@@ -67,30 +114,71 @@ describe('GET /api/platform/logs/facets', () => {
     expect((await get('/api/platform/logs/facets?from=2h&field=@cart.total')).body).toMatchObject({
       field: '@cart.total',
       // most entries first, then in jsonb's order: strings before numbers
-      values: [{ value: 150, count: 2 }, { value: '80', count: 1 }, { value: 80, count: 1 }, { value: 999, count: 1 }],
+      values: [
+        { value: 150, count: 2 },
+        { value: '80', count: 1 },
+        { value: 80, count: 1 },
+        { value: 999, count: 1 },
+      ],
       missing: 3,
     });
     const tags = (await get('/api/platform/logs/facets?from=2h&field=@tags')).body;
-    expect(tags.values).toEqual([{ value: 'eu', count: 3 }, { value: 'vip', count: 1 }]);
-    expect((await get('/api/platform/logs/facets?from=2h&field=@cart.items.sku')).body.values).toEqual([{ value: 'AB-1', count: 2 }, { value: 'CD-9', count: 1 }]);
-    expect((await get('/api/platform/logs/facets?from=2h&field=@gone')).body.values).toEqual([{ value: null, count: 1 }]);
+    expect(tags.values).toEqual([
+      { value: 'eu', count: 3 },
+      { value: 'vip', count: 1 },
+    ]);
+    expect((await get('/api/platform/logs/facets?from=2h&field=@cart.items.sku')).body.values).toEqual([
+      { value: 'AB-1', count: 2 },
+      { value: 'CD-9', count: 1 },
+    ]);
+    expect((await get('/api/platform/logs/facets?from=2h&field=@gone')).body.values).toEqual([
+      { value: null, count: 1 },
+    ]);
   });
 
   test('the filters and q apply', async () => {
-    const { body } = await get(`/api/platform/logs/facets?from=2h&field=service&q=${encodeURIComponent('@cart.total:>=100')}`);
+    const { body } = await get(
+      `/api/platform/logs/facets?from=2h&field=service&q=${encodeURIComponent('@cart.total:>=100')}`,
+    );
     expect(body.values).toEqual([{ value: 'storefront', count: 3 }]);
   });
 
   test('a tenant key counts its tenant only, whatever it asks', async () => {
-    for (const query of ['field=service', 'field=service&tenantId=tenant-b', `field=service&q=${encodeURIComponent('tenantId:tenant-b OR service:inngest')}`]) {
+    for (const query of [
+      'field=service',
+      'field=service&tenantId=tenant-b',
+      `field=service&q=${encodeURIComponent('tenantId:tenant-b OR service:inngest')}`,
+    ]) {
       const { body } = await get(`/api/platform/logs/facets?from=2h&${query}`, TENANT_A_KEY);
-      expect(body.values.map((v: any) => v.value), query).not.toContain('inngest');
-      if (!query.includes('tenantId=tenant-b')) expect(body.values).toEqual(query.includes('inngest') ? [] : [{ value: 'storefront', count: 4 }, { value: 'admin', count: 2 }]);
+      expect(
+        body.values.map((v: any) => v.value),
+        query,
+      ).not.toContain('inngest');
+      if (!query.includes('tenantId=tenant-b'))
+        expect(body.values).toEqual(
+          query.includes('inngest')
+            ? []
+            : [
+                { value: 'storefront', count: 4 },
+                { value: 'admin', count: 2 },
+              ],
+        );
     }
-    expect((await get('/api/platform/logs/facets?from=2h&field=tenantId', TENANT_A_KEY)).body.values).toEqual([{ value: 'tenant-a', count: 6 }]);
-    expect((await get('/api/platform/logs/facets?from=2h&field=errorType', TENANT_A_KEY)).body.values.map((v: any) => v.value)).not.toContain('SecretError');
-    expect((await get('/api/platform/logs/facets?from=2h&field=@secret', TENANT_A_KEY)).body).toMatchObject({ values: [], missing: 6 });
-    expect((await get('/api/platform/logs/facets?from=2h&field=@secret', TENANT_B_KEY)).body.values).toEqual([{ value: 'b', count: 2 }]);
+    expect((await get('/api/platform/logs/facets?from=2h&field=tenantId', TENANT_A_KEY)).body.values).toEqual([
+      { value: 'tenant-a', count: 6 },
+    ]);
+    expect(
+      (await get('/api/platform/logs/facets?from=2h&field=errorType', TENANT_A_KEY)).body.values.map(
+        (v: any) => v.value,
+      ),
+    ).not.toContain('SecretError');
+    expect((await get('/api/platform/logs/facets?from=2h&field=@secret', TENANT_A_KEY)).body).toMatchObject({
+      values: [],
+      missing: 6,
+    });
+    expect((await get('/api/platform/logs/facets?from=2h&field=@secret', TENANT_B_KEY)).body.values).toEqual([
+      { value: 'b', count: 2 },
+    ]);
   });
 
   test('a missing, unknown or per-entry field is a 400 naming field', async () => {
@@ -109,10 +197,30 @@ describe('GET /api/platform/logs/fields', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ sampled: 5, complete: true });
     const byPath = Object.fromEntries(body.fields.map((field: any) => [field.path, field]));
-    expect(Object.keys(byPath).sort()).toEqual(['@cart', '@cart.items', '@cart.items.sku', '@cart.total', '@flag', '@gone', '@tags'].sort());
-    expect(byPath['@cart.total']).toEqual({ path: '@cart.total', entries: 4, types: [{ type: 'number', entries: 3 }, { type: 'string', entries: 1 }] });
-    expect(byPath['@tags']).toEqual({ path: '@tags', entries: 3, types: [{ type: 'array', entries: 2 }, { type: 'string', entries: 1 }] });
-    expect(byPath['@cart.items.sku']).toEqual({ path: '@cart.items.sku', entries: 2, types: [{ type: 'string', entries: 2 }] });
+    expect(Object.keys(byPath).sort()).toEqual(
+      ['@cart', '@cart.items', '@cart.items.sku', '@cart.total', '@flag', '@gone', '@tags'].sort(),
+    );
+    expect(byPath['@cart.total']).toEqual({
+      path: '@cart.total',
+      entries: 4,
+      types: [
+        { type: 'number', entries: 3 },
+        { type: 'string', entries: 1 },
+      ],
+    });
+    expect(byPath['@tags']).toEqual({
+      path: '@tags',
+      entries: 3,
+      types: [
+        { type: 'array', entries: 2 },
+        { type: 'string', entries: 1 },
+      ],
+    });
+    expect(byPath['@cart.items.sku']).toEqual({
+      path: '@cart.items.sku',
+      entries: 2,
+      types: [{ type: 'string', entries: 2 }],
+    });
     expect(byPath['@gone'].types).toEqual([{ type: 'null', entries: 1 }]);
     expect(body.fields[0].path).toBe('@cart');
     expect(body.stats.partitionsScanned).toBeGreaterThan(0);
@@ -120,15 +228,27 @@ describe('GET /api/platform/logs/fields', () => {
 
   test('a sample reads the newest matching entries', async () => {
     const { body } = await get('/api/platform/logs/fields?from=2h&tenantId=tenant-a&sample=1');
-    expect(body).toMatchObject({ sampled: 1, complete: false, fields: [{ path: '@cart', entries: 1 }, { path: '@cart.total', entries: 1 }] });
+    expect(body).toMatchObject({
+      sampled: 1,
+      complete: false,
+      fields: [
+        { path: '@cart', entries: 1 },
+        { path: '@cart.total', entries: 1 },
+      ],
+    });
   });
 
   test('a tenant key sees the paths of its own entries only', async () => {
     for (const query of ['', '&tenantId=tenant-b', `&q=${encodeURIComponent('_exists_:@secret')}`]) {
       const { body } = await get(`/api/platform/logs/fields?from=2h${query}`, TENANT_A_KEY);
-      expect(body.fields.map((field: any) => field.path), query).not.toContain('@secret');
+      expect(
+        body.fields.map((field: any) => field.path),
+        query,
+      ).not.toContain('@secret');
     }
-    expect((await get('/api/platform/logs/fields?from=2h', TENANT_B_KEY)).body.fields.map((field: any) => field.path)).toContain('@secret');
+    expect(
+      (await get('/api/platform/logs/fields?from=2h', TENANT_B_KEY)).body.fields.map((field: any) => field.path),
+    ).toContain('@secret');
   });
 });
 
@@ -144,14 +264,24 @@ describe('GET /api/platform/logs/:id/context', () => {
   });
 
   test('by service and by request', async () => {
-    expect(ids((await get(`/api/platform/logs/${e4.id}/context?by=service&before=5&after=5`)).body.before)).toEqual(ids([e1, e2]));
-    expect(ids((await get(`/api/platform/logs/${e4.id}/context?by=service&before=5&after=5`)).body.after)).toEqual(ids([e6, e8]));
-    expect(ids((await get(`/api/platform/logs/${e4.id}/context?by=request&before=1&after=50`)).body.after)).toEqual(ids([e5, e6, e8]));
-    expect(ids((await get(`/api/platform/logs/${e4.id}/context?by=request&before=1&after=50`)).body.before)).toEqual(ids([e2]));
+    expect(ids((await get(`/api/platform/logs/${e4.id}/context?by=service&before=5&after=5`)).body.before)).toEqual(
+      ids([e1, e2]),
+    );
+    expect(ids((await get(`/api/platform/logs/${e4.id}/context?by=service&before=5&after=5`)).body.after)).toEqual(
+      ids([e6, e8]),
+    );
+    expect(ids((await get(`/api/platform/logs/${e4.id}/context?by=request&before=1&after=50`)).body.after)).toEqual(
+      ids([e5, e6, e8]),
+    );
+    expect(ids((await get(`/api/platform/logs/${e4.id}/context?by=request&before=1&after=50`)).body.before)).toEqual(
+      ids([e2]),
+    );
   });
 
   test('entries at the same instant are split by id, never repeated or lost', async () => {
-    const tied = Array.from({ length: 5 }, (_, i) => makeEntry({ id: idAt(at(100), 900 + i), timestamp: at(100), tenantId: 'tenant-ties' }));
+    const tied = Array.from({ length: 5 }, (_, i) =>
+      makeEntry({ id: idAt(at(100), 900 + i), timestamp: at(100), tenantId: 'tenant-ties' }),
+    );
     await insertEntries(stores.pool, tied);
     const { body } = await get(`/api/platform/logs/${tied[2].id}/context?before=10&after=10`);
     expect(ids(body.before)).toEqual(ids(tied.slice(0, 2)));
@@ -177,13 +307,18 @@ describe('GET /api/platform/logs/:id/context', () => {
 
 describe('query statistics', () => {
   test('every query route says how many partitions it reads and how long it took', async () => {
-    for (const path of ['/api/platform/logs?from=2h', '/api/platform/logs/histogram?from=2h', '/api/platform/logs/aggregates?from=2h']) {
+    for (const path of [
+      '/api/platform/logs?from=2h',
+      '/api/platform/logs/histogram?from=2h',
+      '/api/platform/logs/aggregates?from=2h',
+    ]) {
       const { body } = await get(path);
       expect(body.stats, path).toEqual({ partitionsScanned: expect.any(Number), durationMs: expect.any(Number) });
     }
     const all = (await get('/api/platform/logs?from=2h')).body.stats.partitionsScanned;
     const errors = (await get('/api/platform/logs?from=2h&level=error')).body.stats.partitionsScanned;
-    const inQ = (await get(`/api/platform/logs?from=2h&q=${encodeURIComponent('level:error payment')}`)).body.stats.partitionsScanned;
+    const inQ = (await get(`/api/platform/logs?from=2h&q=${encodeURIComponent('level:error payment')}`)).body.stats
+      .partitionsScanned;
     expect(errors).toBeLessThan(all);
     expect(inQ).toBe(errors);
     expect((await get('/api/platform/logs?from=2h&q=level%3A%3Eerror')).body.stats.partitionsScanned).toBe(0);

@@ -44,7 +44,14 @@ beforeAll(async () => {
   vi.stubEnv('INNGEST_BASE_URL', 'http://127.0.0.1:1');
   vi.stubEnv('INNGEST_DEV', '0');
   const inngest = createRetentionInngest({ pool: stores.pool });
-  server = await startLogServer({ pool: stores.pool, redisUrl: stores.redisUrl, streamKey: stores.streamKey, keys: TEST_KEYS, inngest: inngest.handler, uiDir: UI_DIR });
+  server = await startLogServer({
+    pool: stores.pool,
+    redisUrl: stores.redisUrl,
+    streamKey: stores.streamKey,
+    keys: TEST_KEYS,
+    inngest: inngest.handler,
+    uiDir: UI_DIR,
+  });
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
@@ -84,8 +91,15 @@ function sendUpgrade(request: HostileRequest): Promise<Outcome> {
     };
     const timer = setTimeout(() => done({ hang: 'no answer' }), REQUEST_TIMEOUT_MS);
     socket.on('connect', () => {
-      const headers = Object.entries({ host: '127.0.0.1', ...request.headers }).map(([name, value]) => `${name}: ${value}\r\n`);
-      socket.write(Buffer.from(`${request.method} ${request.path} HTTP/1.1\r\n${headers.join('')}\r\n${request.body ?? ''}`, 'latin1'));
+      const headers = Object.entries({ host: '127.0.0.1', ...request.headers }).map(
+        ([name, value]) => `${name}: ${value}\r\n`,
+      );
+      socket.write(
+        Buffer.from(
+          `${request.method} ${request.path} HTTP/1.1\r\n${headers.join('')}\r\n${request.body ?? ''}`,
+          'latin1',
+        ),
+      );
     });
     socket.on('data', (chunk) => {
       received += chunk.toString('latin1');
@@ -102,7 +116,9 @@ async function send(request: HostileRequest): Promise<Outcome> {
   try {
     const response = await within(
       REQUEST_TIMEOUT_MS,
-      Promise.resolve(server.app.request(request.path, { method: request.method, headers: request.headers, body: request.body })),
+      Promise.resolve(
+        server.app.request(request.path, { method: request.method, headers: request.headers, body: request.body }),
+      ),
       'no answer',
     );
     if (response.headers.get('content-type')?.startsWith('text/event-stream')) await response.body?.cancel();
@@ -133,12 +149,17 @@ describe('hostile requests against every route', () => {
         const route = (byRoute[request.route] ??= {});
         route[kind] = (route[kind] ?? 0) + 1;
         if (kind === '5xx' || kind === 'hang') {
-          failures.push(`${request.method} ${request.path.slice(0, 300)} ${JSON.stringify(Object.keys(request.headers))} -> ${JSON.stringify(outcome)}`);
+          failures.push(
+            `${request.method} ${request.path.slice(0, 300)} ${JSON.stringify(Object.keys(request.headers))} -> ${JSON.stringify(outcome)}`,
+          );
         }
       });
     }
     const after = await databaseState();
-    console.log('reliability api fuzz', JSON.stringify({ requests: requests.length, seed: SEED, ...byClass, rows: after.n }));
+    console.log(
+      'reliability api fuzz',
+      JSON.stringify({ requests: requests.length, seed: SEED, ...byClass, rows: after.n }),
+    );
     console.log('reliability api fuzz by route', JSON.stringify(byRoute));
 
     expect(failures.slice(0, 20)).toEqual([]);
@@ -148,7 +169,21 @@ describe('hostile requests against every route', () => {
     expect(before.n).toBe(300);
     // every route was exercised
     expect(Object.keys(byRoute).sort()).toEqual(
-      ['aggregates', 'by-id', 'export', 'healthz', 'histogram', 'inngest', 'openapi', 'query', 'sse', 'stream', 'ticket', 'traversal', 'whoami'].sort(),
+      [
+        'aggregates',
+        'by-id',
+        'export',
+        'healthz',
+        'histogram',
+        'inngest',
+        'openapi',
+        'query',
+        'sse',
+        'stream',
+        'ticket',
+        'traversal',
+        'whoami',
+      ].sort(),
     );
   }, 120_000);
 });

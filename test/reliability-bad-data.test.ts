@@ -33,13 +33,15 @@ const hostileProxy = new Proxy(
 const CASES: Record<string, (log: PlatformLogger) => void> = {
   'message-1mb': (log) => log.info(MB),
   'data-1mb': (log) => log.info('big data', { blob: MB }),
-  'data-10000-keys': (log) => log.info('many keys', Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, i]))),
+  'data-10000-keys': (log) =>
+    log.info('many keys', Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, i]))),
   'data-deep-1000': (log) => log.info('deep', deep(1_000)),
   circular: (log) => log.info('circular', circular()),
   bigint: (log) => log.info('bigint', { big: 2n ** 80n }),
   buffer: (log) => log.info('buffer', { buffer: Buffer.alloc(4096, 1), bytes: new Uint8Array(10) }),
-  'lone-surrogates': (log) => log.warn('lone \uD800 high and \uDC00 low', { value: 'x\uDFFFy', ['key\uD801']: 1 }),
-  'nul-characters': (log) => log.error('nul \u0000 in message', { value: 'a\u0000b', ['key\u0000']: 'v', nested: { list: ['\u0000'] } }),
+  'lone-surrogates': (log) => log.warn('lone \uD800 high and \uDC00 low', { value: 'x\uDFFFy', 'key\uD801': 1 }),
+  'nul-characters': (log) =>
+    log.error('nul \u0000 in message', { value: 'a\u0000b', 'key\u0000': 'v', nested: { list: ['\u0000'] } }),
   'nul-in-context': (log) => log.child({ tenantSlug: 'slug\u0000', userId: 'user\u0000' }).info('nul in context'),
   'throw-string': (log) => log.error('threw a string', 'just a string'),
   'throw-number': (log) => log.error('threw a number', 42),
@@ -60,7 +62,9 @@ async function streamEntries(): Promise<StoredLogEntry[]> {
   const redis = createClient({ url: stores.redisUrl });
   await redis.connect();
   try {
-    return ((await redis.xRange(stores.streamKey, '-', '+')) ?? []).map((message) => JSON.parse(message.message.entry) as StoredLogEntry);
+    return ((await redis.xRange(stores.streamKey, '-', '+')) ?? []).map(
+      (message) => JSON.parse(message.message.entry) as StoredLogEntry,
+    );
   } finally {
     await redis.close();
   }
@@ -85,13 +89,28 @@ describe('bad input to the library', () => {
     }
     await logger.close();
 
-    const { rows } = await stores.pool.query<{ request_id: string; message: string; data: unknown; error_type: string | null; tenant_slug: string | null; user_id: string | null }>(
+    const { rows } = await stores.pool.query<{
+      request_id: string;
+      message: string;
+      data: unknown;
+      error_type: string | null;
+      tenant_slug: string | null;
+      user_id: string | null;
+    }>(
       `SELECT request_id, message, data, error_type, tenant_slug, user_id FROM platform_logs WHERE tenant_id = 'bad-input'`,
     );
     const stored = new Map(rows.map((row) => [row.request_id, row]));
     const inStream = new Map((await streamEntries()).map((entry) => [entry.requestId, entry]));
     const names = Object.keys(CASES).flatMap((name) => [name, `after-${name}`]);
-    console.log('reliability bad input', JSON.stringify({ cases: Object.keys(CASES).length, logged: names.length, stored: rows.length, inStream: inStream.size }));
+    console.log(
+      'reliability bad input',
+      JSON.stringify({
+        cases: Object.keys(CASES).length,
+        logged: names.length,
+        stored: rows.length,
+        inStream: inStream.size,
+      }),
+    );
     expect([...stored.keys()].sort()).toEqual([...names].sort());
     expect([...inStream.keys()].sort()).toEqual([...names].sort());
 
@@ -102,18 +121,33 @@ describe('bad input to the library', () => {
     expect(Object.keys(manyKeys)).toHaveLength(1_001);
     expect(manyKeys['…']).toBe('[Truncated: 9000 more keys]');
     expect(text('data-deep-1000')).toContain('[Truncated: nested deeper than 10]');
-    expect(stored.get('circular')!.data).toEqual({ name: 'a', self: '[Circular]', list: ['[Circular]', { back: '[Circular]' }] });
+    expect(stored.get('circular')!.data).toEqual({
+      name: 'a',
+      self: '[Circular]',
+      list: ['[Circular]', { back: '[Circular]' }],
+    });
     expect(stored.get('bigint')!.data).toEqual({ big: (2n ** 80n).toString() });
     expect(stored.get('buffer')!.data).toEqual({ buffer: '[Buffer 4096 bytes]', bytes: '[Uint8Array 10 bytes]' });
     expect(stored.get('lone-surrogates')!.message).toBe('lone \uFFFD high and \uFFFD low');
-    expect(stored.get('lone-surrogates')!.data).toEqual({ value: 'x\uFFFDy', ['key\uFFFD']: 1 });
+    expect(stored.get('lone-surrogates')!.data).toEqual({ value: 'x\uFFFDy', 'key\uFFFD': 1 });
     expect(stored.get('nul-characters')!.message).toBe('nul \uFFFD in message');
-    expect(stored.get('nul-characters')!.data).toEqual({ value: 'a\uFFFDb', ['key\uFFFD']: 'v', nested: { list: ['\uFFFD'] } });
+    expect(stored.get('nul-characters')!.data).toEqual({
+      value: 'a\uFFFDb',
+      'key\uFFFD': 'v',
+      nested: { list: ['\uFFFD'] },
+    });
     expect(stored.get('nul-in-context')).toMatchObject({ tenant_slug: 'slug\uFFFD', user_id: 'user\uFFFD' });
-    for (const [name, value] of [['throw-string', 'just a string'], ['throw-number', 42], ['throw-symbol', 'Symbol(sym)']] as const) {
+    for (const [name, value] of [
+      ['throw-string', 'just a string'],
+      ['throw-number', 42],
+      ['throw-symbol', 'Symbol(sym)'],
+    ] as const) {
       expect(stored.get(name)).toMatchObject({ error_type: 'NonError', data: { error: value } });
     }
-    expect(stored.get('throw-object')).toMatchObject({ error_type: 'NonError', data: { extra: true, error: { code: 'E_OBJ', reason: 'plain object' } } });
+    expect(stored.get('throw-object')).toMatchObject({
+      error_type: 'NonError',
+      data: { extra: true, error: { code: 'E_OBJ', reason: 'plain object' } },
+    });
     expect(stored.get('throw-null')).toMatchObject({ message: 'threw null' });
     expect(text('throwing-getter')).toContain('getter threw');
     expect(text('hostile-proxy')).toContain('ownKeys trap');

@@ -17,11 +17,30 @@ const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString
 /** Entries of another tenant (and of the platform) that share every probe-able value with A's. */
 const foreign: StoredLogEntry[] = ['tenant-b', '_platform'].flatMap((tenantId) =>
   [0.1, 3, 30].map((h) =>
-    makeEntry({ tenantId, tenantSlug: 'bolt', userId: 'shared-user', requestId: 'shared-req', traceId: 'shared-trace', level: 'error', errorSignature: 'shared-sig', message: `zebraword secret of ${tenantId}`, timestamp: hoursAgo(h) }),
+    makeEntry({
+      tenantId,
+      tenantSlug: 'bolt',
+      userId: 'shared-user',
+      requestId: 'shared-req',
+      traceId: 'shared-trace',
+      level: 'error',
+      errorSignature: 'shared-sig',
+      message: `zebraword secret of ${tenantId}`,
+      timestamp: hoursAgo(h),
+    }),
   ),
 );
 const own: StoredLogEntry[] = [0.1, 3].map((h) =>
-  makeEntry({ tenantId: OWN, userId: 'shared-user', requestId: 'shared-req', traceId: 'shared-trace', level: 'error', errorSignature: 'shared-sig', message: 'own payment failed', timestamp: hoursAgo(h) }),
+  makeEntry({
+    tenantId: OWN,
+    userId: 'shared-user',
+    requestId: 'shared-req',
+    traceId: 'shared-trace',
+    level: 'error',
+    errorSignature: 'shared-sig',
+    message: 'own payment failed',
+    timestamp: hoursAgo(h),
+  }),
 );
 const foreignIds = new Set(foreign.map((entry) => entry.id));
 
@@ -29,7 +48,12 @@ beforeAll(async () => {
   await insertEntries(stores.pool, [...foreign, ...own]);
   redis = createClient({ url: stores.redisUrl });
   await redis.connect();
-  server = await startLogServer({ pool: stores.pool, redisUrl: stores.redisUrl, streamKey: stores.streamKey, keys: TEST_KEYS });
+  server = await startLogServer({
+    pool: stores.pool,
+    redisUrl: stores.redisUrl,
+    streamKey: stores.streamKey,
+    keys: TEST_KEYS,
+  });
 });
 afterAll(async () => {
   await server?.stop();
@@ -42,7 +66,8 @@ const leaks: string[] = [];
 /** Counts one probe; a leak is any text of another tenant in what the tenant key was answered. */
 function check(probe: string, body: string): void {
   probes++;
-  if (/tenant-b|_platform|zebraword|bolt/.test(body) || [...foreignIds].some((id) => body.includes(id))) leaks.push(probe);
+  if (/tenant-b|_platform|zebraword|bolt/.test(body) || [...foreignIds].some((id) => body.includes(id)))
+    leaks.push(probe);
 }
 
 const FILTER_PROBES = [
@@ -69,7 +94,14 @@ describe('a tenant key never sees another tenant', () => {
       return { status: response.status, body: await response.text() };
     };
     for (const query of ['', ...FILTER_PROBES]) {
-      for (const route of ['', '/export', '/export?format=csv', '/aggregates', '/aggregates?sort=lastSeen', '/histogram']) {
+      for (const route of [
+        '',
+        '/export',
+        '/export?format=csv',
+        '/aggregates',
+        '/aggregates?sort=lastSeen',
+        '/histogram',
+      ]) {
         const path = `/api/platform/logs${route}${route.includes('?') ? '&' : '?'}${query}`;
         const { status, body } = await asA(path);
         check(path, body);
@@ -82,11 +114,19 @@ describe('a tenant key never sees another tenant', () => {
       expect(status).toBe(404);
     }
     // counts, not only texts: only A's own entries are counted
-    const histogram = JSON.parse((await asA('/api/platform/logs/histogram?from=2d&errorSignature=shared-sig')).body) as { buckets: { counts: { error: number } }[] };
+    const histogram = JSON.parse(
+      (await asA('/api/platform/logs/histogram?from=2d&errorSignature=shared-sig')).body,
+    ) as { buckets: { counts: { error: number } }[] };
     expect(histogram.buckets.reduce((sum, bucket) => sum + bucket.counts.error, 0)).toBe(own.length);
-    const aggregates = JSON.parse((await asA('/api/platform/logs/aggregates?from=2d')).body) as { groups: { count: number; tenants: number; users: number; sample: StoredLogEntry }[] };
-    expect(aggregates.groups.map((g) => [g.count, g.tenants, g.users, g.sample.tenantId])).toEqual([[own.length, 1, 1, OWN]]);
-    const listed = JSON.parse((await asA('/api/platform/logs?from=2d&limit=1000')).body) as { entries: StoredLogEntry[] };
+    const aggregates = JSON.parse((await asA('/api/platform/logs/aggregates?from=2d')).body) as {
+      groups: { count: number; tenants: number; users: number; sample: StoredLogEntry }[];
+    };
+    expect(aggregates.groups.map((g) => [g.count, g.tenants, g.users, g.sample.tenantId])).toEqual([
+      [own.length, 1, 1, OWN],
+    ]);
+    const listed = JSON.parse((await asA('/api/platform/logs?from=2d&limit=1000')).body) as {
+      entries: StoredLogEntry[];
+    };
     expect(listed.entries.map((entry) => entry.id).sort()).toEqual(own.map((entry) => entry.id).sort());
   });
 
@@ -99,17 +139,27 @@ describe('a tenant key never sees another tenant', () => {
     ];
     const sse = await Promise.all(
       ['?tenantId=tenant-b', '?q=zebraword', ''].map((query) =>
-        TestEventSource.open(`${server.baseUrl}/api/platform/logs/stream/sse${query}`, { authorization: `Bearer ${TENANT_A_KEY}` }),
+        TestEventSource.open(`${server.baseUrl}/api/platform/logs/stream/sse${query}`, {
+          authorization: `Bearer ${TENANT_A_KEY}`,
+        }),
       ),
     );
     const liveOwn = makeEntry({ tenantId: OWN, message: 'own live zebraword' });
-    await addToStream(redis, stores.streamKey, [...foreign.map((entry) => ({ ...entry, id: crypto.randomUUID() })), ...foreign, liveOwn]);
+    await addToStream(redis, stores.streamKey, [
+      ...foreign.map((entry) => ({ ...entry, id: crypto.randomUUID() })),
+      ...foreign,
+      liveOwn,
+    ]);
     // resume from before the foreign entries: the replay is confined too
     const resumeFrom = sealPosition(server.positionSecret, TENANT_A_KEY, before);
     const resumed = await new LiveClient(server.wsUrl, TENANT_A_KEY, {}, { resumeFrom, reconnect: false }).start();
-    const resumedSse = await TestEventSource.open(`${server.baseUrl}/api/platform/logs/stream/sse?resumeFrom=${resumeFrom}`, { authorization: `Bearer ${TENANT_A_KEY}` });
+    const resumedSse = await TestEventSource.open(
+      `${server.baseUrl}/api/platform/logs/stream/sse?resumeFrom=${resumeFrom}`,
+      { authorization: `Bearer ${TENANT_A_KEY}` },
+    );
     try {
-      for (const client of live.slice(1)) await client.until(() => client.ids().includes(liveOwn.id), 10_000, 'the own entry');
+      for (const client of live.slice(1))
+        await client.until(() => client.ids().includes(liveOwn.id), 10_000, 'the own entry');
       await resumed.until(() => resumed.ids().includes(liveOwn.id), 10_000, 'the own entry on resume');
       await resumedSse.until((s) => s.entryIds().includes(liveOwn.id));
       await sse[1].until((s) => s.entryIds().includes(liveOwn.id));
@@ -119,7 +169,8 @@ describe('a tenant key never sees another tenant', () => {
       }
       for (const [i, source] of [...sse, resumedSse].entries()) {
         probes++;
-        if (source.entries().some((message) => message.entry!.tenantId !== OWN || foreignIds.has(message.entry!.id))) leaks.push(`sse ${i}`);
+        if (source.entries().some((message) => message.entry!.tenantId !== OWN || foreignIds.has(message.entry!.id)))
+          leaks.push(`sse ${i}`);
       }
       // asked for tenant-b: nothing, as over HTTP (the fan-out offered it the entry the others got)
       expect(live[0].ids()).toEqual([]);

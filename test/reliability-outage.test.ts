@@ -49,10 +49,18 @@ async function logThroughOutage(tenant: string, proxy: TcpProxy, urls: { databas
 describe('a service keeps logging while a store is down', () => {
   test(`PostgreSQL unreachable for ${OUTAGE_MS / 1000} s: every entry is stored once it is back, and the service never stalls`, async () => {
     const tenant = 'outage-postgres';
-    const result = await logThroughOutage(tenant, postgresProxy, { databaseUrl: postgresProxy.url(stores.databaseUrl), redisUrl: stores.redisUrl });
+    const result = await logThroughOutage(tenant, postgresProxy, {
+      databaseUrl: postgresProxy.url(stores.databaseUrl),
+      redisUrl: stores.redisUrl,
+    });
     expect(result.code, result.stderr).toBe(0);
     const { inPostgres, inStream } = await storedIds(stores, tenant);
-    const figures = { logged: result.loggedIds.length, stored: inPostgres.length, inStream: inStream.length, ...result.eventLoop };
+    const figures = {
+      logged: result.loggedIds.length,
+      stored: inPostgres.length,
+      inStream: inStream.length,
+      ...result.eventLoop,
+    };
     console.log('reliability postgres outage', JSON.stringify(figures));
 
     expect(result.loggedIds.length).toBe(RATE * ((BEFORE_MS + OUTAGE_MS + AFTER_MS) / 1000));
@@ -64,13 +72,24 @@ describe('a service keeps logging while a store is down', () => {
 
   test(`Redis unreachable for ${OUTAGE_MS / 1000} s: live clients get every entry once it is back`, async () => {
     const tenant = 'outage-redis';
-    const server = await startLogServer({ pool: stores.pool, redisUrl: redisProxy.url(stores.redisUrl), streamKey: stores.streamKey, keys: TEST_KEYS });
-    const clients = await Promise.all([1, 2, 3].map(() => new LiveClient(server.wsUrl, PLATFORM_KEY, { tenantId: tenant }).start()));
+    const server = await startLogServer({
+      pool: stores.pool,
+      redisUrl: redisProxy.url(stores.redisUrl),
+      streamKey: stores.streamKey,
+      keys: TEST_KEYS,
+    });
+    const clients = await Promise.all(
+      [1, 2, 3].map(() => new LiveClient(server.wsUrl, PLATFORM_KEY, { tenantId: tenant }).start()),
+    );
     try {
-      const result = await logThroughOutage(tenant, redisProxy, { databaseUrl: stores.databaseUrl, redisUrl: redisProxy.url(stores.redisUrl) });
+      const result = await logThroughOutage(tenant, redisProxy, {
+        databaseUrl: stores.databaseUrl,
+        redisUrl: redisProxy.url(stores.redisUrl),
+      });
       expect(result.code, result.stderr).toBe(0);
       const logged = result.loggedIds;
-      for (const client of clients) await client.until(() => client.entries.length >= logged.length, 20_000, 'every entry on the live stream');
+      for (const client of clients)
+        await client.until(() => client.entries.length >= logged.length, 20_000, 'every entry on the live stream');
       await sleep(200); // a duplicate would arrive now
 
       const { inPostgres, inStream } = await storedIds(stores, tenant);

@@ -21,7 +21,12 @@ afterAll(async () => {
 
 /** A service process whose stores are reached through the proxies. */
 function service(tenant: string, run: ServiceRun, env: NodeJS.ProcessEnv = {}) {
-  return startService({ ...stores, databaseUrl: postgresProxy.url(stores.databaseUrl), redisUrl: redisProxy.url(stores.redisUrl) }, tenant, run, env);
+  return startService(
+    { ...stores, databaseUrl: postgresProxy.url(stores.databaseUrl), redisUrl: redisProxy.url(stores.redisUrl) },
+    tenant,
+    run,
+    env,
+  );
 }
 
 /** Logs `count` entries, then runs until it is sent a signal. */
@@ -36,12 +41,19 @@ const spoolFiles = (store: string) => {
 
 /** Records in the service's spool for a store: what a kill -9 can no longer take. */
 const spooledRecords = (store: string) =>
-  spoolFiles(store).reduce((sum, name) => sum + readFileSync(join(stores.spoolDir, 'storefront', store, name), 'utf8').split('\n').length - 1, 0);
+  spoolFiles(store).reduce(
+    (sum, name) => sum + readFileSync(join(stores.spoolDir, 'storefront', store, name), 'utf8').split('\n').length - 1,
+    0,
+  );
 
 /** Kills the process with -9 once both spools hold `count` records (the worker has taken every entry), at most 10 s on. */
 async function killOnceSpooled(process: ReturnType<typeof service>, count: number) {
   await process.started;
-  await waitFor(async () => Math.min(spooledRecords('postgres'), spooledRecords('redis-stream')), (n) => n >= count, 10_000);
+  await waitFor(
+    async () => Math.min(spooledRecords('postgres'), spooledRecords('redis-stream')),
+    (n) => n >= count,
+    10_000,
+  );
   process.kill('SIGKILL');
   return process.finished;
 }
@@ -50,7 +62,11 @@ async function killOnceSpooled(process: ReturnType<typeof service>, count: numbe
 async function nextStart(tenant: string, expected: number) {
   const next = service(tenant, staying(0));
   await next.started;
-  await waitFor(() => storedIds(stores, tenant), ({ inPostgres, inStream }) => inPostgres.length >= expected && inStream.length >= expected, 30_000);
+  await waitFor(
+    () => storedIds(stores, tenant),
+    ({ inPostgres, inStream }) => inPostgres.length >= expected && inStream.length >= expected,
+    30_000,
+  );
   await sleep(300); // anything sent twice would have arrived
   next.kill('SIGTERM');
   return next.finished;
@@ -73,7 +89,9 @@ function outage<T>(body: () => Promise<T>): Promise<T> {
 }
 
 describe('a service whose stores are down', () => {
-  test('killed (kill -9) during an outage: the next start stores every entry logged before the kill, each once, in both stores', { timeout: 120_000 }, async () => {
+  test('killed (kill -9) during an outage: the next start stores every entry logged before the kill, each once, in both stores', {
+    timeout: 120_000,
+  }, async () => {
     const tenant = 'kill-9';
     const killed = await outage(() => killOnceSpooled(service(tenant, staying(2_000)), 2_000));
     expect(killed.signal).toBe('SIGKILL');
@@ -88,7 +106,9 @@ describe('a service whose stores are down', () => {
     expect(spoolFiles('redis-stream')).toEqual([]);
   });
 
-  test('SIGTERM during an outage: exits within the exit timeout, says on stderr what it spooled and where; the next start stores it, each once', { timeout: 120_000 }, async () => {
+  test('SIGTERM during an outage: exits within the exit timeout, says on stderr what it spooled and where; the next start stores it, each once', {
+    timeout: 120_000,
+  }, async () => {
     const tenant = 'sigterm';
     const { result, exitMs } = await outage(async () => {
       const first = service(tenant, staying(1_000));
@@ -99,18 +119,28 @@ describe('a service whose stores are down', () => {
       const result = await first.finished;
       return { result, exitMs: Date.now() - signalled };
     });
-    console.log('reliability SIGTERM during an outage', JSON.stringify({ exitMs, stderr: result.stderr.split('\n').filter((line) => line.startsWith('platform-logging:')) }));
+    console.log(
+      'reliability SIGTERM during an outage',
+      JSON.stringify({
+        exitMs,
+        stderr: result.stderr.split('\n').filter((line) => line.startsWith('platform-logging:')),
+      }),
+    );
     expect(result.code).toBe(143);
     // the exit timeout (2 s) plus room for a busy machine to end a process; bench/reliability measures the figure
     expect(exitMs).toBeLessThan(6_000);
     const spoolDir = join(stores.spoolDir, 'storefront');
-    expect(result.stderr).toContain(`platform-logging: postgres wrote 0, spooled 1,000 to ${spoolDir}/postgres, dropped 0; redis-stream wrote 0, spooled 1,000 to ${spoolDir}/redis-stream, dropped 0`);
+    expect(result.stderr).toContain(
+      `platform-logging: postgres wrote 0, spooled 1,000 to ${spoolDir}/postgres, dropped 0; redis-stream wrote 0, spooled 1,000 to ${spoolDir}/redis-stream, dropped 0`,
+    );
 
     await nextStart(tenant, 1_000);
     await expectStoredOnce(tenant, result.loggedIds);
   });
 
-  test('a spool whose last record was cut off (a crash mid-write): every other record is stored', { timeout: 120_000 }, async () => {
+  test('a spool whose last record was cut off (a crash mid-write): every other record is stored', {
+    timeout: 120_000,
+  }, async () => {
     const tenant = 'cut-off';
     const killed = await outage(() => killOnceSpooled(service(tenant, staying(500)), 500));
     const dir = join(stores.spoolDir, 'storefront', 'postgres');
@@ -126,7 +156,9 @@ describe('a service whose stores are down', () => {
     expect(compareIds(killed.loggedIds, inStream)).toEqual({ missing: 0, duplicates: 0, unexpected: 0 });
   });
 
-  test('a spool folder that cannot be written: a clear message, entries kept in memory, and what is unwritten at exit dropped, counted and said', { timeout: 120_000 }, async () => {
+  test('a spool folder that cannot be written: a clear message, entries kept in memory, and what is unwritten at exit dropped, counted and said', {
+    timeout: 120_000,
+  }, async () => {
     const blocker = join(stores.spoolDir, 'blocker');
     writeFileSync(blocker, '');
     const env = { LOG_SPOOL_DIR: join(blocker, 'spool') };
@@ -138,7 +170,11 @@ describe('a service whose stores are down', () => {
         await sleep(500);
         if (storeBack) {
           postgresProxy.resume();
-          await waitFor(() => storedIds(stores, tenant), ({ inPostgres }) => inPostgres.length === count, 20_000);
+          await waitFor(
+            () => storedIds(stores, tenant),
+            ({ inPostgres }) => inPostgres.length === count,
+            20_000,
+          );
         }
       } finally {
         process.kill('SIGTERM');
@@ -149,11 +185,15 @@ describe('a service whose stores are down', () => {
     };
 
     const inMemory = await run('unwritable-memory', 300, true);
-    expect(inMemory.stderr).toMatch(/spool \S*blocker\/spool\/storefront\/postgres cannot be written \(.*ENOTDIR.*\): entries the store cannot take are kept in memory only/);
+    expect(inMemory.stderr).toMatch(
+      /spool \S*blocker\/spool\/storefront\/postgres cannot be written \(.*ENOTDIR.*\): entries the store cannot take are kept in memory only/,
+    );
     expect(inMemory.stderr).not.toContain('platform-logging: postgres wrote');
 
     const dropped = await run('unwritable-exit', 200, false);
-    expect(dropped.stderr).toMatch(/platform-logging: postgres wrote 0, spooled 0, dropped 200 \(spool unwritable: 200; ENOTDIR[^)]*\); redis-stream wrote 200, spooled 0, dropped 0\n/);
+    expect(dropped.stderr).toMatch(
+      /platform-logging: postgres wrote 0, spooled 0, dropped 200 \(spool unwritable: 200; ENOTDIR[^)]*\); redis-stream wrote 200, spooled 0, dropped 0\n/,
+    );
     expect((await storedIds(stores, 'unwritable-exit')).inStream).toHaveLength(200);
   });
 });

@@ -26,7 +26,14 @@ afterAll(async () => {
 });
 
 const serverOn = (port?: number, limits?: Parameters<typeof startLogServer>[0]['limits']) =>
-  startLogServer({ pool: stores.pool, redisUrl: stores.redisUrl, streamKey: stores.streamKey, keys: TEST_KEYS, port, limits });
+  startLogServer({
+    pool: stores.pool,
+    redisUrl: stores.redisUrl,
+    streamKey: stores.streamKey,
+    keys: TEST_KEYS,
+    port,
+    limits,
+  });
 
 describe('the live stream through server restarts and bad clients', () => {
   test('clients connected while the server restarts reconnect and resume: no gap, no duplicate', async () => {
@@ -49,12 +56,18 @@ describe('the live stream through server restarts and bad clients', () => {
       const result = await service.finished;
       expect(result.code, result.stderr).toBe(0);
       const logged = result.loggedIds;
-      for (const client of clients) await client.until(() => client.entries.length >= logged.length, 15_000, 'every entry after the restart');
+      for (const client of clients)
+        await client.until(() => client.entries.length >= logged.length, 15_000, 'every entry after the restart');
       await sleep(200); // a duplicate would arrive now
 
       console.log(
         'reliability server restart',
-        JSON.stringify({ logged: logged.length, downMs, receivedPerClient: clients.map((c) => c.entries.length), reconnects: clients.map((c) => c.reconnects) }),
+        JSON.stringify({
+          logged: logged.length,
+          downMs,
+          receivedPerClient: clients.map((c) => c.entries.length),
+          reconnects: clients.map((c) => c.reconnects),
+        }),
       );
       for (const client of clients) {
         expect(client.reconnects).toBeGreaterThanOrEqual(1);
@@ -69,9 +82,16 @@ describe('the live stream through server restarts and bad clients', () => {
     }
   });
 
-  test('a client that never reads and a flood of 200 clients do not hold back a normal client', { timeout: 120_000 }, async () => {
+  test('a client that never reads and a flood of 200 clients do not hold back a normal client', {
+    timeout: 120_000,
+  }, async () => {
     const server = await serverOn(undefined, { maxClientsPerKey: 1_000, slowClientTimeoutMs: 60_000 });
-    const normal = await new LiveClient(server.wsUrl, PLATFORM_KEY, { tenantId: 'probe' }, { reconnect: false }).start();
+    const normal = await new LiveClient(
+      server.wsUrl,
+      PLATFORM_KEY,
+      { tenantId: 'probe' },
+      { reconnect: false },
+    ).start();
     const others: LiveClient[] = [];
     const bulkText = 'x'.repeat(20_000);
 
@@ -79,7 +99,12 @@ describe('the live stream through server restarts and bad clients', () => {
     const publish = async (phase: string) => {
       const probes: string[] = [];
       for (let i = 0; i < 300; i++) {
-        const probe = makeEntry({ tenantId: 'probe', message: `${phase} probe ${i}`, timestamp: new Date().toISOString(), data: { sentAt: now() } });
+        const probe = makeEntry({
+          tenantId: 'probe',
+          message: `${phase} probe ${i}`,
+          timestamp: new Date().toISOString(),
+          data: { sentAt: now() },
+        });
         const bulk = Array.from({ length: 3 }, () => makeEntry({ tenantId: 'bulk', message: bulkText }));
         probes.push(probe.id);
         await addToStream(redis, stores.streamKey, [probe, ...bulk]);
@@ -98,10 +123,17 @@ describe('the live stream through server restarts and bad clients', () => {
       const slow = await new LiveClient(server.wsUrl, PLATFORM_KEY, {}, { reconnect: false }).start();
       others.push(slow);
       (slow.socket as unknown as { _socket: { pause(): void } })._socket.pause();
-      for (let i = 0; i < 200; i++) others.push(await new LiveClient(server.wsUrl, PLATFORM_KEY, { tenantId: 'probe' }, { reconnect: false }).start());
+      for (let i = 0; i < 200; i++)
+        others.push(
+          await new LiveClient(server.wsUrl, PLATFORM_KEY, { tenantId: 'probe' }, { reconnect: false }).start(),
+        );
       const crowded = await publish('crowded');
       const flood = others.slice(1);
-      await Promise.all(flood.map((client) => client.until(() => client.entries.length === crowded.probes.length, 20_000, 'the probes')));
+      await Promise.all(
+        flood.map((client) =>
+          client.until(() => client.entries.length === crowded.probes.length, 20_000, 'the probes'),
+        ),
+      );
 
       (slow.socket as unknown as { _socket: { resume(): void } })._socket.resume();
       await slow.until(() => slow.gaps.some((gap) => gap.reason === 'slow-client'), 20_000, 'the slow-client notice');
@@ -136,7 +168,9 @@ describe('the live stream through server restarts and bad clients', () => {
       });
       expect(refused.statusCode).toBe(429);
 
-      const sse = await fetch(`${server.baseUrl}/api/platform/logs/stream/sse`, { headers: { authorization: `Bearer ${TENANT_A_KEY}` } });
+      const sse = await fetch(`${server.baseUrl}/api/platform/logs/stream/sse`, {
+        headers: { authorization: `Bearer ${TENANT_A_KEY}` },
+      });
       expect(sse.status).toBe(429);
       expect(Number(sse.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(((await sse.json()) as { error: string }).error).toMatch(/already has 1 open streams/);

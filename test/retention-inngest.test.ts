@@ -1,7 +1,12 @@
 import { InngestTestEngine } from '@inngest/test';
 import { Hono } from 'hono';
 import { describe, expect, test, vi } from 'vitest';
-import { createRetentionInngest, inngestConfigured, RETENTION_CRON, type RetentionReport } from '../server/retention/index.js';
+import {
+  createRetentionInngest,
+  inngestConfigured,
+  RETENTION_CRON,
+  type RetentionReport,
+} from '../server/retention/index.js';
 import { ensurePartitions } from '../server/store/partitions.js';
 import { DAY, insertEntry, partitionName, storedIds, tableExists, utcMidnight } from './retention-seed.js';
 import { useTestStores } from './support/stores.js';

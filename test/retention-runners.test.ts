@@ -1,7 +1,21 @@
 import { describe, expect, test, vi } from 'vitest';
-import { retentionCommand, startRetentionTimer, type CommandIo, type RetentionLogger, type RetentionReport } from '../server/retention/index.js';
+import {
+  retentionCommand,
+  startRetentionTimer,
+  type CommandIo,
+  type RetentionLogger,
+  type RetentionReport,
+} from '../server/retention/index.js';
 import { ensurePartitions } from '../server/store/partitions.js';
-import { DAY, insertEntry, partitionName, partitionsSnapshot, storedIds, tableExists, utcMidnight } from './retention-seed.js';
+import {
+  DAY,
+  insertEntry,
+  partitionName,
+  partitionsSnapshot,
+  storedIds,
+  tableExists,
+  utcMidnight,
+} from './retention-seed.js';
 import { useTestStores } from './support/stores.js';
 
 const stores = useTestStores();
@@ -61,7 +75,10 @@ describe('the built-in retention timer', () => {
     } finally {
       await Promise.all(stops.map((stop) => stop()));
     }
-    expect([...first.reports, ...second.reports].map((report) => report.status).sort()).toEqual(['completed', 'skipped']);
+    expect([...first.reports, ...second.reports].map((report) => report.status).sort()).toEqual([
+      'completed',
+      'skipped',
+    ]);
 
     const ticking = recordingLogger();
     const stop = startRetentionTimer({ pool: stores.pool, logger: ticking.logger, intervalMs: 50, runAtStart: false });
@@ -77,8 +94,12 @@ describe('the built-in retention timer', () => {
 
   test('refuses an interval setInterval cannot keep', () => {
     const { logger } = recordingLogger();
-    expect(() => startRetentionTimer({ pool: stores.pool, logger, intervalMs: 30 * DAY })).toThrow('intervalMs must be a whole number');
-    expect(() => startRetentionTimer({ pool: stores.pool, logger, intervalMs: 0 })).toThrow('intervalMs must be a whole number');
+    expect(() => startRetentionTimer({ pool: stores.pool, logger, intervalMs: 30 * DAY })).toThrow(
+      'intervalMs must be a whole number',
+    );
+    expect(() => startRetentionTimer({ pool: stores.pool, logger, intervalMs: 0 })).toThrow(
+      'intervalMs must be a whole number',
+    );
   });
 });
 
@@ -97,7 +118,7 @@ describe('the retention command', () => {
     expect(await storedIds(stores.pool, [seeded.id])).toEqual([seeded.id]);
   });
 
-  test('runs retention with the environment\'s settings and prints a table', async () => {
+  test("runs retention with the environment's settings and prints a table", async () => {
     const seeded = await seedExpiredDay(40);
     const io = capturingIo({ DATABASE_URL: stores.databaseUrl, LOG_RETENTION_DEBUG_DAYS: '60' });
     const now = new Date(utcMidnight(new Date()).getTime() + 3_600_000).toISOString();
@@ -126,7 +147,11 @@ describe('the retention command', () => {
       [['--now', 'yesterday'], { DATABASE_URL: stores.databaseUrl }, '--now must be an ISO-8601 time, got "yesterday"'],
       [['--force'], { DATABASE_URL: stores.databaseUrl }, "Unknown option '--force'"],
       [[], {}, 'DATABASE_URL is not set'],
-      [[], { DATABASE_URL: stores.databaseUrl, LOG_RETENTION_INFO_DAYS: 'seven' }, 'LOG_RETENTION_INFO_DAYS must be a whole number from 1 to'],
+      [
+        [],
+        { DATABASE_URL: stores.databaseUrl, LOG_RETENTION_INFO_DAYS: 'seven' },
+        'LOG_RETENTION_INFO_DAYS must be a whole number from 1 to',
+      ],
     ];
     for (const [argv, env, message] of cases) {
       const io = capturingIo(env);
@@ -140,6 +165,8 @@ describe('the retention command', () => {
     url.searchParams.set('options', '-c search_path=no_such_schema');
     const io = capturingIo({ DATABASE_URL: url.toString() });
     expect(await retentionCommand([], io)).toBe(1);
-    expect(io.err.join('\n')).toBe('retention failed: no schema of the search_path exists, so there is no platform_logs to expire');
+    expect(io.err.join('\n')).toBe(
+      'retention failed: no schema of the search_path exists, so there is no platform_logs to expire',
+    );
   });
 });

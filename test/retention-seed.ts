@@ -27,7 +27,9 @@ export async function insertEntry(pool: pg.Pool, level: LogLevel, timestamp: Dat
 
 /** The ids among `ids` that are still stored. */
 export async function storedIds(pool: pg.Pool, ids: string[]): Promise<string[]> {
-  const { rows } = await pool.query<{ id: string }>('SELECT id::text FROM platform_logs WHERE id = ANY($1::uuid[])', [ids]);
+  const { rows } = await pool.query<{ id: string }>('SELECT id::text FROM platform_logs WHERE id = ANY($1::uuid[])', [
+    ids,
+  ]);
   return rows.map((row) => row.id).sort();
 }
 

@@ -2,7 +2,15 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { runRetention } from '../server/retention/index.js';
 import { ensurePartitions } from '../server/store/partitions.js';
 import { LOG_LEVELS, type LogLevel } from '../src/types.js';
-import { DAY, insertEntry, partitionName, partitionsSnapshot, storedIds, tableExists, utcMidnight } from './retention-seed.js';
+import {
+  DAY,
+  insertEntry,
+  partitionName,
+  partitionsSnapshot,
+  storedIds,
+  tableExists,
+  utcMidnight,
+} from './retention-seed.js';
 import { useTestStores } from './support/stores.js';
 
 const stores = useTestStores();
@@ -66,7 +74,9 @@ describe('runRetention drops what is past retention, keeps the rest', () => {
       const droppedOfLevel = report.dropped.filter((p) => p.level === level);
       // seeded from 34 days ago; every day before the first kept day goes
       expect(droppedOfLevel).toHaveLength(34 - RETENTION[level]);
-      expect(droppedOfLevel.every((p) => p.reason === 'retention' && new Date(p.upperBound) <= firstKeptDay)).toBe(true);
+      expect(droppedOfLevel.every((p) => p.reason === 'retention' && new Date(p.upperBound) <= firstKeptDay)).toBe(
+        true,
+      );
       expect(droppedOfLevel.find((p) => p.upperBound === firstKeptDay.toISOString())).toMatchObject({
         name: partitionName(level, new Date(firstKeptDay.getTime() - DAY)),
         lowerBound: new Date(firstKeptDay.getTime() - DAY).toISOString(),
@@ -80,10 +90,9 @@ describe('runRetention drops what is past retention, keeps the rest', () => {
     // the dry run announced exactly this
     expect(dryRun.dropped).toEqual(report.dropped);
 
-    const { rows } = await stores.pool.query(
-      'SELECT name FROM platform_log_partitions WHERE name = ANY($1::text[])',
-      [report.dropped.map((p) => p.name)],
-    );
+    const { rows } = await stores.pool.query('SELECT name FROM platform_log_partitions WHERE name = ANY($1::text[])', [
+      report.dropped.map((p) => p.name),
+    ]);
     expect(rows).toEqual([]);
   });
 
@@ -105,7 +114,13 @@ describe('runRetention drops what is past retention, keeps the rest', () => {
   test('a second run changes nothing', async () => {
     const before = await partitionsSnapshot(stores.pool);
     const report = await runRetention({ pool: stores.pool, ...policy });
-    expect(report).toMatchObject({ status: 'completed', dropped: [], created: [], defaultPartitions: [], rowsRemoved: 0 });
+    expect(report).toMatchObject({
+      status: 'completed',
+      dropped: [],
+      created: [],
+      defaultPartitions: [],
+      rowsRemoved: 0,
+    });
     expect(await partitionsSnapshot(stores.pool)).toEqual(before);
   });
 });
@@ -127,9 +142,15 @@ describe('runRetention', () => {
 
     expect(await storedIds(stores.pool, [...expired, ...kept])).toEqual([...kept].sort());
     const droppedErrors = report.dropped.filter((p) => p.level === 'error');
-    expect(droppedErrors.map((p) => p.name)).toEqual([95, 94, 93, 92, 91].map((d) => partitionName('error', daysAgo(d))));
+    expect(droppedErrors.map((p) => p.name)).toEqual(
+      [95, 94, 93, 92, 91].map((d) => partitionName('error', daysAgo(d))),
+    );
     expect(droppedErrors.every((p) => p.reason === 'max-age')).toBe(true);
-    expect(report.dropped.filter((p) => p.level === 'info' && p.upperBound <= daysAgo(90).toISOString()).every((p) => p.reason === 'max-age')).toBe(true);
+    expect(
+      report.dropped
+        .filter((p) => p.level === 'info' && p.upperBound <= daysAgo(90).toISOString())
+        .every((p) => p.reason === 'max-age'),
+    ).toBe(true);
     expect(report.rowsRemoved).toBe(2);
   });
 
@@ -137,7 +158,8 @@ describe('runRetention', () => {
     await ensurePartitions(stores.pool, daysAgo(60), daysAgo(55));
     const ids = [];
     for (let day = 60; day > 55; day--) {
-      for (const level of LOG_LEVELS) ids.push(await insertEntry(stores.pool, level, new Date(daysAgo(day).getTime() + 60_000)));
+      for (const level of LOG_LEVELS)
+        ids.push(await insertEntry(stores.pool, level, new Date(daysAgo(day).getTime() + 60_000)));
     }
     // past every level's retention, with what earlier tests left there
     const { rows: expired } = await stores.pool.query<{ name: string }>(
@@ -149,7 +171,10 @@ describe('runRetention', () => {
       [expired.map((row) => row.name)],
     );
 
-    const reports = await Promise.all([runRetention({ pool: stores.pool, ...policy }), runRetention({ pool: stores.pool, ...policy })]);
+    const reports = await Promise.all([
+      runRetention({ pool: stores.pool, ...policy }),
+      runRetention({ pool: stores.pool, ...policy }),
+    ]);
 
     expect(reports.map((report) => report.status).sort()).toEqual(['completed', 'skipped']);
     const dropped = reports.flatMap((report) => report.dropped.map((p) => p.name)).sort();
@@ -196,7 +221,9 @@ describe('runRetention', () => {
     await expect(runRetention({ pool: stores.pool, ...policy, maxRetentionDays: 1.5 })).rejects.toThrow(
       'maximum retention days must be a positive whole number, got 1.5',
     );
-    await expect(runRetention({ pool: stores.pool, now: new Date('not a date') })).rejects.toThrow('`now` is not a valid date');
+    await expect(runRetention({ pool: stores.pool, now: new Date('not a date') })).rejects.toThrow(
+      '`now` is not a valid date',
+    );
     expect(await partitionsSnapshot(stores.pool)).toEqual(before);
   });
 
@@ -204,7 +231,10 @@ describe('runRetention', () => {
     // times that no partition covers land in the level's DEFAULT partition
     const old = await insertEntry(stores.pool, 'warn', daysAgo(200));
     const future = await insertEntry(stores.pool, 'warn', new Date(now.getTime() + 400 * DAY));
-    const { rows } = await stores.pool.query('SELECT tableoid::regclass::text AS part FROM platform_logs WHERE id = ANY($1::uuid[])', [[old, future]]);
+    const { rows } = await stores.pool.query(
+      'SELECT tableoid::regclass::text AS part FROM platform_logs WHERE id = ANY($1::uuid[])',
+      [[old, future]],
+    );
     expect(rows.map((row) => row.part)).toEqual(['platform_logs_warn_default', 'platform_logs_warn_default']);
 
     const dry = await runRetention({ pool: stores.pool, ...policy, dryRun: true });

@@ -88,16 +88,59 @@ const NEWEST_FIRST = 'ORDER BY "timestamp" DESC, id DESC LIMIT 100';
 
 describe('each index serves its query', () => {
   test.each([
-    ['a tenant’s timeline', `SELECT * FROM platform_logs WHERE tenant_id = 'tenant-7' AND "timestamp" >= $1 ${NEWEST_FIRST}`, 'platform_logs_tenant_time_idx'],
-    ['all tenants, newest first', `SELECT * FROM platform_logs WHERE "timestamp" >= $1 ${NEWEST_FIRST}`, 'platform_logs_time_idx'],
-    ['one service', `SELECT * FROM platform_logs WHERE service = 'admin' AND "timestamp" >= $1 ${NEWEST_FIRST}`, 'platform_logs_service_time_idx'],
-    ['one request', `SELECT * FROM platform_logs WHERE request_id = 'req-100' AND "timestamp" >= $1 ORDER BY "timestamp" DESC`, 'platform_logs_request_idx'],
-    ['one trace', `SELECT * FROM platform_logs WHERE trace_id = 'trace-100' AND "timestamp" >= $1 ORDER BY "timestamp" DESC`, 'platform_logs_trace_idx'],
-    ['one error signature', `SELECT * FROM platform_logs WHERE error_signature = 'sig-4' AND "timestamp" >= $1 ${NEWEST_FIRST}`, 'platform_logs_signature_time_idx'],
-    ['full-text search', `SELECT * FROM platform_logs WHERE search @@ websearch_to_tsquery('simple', 'timeout 12347') AND "timestamp" >= $1 ${NEWEST_FIRST}`, 'platform_logs_search_idx'],
-    ['a phrase, as the query language compiles it', `SELECT * FROM platform_logs WHERE search @@ $2::tsquery AND platform_log_search_text(message) ~ $3 AND "timestamp" >= $1 ${NEWEST_FIRST}`, 'platform_logs_search_idx', ["'upstream' & 'timeout'", '(^|[ ])upstream[ ]+timeout([ ]|$)']],
-    ['a data path equality (@orderId:ord_123)', `SELECT * FROM platform_logs WHERE data @? $2::jsonpath AND "timestamp" >= $1 ${NEWEST_FIRST}`, 'platform_logs_data_idx', ['$."orderId" ? (@ == "ord_123")']],
-    ['a nested data path through an array (@cart.items.sku:sku-7)', `SELECT * FROM platform_logs WHERE data @? $2::jsonpath AND "timestamp" >= $1 ${NEWEST_FIRST}`, 'platform_logs_data_idx', ['$."cart"."items"."sku" ? (@ == "sku-7")']],
+    [
+      'a tenant’s timeline',
+      `SELECT * FROM platform_logs WHERE tenant_id = 'tenant-7' AND "timestamp" >= $1 ${NEWEST_FIRST}`,
+      'platform_logs_tenant_time_idx',
+    ],
+    [
+      'all tenants, newest first',
+      `SELECT * FROM platform_logs WHERE "timestamp" >= $1 ${NEWEST_FIRST}`,
+      'platform_logs_time_idx',
+    ],
+    [
+      'one service',
+      `SELECT * FROM platform_logs WHERE service = 'admin' AND "timestamp" >= $1 ${NEWEST_FIRST}`,
+      'platform_logs_service_time_idx',
+    ],
+    [
+      'one request',
+      `SELECT * FROM platform_logs WHERE request_id = 'req-100' AND "timestamp" >= $1 ORDER BY "timestamp" DESC`,
+      'platform_logs_request_idx',
+    ],
+    [
+      'one trace',
+      `SELECT * FROM platform_logs WHERE trace_id = 'trace-100' AND "timestamp" >= $1 ORDER BY "timestamp" DESC`,
+      'platform_logs_trace_idx',
+    ],
+    [
+      'one error signature',
+      `SELECT * FROM platform_logs WHERE error_signature = 'sig-4' AND "timestamp" >= $1 ${NEWEST_FIRST}`,
+      'platform_logs_signature_time_idx',
+    ],
+    [
+      'full-text search',
+      `SELECT * FROM platform_logs WHERE search @@ websearch_to_tsquery('simple', 'timeout 12347') AND "timestamp" >= $1 ${NEWEST_FIRST}`,
+      'platform_logs_search_idx',
+    ],
+    [
+      'a phrase, as the query language compiles it',
+      `SELECT * FROM platform_logs WHERE search @@ $2::tsquery AND platform_log_search_text(message) ~ $3 AND "timestamp" >= $1 ${NEWEST_FIRST}`,
+      'platform_logs_search_idx',
+      ["'upstream' & 'timeout'", '(^|[ ])upstream[ ]+timeout([ ]|$)'],
+    ],
+    [
+      'a data path equality (@orderId:ord_123)',
+      `SELECT * FROM platform_logs WHERE data @? $2::jsonpath AND "timestamp" >= $1 ${NEWEST_FIRST}`,
+      'platform_logs_data_idx',
+      ['$."orderId" ? (@ == "ord_123")'],
+    ],
+    [
+      'a nested data path through an array (@cart.items.sku:sku-7)',
+      `SELECT * FROM platform_logs WHERE data @? $2::jsonpath AND "timestamp" >= $1 ${NEWEST_FIRST}`,
+      'platform_logs_data_idx',
+      ['$."cart"."items"."sku" ? (@ == "sku-7")'],
+    ],
   ] as [string, string, string, unknown[]?][])('%s', async (_name, sql, index, params = []) => {
     const plan = await planOf(sql, [since, ...params]);
     expect(plan.indexes).toContain(index);
@@ -107,7 +150,9 @@ describe('each index serves its query', () => {
     const recent = ago(HOUR);
     const until = ago(-60_000);
     // literal values, as a server's custom plan sees them, so that pruning shows in the plan
-    const plan = await planOf(`SELECT * FROM platform_logs WHERE level = ANY('{error}'::text[]) AND "timestamp" >= '${recent}' AND "timestamp" < '${until}' ${NEWEST_FIRST}`);
+    const plan = await planOf(
+      `SELECT * FROM platform_logs WHERE level = ANY('{error}'::text[]) AND "timestamp" >= '${recent}' AND "timestamp" < '${until}' ${NEWEST_FIRST}`,
+    );
     expect(plan.indexes).toEqual(['platform_logs_time_idx']);
     // the day's partition alone: the period lies inside it, so even the default partition is pruned
     expect(plan.relations).toEqual(['platform_logs_error_20260311']);

@@ -24,11 +24,15 @@ async function placeOf(id: string) {
 describe('platform_logs partitions', () => {
   test('an entry outside every partition lands in its level’s default partition, and moves when its partition is made', async () => {
     const id = await insert('warn', '2003-03-14T15:09:26Z', 'clock skewed entry');
-    expect(await placeOf(id)).toEqual([{ partition: 'platform_logs_warn_default', search: "'clock' 'entry' 'skewed'" }]);
+    expect(await placeOf(id)).toEqual([
+      { partition: 'platform_logs_warn_default', search: "'clock' 'entry' 'skewed'" },
+    ]);
 
     const created = await ensurePartitions(stores.pool, new Date('2003-03-14'), new Date('2003-03-15'));
     expect(created).toContain('platform_logs_warn_20030314');
-    expect(await placeOf(id)).toEqual([{ partition: 'platform_logs_warn_20030314', search: "'clock' 'entry' 'skewed'" }]);
+    expect(await placeOf(id)).toEqual([
+      { partition: 'platform_logs_warn_20030314', search: "'clock' 'entry' 'skewed'" },
+    ]);
   });
 
   test('after a width change, partitions cover every day once: no overlap, no hole', async () => {
@@ -46,7 +50,10 @@ describe('platform_logs partitions', () => {
       expect(rows.filter((r) => r.width.days === 7).length).toBeGreaterThanOrEqual(14);
       const id = await insert('error', '2004-01-20T00:00:00Z', 'in a week partition');
       const [{ partition }] = await placeOf(id);
-      const { rows: bounds } = await stores.pool.query(`SELECT upper_bound - lower_bound AS width FROM platform_log_partitions WHERE name = $1`, [partition]);
+      const { rows: bounds } = await stores.pool.query(
+        `SELECT upper_bound - lower_bound AS width FROM platform_log_partitions WHERE name = $1`,
+        [partition],
+      );
       expect(bounds[0].width.days).toBe(7);
     } finally {
       await stores.pool.query(`UPDATE platform_log_partition_widths SET width_days = 1 WHERE level = 'error'`);

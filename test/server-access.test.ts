@@ -3,15 +3,34 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp } from '../server/app.js';
 import { createAuth, parseApiKeys, loadApiKeys } from '../server/auth.js';
-import { PLATFORM_KEY, TENANT_A_KEY, TEST_KEYS, bearer, createTestApp, insertEntries, makeEntry } from './server-fixtures.js';
+import {
+  PLATFORM_KEY,
+  TENANT_A_KEY,
+  TEST_KEYS,
+  bearer,
+  createTestApp,
+  insertEntries,
+  makeEntry,
+} from './server-fixtures.js';
 import { useTestStores } from './support/stores.js';
 
 const stores = useTestStores();
 let app: Hono<any>;
 let close: () => Promise<unknown>;
 
-const secretOfB = makeEntry({ tenantId: 'tenant-b', tenantSlug: 'bolt', message: 'tenant b secret payment failed', level: 'error', errorSignature: 'shared-sig' });
-const ofA = makeEntry({ tenantId: 'tenant-a', message: 'tenant a payment failed', level: 'error', errorSignature: 'shared-sig' });
+const secretOfB = makeEntry({
+  tenantId: 'tenant-b',
+  tenantSlug: 'bolt',
+  message: 'tenant b secret payment failed',
+  level: 'error',
+  errorSignature: 'shared-sig',
+});
+const ofA = makeEntry({
+  tenantId: 'tenant-a',
+  message: 'tenant a payment failed',
+  level: 'error',
+  errorSignature: 'shared-sig',
+});
 
 beforeAll(async () => {
   await insertEntries(stores.pool, [secretOfB, ofA]);
@@ -30,7 +49,12 @@ const ROUTES = [
 
 describe('keys', () => {
   test.each(ROUTES)('%s needs a valid key', async (path) => {
-    for (const init of [{}, bearer('wrong-key-0123456789'), { headers: { authorization: PLATFORM_KEY } }, { headers: { authorization: `Basic ${PLATFORM_KEY}` } }]) {
+    for (const init of [
+      {},
+      bearer('wrong-key-0123456789'),
+      { headers: { authorization: PLATFORM_KEY } },
+      { headers: { authorization: `Basic ${PLATFORM_KEY}` } },
+    ]) {
       const response = await app.request(path, init);
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe('Bearer');
@@ -87,7 +111,7 @@ describe('a tenant key sees only its tenant', () => {
     expect(own.entries.map((e: { id: string }) => e.id)).toEqual([ofA.id]);
   });
 
-  test('by id: another tenant\'s entry is not found', async () => {
+  test("by id: another tenant's entry is not found", async () => {
     expect((await asA(`/api/platform/logs/${secretOfB.id}`)).status).toBe(404);
     expect((await asA(`/api/platform/logs/${ofA.id}`)).status).toBe(200);
     expect((await app.request(`/api/platform/logs/${secretOfB.id}`, bearer(PLATFORM_KEY))).status).toBe(200);
@@ -110,9 +134,15 @@ describe('a tenant key sees only its tenant', () => {
       for (const group of body.groups) expect(group.tenants).toBe(1);
     }
     const own = await ((await asA('/api/platform/logs/aggregates')).json() as Promise<any>);
-    expect(own.groups.map((g: { signature: string; count: number }) => [g.signature, g.count])).toEqual([['shared-sig', 1]]);
-    const all = await ((await app.request('/api/platform/logs/aggregates', bearer(PLATFORM_KEY))).json() as Promise<any>);
-    expect(all.groups.map((g: { signature: string; count: number }) => [g.signature, g.count])).toEqual([['shared-sig', 2]]);
+    expect(own.groups.map((g: { signature: string; count: number }) => [g.signature, g.count])).toEqual([
+      ['shared-sig', 1],
+    ]);
+    const all = await ((
+      await app.request('/api/platform/logs/aggregates', bearer(PLATFORM_KEY))
+    ).json() as Promise<any>);
+    expect(all.groups.map((g: { signature: string; count: number }) => [g.signature, g.count])).toEqual([
+      ['shared-sig', 2],
+    ]);
   });
 
   test('histogram', async () => {
@@ -122,7 +152,9 @@ describe('a tenant key sees only its tenant', () => {
     };
     expect(await count(await asA('/api/platform/logs/histogram?tenantId=tenant-b'))).toBe(0);
     expect(await count(await asA('/api/platform/logs/histogram?errorSignature=shared-sig'))).toBe(1);
-    expect(await count(await app.request('/api/platform/logs/histogram?errorSignature=shared-sig', bearer(PLATFORM_KEY)))).toBe(2);
+    expect(
+      await count(await app.request('/api/platform/logs/histogram?errorSignature=shared-sig', bearer(PLATFORM_KEY))),
+    ).toBe(2);
   });
 });
 
@@ -130,7 +162,8 @@ describe('rate limit', () => {
   test('past the limit: 429 JSON with Retry-After, per key', async () => {
     const limited = await createTestApp(stores, { rateLimitPerMinute: 3 });
     try {
-      for (let i = 0; i < 3; i++) expect((await limited.app.request('/api/platform/logs/whoami', bearer(PLATFORM_KEY))).status).toBe(200);
+      for (let i = 0; i < 3; i++)
+        expect((await limited.app.request('/api/platform/logs/whoami', bearer(PLATFORM_KEY))).status).toBe(200);
       const refused = await limited.app.request('/api/platform/logs/whoami', bearer(PLATFORM_KEY));
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -144,8 +177,17 @@ describe('rate limit', () => {
 
 describe('store faults', () => {
   test('PostgreSQL down: 503 JSON without internals, and healthz says so', async () => {
-    const deadPool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/postgres', connectionTimeoutMillis: 1000 });
-    const down = createApp({ pool: deadPool, auth: createAuth(TEST_KEYS), exportMaxRows: 10, rateLimitPerMinute: 100, uiDir: '/none' });
+    const deadPool = new pg.Pool({
+      connectionString: 'postgres://postgres@127.0.0.1:1/postgres',
+      connectionTimeoutMillis: 1000,
+    });
+    const down = createApp({
+      pool: deadPool,
+      auth: createAuth(TEST_KEYS),
+      exportMaxRows: 10,
+      rateLimitPerMinute: 100,
+      uiDir: '/none',
+    });
     try {
       for (const path of ['/api/platform/logs', '/api/platform/logs/export', '/api/platform/logs/histogram']) {
         const response = await down.request(path, bearer(PLATFORM_KEY));

@@ -16,8 +16,20 @@ const base = Date.now() - HOUR;
 const at = (offsetSeconds: number) => new Date(base + offsetSeconds * 1000).toISOString();
 
 const entries: StoredLogEntry[] = [
-  makeEntry({ timestamp: at(1), level: 'info', message: 'payment captured for order 1001', service: 'storefront', userId: 'user-1' }),
-  makeEntry({ timestamp: at(2), level: 'warn', message: 'payment provider slow response', service: 'webhook-handler', requestId: 'req-77' }),
+  makeEntry({
+    timestamp: at(1),
+    level: 'info',
+    message: 'payment captured for order 1001',
+    service: 'storefront',
+    userId: 'user-1',
+  }),
+  makeEntry({
+    timestamp: at(2),
+    level: 'warn',
+    message: 'payment provider slow response',
+    service: 'webhook-handler',
+    requestId: 'req-77',
+  }),
   makeEntry({
     timestamp: at(3),
     level: 'error',
@@ -27,11 +39,41 @@ const entries: StoredLogEntry[] = [
     errorSignature: 'sig-502',
     traceId: 'trace-9',
   }),
-  makeEntry({ timestamp: at(4), level: 'debug', message: 'cache warm for creator page', service: 'creator-portal', userId: 'user-2' }),
-  makeEntry({ timestamp: at(5), level: 'error', message: 'database timeout after 5000 ms', service: 'orchestrator', tenantSlug: 'acme' }),
-  makeEntry({ timestamp: at(6), level: 'info', message: 'secret tenant b order shipped', tenantId: 'tenant-b', tenantSlug: 'bolt', userId: 'user-b' }),
-  makeEntry({ timestamp: at(7), level: 'error', message: 'tenant b payment provider failed', tenantId: 'tenant-b', tenantSlug: 'bolt', errorSignature: 'sig-502' }),
-  makeEntry({ timestamp: new Date(Date.now() - 3 * 86_400_000).toISOString(), level: 'info', message: 'old entry from three days ago' }),
+  makeEntry({
+    timestamp: at(4),
+    level: 'debug',
+    message: 'cache warm for creator page',
+    service: 'creator-portal',
+    userId: 'user-2',
+  }),
+  makeEntry({
+    timestamp: at(5),
+    level: 'error',
+    message: 'database timeout after 5000 ms',
+    service: 'orchestrator',
+    tenantSlug: 'acme',
+  }),
+  makeEntry({
+    timestamp: at(6),
+    level: 'info',
+    message: 'secret tenant b order shipped',
+    tenantId: 'tenant-b',
+    tenantSlug: 'bolt',
+    userId: 'user-b',
+  }),
+  makeEntry({
+    timestamp: at(7),
+    level: 'error',
+    message: 'tenant b payment provider failed',
+    tenantId: 'tenant-b',
+    tenantSlug: 'bolt',
+    errorSignature: 'sig-502',
+  }),
+  makeEntry({
+    timestamp: new Date(Date.now() - 3 * 86_400_000).toISOString(),
+    level: 'info',
+    message: 'old entry from three days ago',
+  }),
 ];
 const byMessage = (message: string) => entries.find((entry) => entry.message === message)!;
 
@@ -59,13 +101,25 @@ describe('GET /api/platform/logs', () => {
   test('returns the last 24 hours newest first, with every field', async () => {
     const { status, body } = await get('/api/platform/logs');
     expect(status).toBe(200);
-    expect(messages(body)).toEqual(entries.slice(0, 7).map((e) => e.message).reverse());
+    expect(messages(body)).toEqual(
+      entries
+        .slice(0, 7)
+        .map((e) => e.message)
+        .reverse(),
+    );
     expect(body.entries[6]).toEqual(entries[0]);
     expect(body.nextCursor).toBeNull();
   });
 
   test.each([
-    ['level=error', ['tenant b payment provider failed', 'database timeout after 5000 ms', 'payment provider returned 502 bad gateway']],
+    [
+      'level=error',
+      [
+        'tenant b payment provider failed',
+        'database timeout after 5000 ms',
+        'payment provider returned 502 bad gateway',
+      ],
+    ],
     ['level=warn,debug', ['cache warm for creator page', 'payment provider slow response']],
     ['level=warn&level=DEBUG', ['cache warm for creator page', 'payment provider slow response']],
     ['service=webhook-handler', ['payment provider returned 502 bad gateway', 'payment provider slow response']],
@@ -76,7 +130,10 @@ describe('GET /api/platform/logs', () => {
     ['requestId=req-77', ['payment provider slow response']],
     ['traceId=trace-9', ['payment provider returned 502 bad gateway']],
     ['errorSignature=sig-502', ['tenant b payment provider failed', 'payment provider returned 502 bad gateway']],
-    [`from=${encodeURIComponent(at(3))}&to=${encodeURIComponent(at(5))}`, ['cache warm for creator page', 'payment provider returned 502 bad gateway']],
+    [
+      `from=${encodeURIComponent(at(3))}&to=${encodeURIComponent(at(5))}`,
+      ['cache warm for creator page', 'payment provider returned 502 bad gateway'],
+    ],
     ['from=4d&to=2d', ['old entry from three days ago']],
     ['from=7d&q=three', ['old entry from three days ago']],
   ])('filters by %s', async (query, expected) => {
@@ -86,7 +143,14 @@ describe('GET /api/platform/logs', () => {
   });
 
   test.each([
-    ['payment provider', ['tenant b payment provider failed', 'payment provider returned 502 bad gateway', 'payment provider slow response']],
+    [
+      'payment provider',
+      [
+        'tenant b payment provider failed',
+        'payment provider returned 502 bad gateway',
+        'payment provider slow response',
+      ],
+    ],
     ['"provider returned"', ['payment provider returned 502 bad gateway']],
     ['"returned provider"', []],
     ['payment -provider', ['payment captured for order 1001']],
@@ -104,14 +168,20 @@ describe('keyset pages', () => {
     const tenant = `paging-${randomUUID()}`;
     const tied = at(100);
     const many = Array.from({ length: 57 }, (_, i) =>
-      makeEntry({ tenantId: tenant, timestamp: i % 3 === 0 ? tied : at(100 + (i % 20) + 0.5), message: `page row ${i}` }),
+      makeEntry({
+        tenantId: tenant,
+        timestamp: i % 3 === 0 ? tied : at(100 + (i % 20) + 0.5),
+        message: `page row ${i}`,
+      }),
     );
     await insertEntries(stores.pool, many);
     const seen: StoredLogEntry[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const { status, body } = await get(`/api/platform/logs?tenantId=${tenant}&limit=10${cursor ? `&cursor=${cursor}` : ''}`);
+      const { status, body } = await get(
+        `/api/platform/logs?tenantId=${tenant}&limit=10${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(status).toBe(200);
       expect(body.entries.length).toBeLessThanOrEqual(10);
       seen.push(...body.entries);
@@ -162,7 +232,8 @@ describe('GET /api/platform/logs/histogram', () => {
     expect(body.buckets).toHaveLength(10);
     expect(body.buckets[0].start).toBe(from.toISOString());
     const totals = { debug: 0, info: 0, warn: 0, error: 0 };
-    for (const bucket of body.buckets) for (const level of Object.keys(totals) as (keyof typeof totals)[]) totals[level] += bucket.counts[level];
+    for (const bucket of body.buckets)
+      for (const level of Object.keys(totals) as (keyof typeof totals)[]) totals[level] += bucket.counts[level];
     const expected = { debug: 0, info: 0, warn: 0, error: 0 };
     const { rows } = await stores.pool.query(
       `SELECT level, count(*)::int AS n FROM platform_logs WHERE tenant_id = 'tenant-a' AND "timestamp" >= $1 AND "timestamp" < $2 GROUP BY level`,
@@ -183,7 +254,10 @@ describe('GET /api/platform/logs/aggregates', () => {
   ])('answers the ranges the histogram answers: %s', async (range, buckets) => {
     expect((await get(`/api/platform/logs/histogram?${range}`)).status).toBe(200);
     // all tenants read the rollup, one tenant the entries
-    for (const [scope, count] of [['', 2], ['&tenantId=tenant-a', 1]] as const) {
+    for (const [scope, count] of [
+      ['', 2],
+      ['&tenantId=tenant-a', 1],
+    ] as const) {
       const { status, body } = await get(`/api/platform/logs/aggregates?${range}${scope}`);
       expect(status).toBe(200);
       expect(body.groups.map((group: ErrorGroup) => [group.signature, group.count])).toEqual([['sig-502', count]]);
@@ -197,15 +271,22 @@ describe('GET /api/platform/logs/aggregates', () => {
 
 describe('GET /api/platform/logs/export', () => {
   test('NDJSON: every matching entry, newest first, as an attachment', async () => {
-    const { status, headers, text } = await get('/api/platform/logs/export?format=ndjson&tenantId=tenant-a&to=' + encodeURIComponent(at(50)));
+    const { status, headers, text } = await get(
+      `/api/platform/logs/export?format=ndjson&tenantId=tenant-a&to=${encodeURIComponent(at(50))}`,
+    );
     expect(status).toBe(200);
     expect(headers.get('content-disposition')).toMatch(/^attachment; filename="platform-logs-.*\.ndjson"$/);
-    const lines = text.trimEnd().split('\n').map((line) => JSON.parse(line));
+    const lines = text
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines).toEqual(entries.slice(0, 5).reverse());
   });
 
   test('CSV: a header and every field, RFC 4180 quoting, data as JSON', async () => {
-    const { status, headers, text } = await get('/api/platform/logs/export?format=csv&tenantId=tenant-a&to=' + encodeURIComponent(at(50)));
+    const { status, headers, text } = await get(
+      `/api/platform/logs/export?format=csv&tenantId=tenant-a&to=${encodeURIComponent(at(50))}`,
+    );
     expect(status).toBe(200);
     expect(headers.get('content-type')).toMatch(/^text\/csv/);
     const [header, ...rows] = parseCsv(text);
@@ -224,9 +305,19 @@ describe('GET /api/platform/logs/export', () => {
 
   test('limit caps the rows, and batches do not lose or repeat rows', async () => {
     const tenant = `export-${randomUUID()}`;
-    await insertEntries(stores.pool, Array.from({ length: 30 }, (_, i) => makeEntry({ tenantId: tenant, timestamp: at(200 + (i % 7)) })));
+    await insertEntries(
+      stores.pool,
+      Array.from({ length: 30 }, (_, i) => makeEntry({ tenantId: tenant, timestamp: at(200 + (i % 7)) })),
+    );
     const all = await get(`/api/platform/logs/export?tenantId=${tenant}`);
-    expect(new Set(all.text.trimEnd().split('\n').map((line) => JSON.parse(line).id)).size).toBe(30);
+    expect(
+      new Set(
+        all.text
+          .trimEnd()
+          .split('\n')
+          .map((line) => JSON.parse(line).id),
+      ).size,
+    ).toBe(30);
     const capped = await get(`/api/platform/logs/export?tenantId=${tenant}&limit=12`);
     expect(capped.text.trimEnd().split('\n')).toHaveLength(12);
   });
@@ -235,7 +326,10 @@ describe('GET /api/platform/logs/export', () => {
 describe('GET /api/platform/logs/whoami, healthz, openapi.json', () => {
   test('whoami tells the scope', async () => {
     expect((await get('/api/platform/logs/whoami')).body).toEqual({ scope: 'platform' });
-    expect((await get('/api/platform/logs/whoami', TENANT_A_KEY)).body).toEqual({ scope: 'tenant', tenantId: 'tenant-a' });
+    expect((await get('/api/platform/logs/whoami', TENANT_A_KEY)).body).toEqual({
+      scope: 'tenant',
+      tenantId: 'tenant-a',
+    });
   });
 
   test('healthz answers without a key when both stores answer', async () => {
@@ -249,8 +343,27 @@ describe('GET /api/platform/logs/whoami, healthz, openapi.json', () => {
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.1.0');
     // the alerts' paths are checked in alerts-api.test.ts
-    expect(Object.keys(body.paths).filter((path) => !path.startsWith('/alerts')).sort()).toEqual(
-      ['/', '/{id}', '/{id}/context', '/facets', '/fields', '/histogram', '/aggregates', '/export', '/whoami', '/stream/ticket', '/stream', '/stream/sse', '/healthz', '/openapi.json'].sort(),
+    expect(
+      Object.keys(body.paths)
+        .filter((path) => !path.startsWith('/alerts'))
+        .sort(),
+    ).toEqual(
+      [
+        '/',
+        '/{id}',
+        '/{id}/context',
+        '/facets',
+        '/fields',
+        '/histogram',
+        '/aggregates',
+        '/export',
+        '/whoami',
+        '/stream/ticket',
+        '/stream',
+        '/stream/sse',
+        '/healthz',
+        '/openapi.json',
+      ].sort(),
     );
   });
 

@@ -28,11 +28,21 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number):
   }
 }
 
-test('with no DATABASE_URL the server runs on an embedded PostgreSQL: health, ingest and query, clean stop', { timeout: 120_000 }, async () => {
+test('with no DATABASE_URL the server runs on an embedded PostgreSQL: health, ingest and query, clean stop', {
+  timeout: 120_000,
+}, async () => {
   dataRoot = await mkdtemp(join(tmpdir(), 'platform-logs-embedded-'));
   await chmod(dataRoot, 0o755); // run as root, PostgreSQL runs as the postgres user and must reach its folder
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_DATA_DIR: join(dataRoot, 'data', 'postgres'), PORT: String(port), HOST: '127.0.0.1', LOG_API_KEYS: `${KEY}:platform`, LOG_CONSOLE: 'off', NODE_ENV: 'test' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOG_DATA_DIR: join(dataRoot, 'data', 'postgres'),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_API_KEYS: `${KEY}:platform`,
+    LOG_CONSOLE: 'off',
+    NODE_ENV: 'test',
+  };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   child = spawn(process.execPath, [CLI, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -54,7 +64,9 @@ test('with no DATABASE_URL the server runs on an embedded PostgreSQL: health, in
   expect(await (await fetch(`${base}/whoami?`, auth)).json()).toEqual({ scope: 'platform' });
   // The server logs its own requests through the transports into the embedded PostgreSQL.
   const logged = await until(async () => {
-    const body = (await (await fetch(`${base}?service=${SERVER_SERVICE}`, auth)).json()) as { entries: { action: string; data: Record<string, unknown> }[] };
+    const body = (await (await fetch(`${base}?service=${SERVER_SERVICE}`, auth)).json()) as {
+      entries: { action: string; data: Record<string, unknown> }[];
+    };
     return body.entries.find((entry) => entry.data.path === '/api/platform/logs/whoami');
   }, 20_000);
   expect(logged.action).toBe('http.request');

@@ -11,7 +11,8 @@ import { useTestStores } from './support/stores.js';
 const CLI = fileURLToPath(new URL('../dist/server/cli.js', import.meta.url));
 const KEY = 'hostile-sockets-key-0123456789';
 const STREAM = '/api/platform/logs/stream';
-const UPGRADE = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+const UPGRADE =
+  'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
 
 const stores = useTestStores();
 let server: ChildProcess;
@@ -21,13 +22,26 @@ let output = '';
 beforeAll(async () => {
   port = await freePort();
   server = spawn(process.execPath, [CLI, 'start'], {
-    env: { ...process.env, DATABASE_URL: stores.databaseUrl, REDIS_URL: '', PORT: String(port), HOST: '127.0.0.1', LOG_API_KEYS: `${KEY}:platform`, LOG_CONSOLE: 'off', NODE_ENV: 'test', LOG_STREAM_MAX_CLIENTS_PER_KEY: '2' },
+    env: {
+      ...process.env,
+      DATABASE_URL: stores.databaseUrl,
+      REDIS_URL: '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_API_KEYS: `${KEY}:platform`,
+      LOG_CONSOLE: 'off',
+      NODE_ENV: 'test',
+      LOG_STREAM_MAX_CLIENTS_PER_KEY: '2',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server.stdout!.on('data', (chunk) => (output += chunk));
   server.stderr!.on('data', (chunk) => (output += chunk));
   for (let i = 0; ; i++) {
-    const healthy = await fetch(`http://127.0.0.1:${port}/api/platform/logs/healthz`).then((r) => r.ok, () => false);
+    const healthy = await fetch(`http://127.0.0.1:${port}/api/platform/logs/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (healthy) break;
     if (i > 150 || server.exitCode !== null) throw new Error(`the server did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -77,7 +91,10 @@ async function expectServerHealthy(): Promise<void> {
 describe('no client input ends the server or leaves it unhealthy', () => {
   test.each([
     ['an invalid absolute target on an upgrade', `GET http://[ HTTP/1.1\r\nHost: x\r\n${UPGRADE}\r\n`],
-    ['an invalid target with a key', `GET http://[/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\n${UPGRADE}\r\n`],
+    [
+      'an invalid target with a key',
+      `GET http://[/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\n${UPGRADE}\r\n`,
+    ],
     ['an invalid target without an upgrade', 'GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n'],
     ['the asterisk target on an upgrade', `GET * HTTP/1.1\r\nHost: x\r\n${UPGRADE}\r\n`],
   ])('%s is answered 400', async (_name, request) => {
@@ -128,9 +145,13 @@ describe('WebSocket refusals answer like every other route', () => {
   });
 
   test('429 with a JSON reason and Retry-After once the key has its streams', async () => {
-    const held = [0, 1].map(() => new WebSocket(`ws://127.0.0.1:${port}${STREAM}`, { headers: { authorization: `Bearer ${KEY}` } }));
+    const held = [0, 1].map(
+      () => new WebSocket(`ws://127.0.0.1:${port}${STREAM}`, { headers: { authorization: `Bearer ${KEY}` } }),
+    );
     await Promise.all(held.map((ws) => once(ws, 'open')));
-    const answer = await rawExchange(`GET ${STREAM} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\n${UPGRADE}\r\n`);
+    const answer = await rawExchange(
+      `GET ${STREAM} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\n${UPGRADE}\r\n`,
+    );
     const [head, body] = answer.split('\r\n\r\n');
     expect(head).toMatch(/^HTTP\/1\.1 429 /);
     expect(head).toMatch(/\r\nretry-after: \d+/i);

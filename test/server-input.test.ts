@@ -120,10 +120,13 @@ describe('search text is only ever a value', () => {
     expect(body.error).toContain(`at position ${position}`);
   });
 
-  test.each(['%ED%A0%80', '%FF%FE', '%C0%AF', '%E2%82'])('q with invalid UTF-8 bytes (%s, e.g. a lone surrogate) answers 200', async (raw) => {
-    const response = await request(`/api/platform/logs?q=${raw}launch`);
-    expect(response.status).toBe(200);
-  });
+  test.each(['%ED%A0%80', '%FF%FE', '%C0%AF', '%E2%82'])(
+    'q with invalid UTF-8 bytes (%s, e.g. a lone surrogate) answers 200',
+    async (raw) => {
+      const response = await request(`/api/platform/logs?q=${raw}launch`);
+      expect(response.status).toBe(200);
+    },
+  );
 
   test('right-to-left words are found', async () => {
     for (const q of ['عميل', 'rtl', 'launch -missing']) {
@@ -136,7 +139,9 @@ describe('search text is only ever a value', () => {
 
   test('exact filters take any text without error', async () => {
     for (const value of [`'; DROP TABLE x; --`, '🚀', '\u202E', 'x'.repeat(3000)]) {
-      const response = await request(`/api/platform/logs?tenantId=${encodeURIComponent(value)}&requestId=${encodeURIComponent(value)}`);
+      const response = await request(
+        `/api/platform/logs?tenantId=${encodeURIComponent(value)}&requestId=${encodeURIComponent(value)}`,
+      );
       expect(response.status).toBe(200);
       expect((await (response.json() as Promise<any>)).entries).toEqual([]);
     }

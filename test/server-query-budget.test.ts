@@ -12,7 +12,13 @@ const WIDE = '/api/platform/logs/histogram?from=1970-01-01&to=9999-12-31&buckets
 describe('query budgets', () => {
   test('a key gets one wide query at a time, the rest 429 at once; another key is not held back', async () => {
     // no Redis: the rate limit is in process, so every request reaches the budget before any query ends
-    const app = createApp({ pool: stores.pool, auth: createAuth(TEST_KEYS), exportMaxRows: 10, rateLimitPerMinute: 100_000, uiDir: '/none' });
+    const app = createApp({
+      pool: stores.pool,
+      auth: createAuth(TEST_KEYS),
+      exportMaxRows: 10,
+      rateLimitPerMinute: 100_000,
+      uiDir: '/none',
+    });
     const attacker = Array.from({ length: 10 }, () => app.request(WIDE, bearer(TENANT_B_KEY)));
     const other = app.request('/api/platform/logs?limit=5', bearer(TENANT_A_KEY));
     const answers = await Promise.all(attacker);
@@ -22,7 +28,9 @@ describe('query budgets', () => {
     expect(((await refused.json()) as { error: string }).error).toMatch(/queries over more than 31 days/);
     expect((await other).status).toBe(200);
 
-    const narrow = await Promise.all(Array.from({ length: 6 }, () => app.request('/api/platform/logs/aggregates?from=7d', bearer(TENANT_B_KEY))));
+    const narrow = await Promise.all(
+      Array.from({ length: 6 }, () => app.request('/api/platform/logs/aggregates?from=7d', bearer(TENANT_B_KEY))),
+    );
     expect(narrow.filter((response) => response.status === 429).length).toBe(3);
   });
 });

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocket } from 'ws';
 import { createRateLimiter } from '../server/rate-limit.js';
@@ -11,15 +10,31 @@ const LIMIT = 20;
 let server: LogServer;
 
 beforeAll(async () => {
-  server = await startLogServer({ pool: stores.pool, redisUrl: stores.redisUrl, streamKey: stores.streamKey, keys: TEST_KEYS, rateLimitPerMinute: LIMIT });
+  server = await startLogServer({
+    pool: stores.pool,
+    redisUrl: stores.redisUrl,
+    streamKey: stores.streamKey,
+    keys: TEST_KEYS,
+    rateLimitPerMinute: LIMIT,
+  });
 });
 afterAll(async () => server?.stop());
 
 const api = (path: string, authorization?: string, init: RequestInit = {}) =>
-  fetch(`${server.baseUrl}/api/platform/logs${path}`, { ...init, headers: authorization === undefined ? {} : { authorization } });
+  fetch(`${server.baseUrl}/api/platform/logs${path}`, {
+    ...init,
+    headers: authorization === undefined ? {} : { authorization },
+  });
 
 /** Every way of writing one key that the Authorization header's grammar allows. */
-const spellings = (key: string) => [`Bearer ${key}`, `bearer ${key}`, `BEARER ${key}`, `Bearer  ${key}`, `Bearer\t${key}`, `bEaReR ${key} `];
+const spellings = (key: string) => [
+  `Bearer ${key}`,
+  `bearer ${key}`,
+  `BEARER ${key}`,
+  `Bearer  ${key}`,
+  `Bearer\t${key}`,
+  `bEaReR ${key} `,
+];
 
 async function openWebSocket(headers: Record<string, string>, query = ''): Promise<number> {
   const ws = new WebSocket(`${server.wsUrl}${query}`, { headers });
@@ -53,7 +68,8 @@ describe('rate limits count principals, not header spellings', () => {
 
   test('requests without a valid key are limited per client address', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < LIMIT + 5; i++) statuses.push((await api('/whoami', i % 2 ? `Bearer wrong-key-${i}-0123456789` : undefined)).status);
+    for (let i = 0; i < LIMIT + 5; i++)
+      statuses.push((await api('/whoami', i % 2 ? `Bearer wrong-key-${i}-0123456789` : undefined)).status);
     expect(statuses.slice(0, LIMIT).every((status) => status === 401)).toBe(true);
     expect(statuses.slice(LIMIT)).toEqual(Array(5).fill(429));
     expect(await openWebSocket({})).toBe(429);

@@ -47,7 +47,10 @@ async function streamedSince(since: Date): Promise<OwnEntry[]> {
  * PostgreSQL schema and Redis stream, stops the server, closes the logger, and returns
  * what the server wrote in both stores.
  */
-async function ownEntriesOf(requests: (server: LogServer) => Promise<void>, rateLimitPerMinute?: number): Promise<{ stored: OwnEntry[]; streamed: OwnEntry[] }> {
+async function ownEntriesOf(
+  requests: (server: LogServer) => Promise<void>,
+  rateLimitPerMinute?: number,
+): Promise<{ stored: OwnEntry[]; streamed: OwnEntry[] }> {
   const since = new Date();
   const logger = createLogger({
     service: SERVER_SERVICE,
@@ -58,7 +61,15 @@ async function ownEntriesOf(requests: (server: LogServer) => Promise<void>, rate
       redis: { url: stores.redisUrl, streamKey: stores.streamKey, channel: stores.channel },
     },
   });
-  const server = await startLogServer({ pool: stores.pool, redisUrl: stores.redisUrl, streamKey: stores.streamKey, keys: TEST_KEYS, uiDir: UI_DIR, logger, rateLimitPerMinute });
+  const server = await startLogServer({
+    pool: stores.pool,
+    redisUrl: stores.redisUrl,
+    streamKey: stores.streamKey,
+    keys: TEST_KEYS,
+    uiDir: UI_DIR,
+    logger,
+    rateLimitPerMinute,
+  });
   try {
     await requests(server);
   } finally {
@@ -69,7 +80,11 @@ async function ownEntriesOf(requests: (server: LogServer) => Promise<void>, rate
 }
 
 /** Sends every request, `concurrency` at a time, and counts the answers by status. */
-async function sendAll(baseUrl: string, requests: { path: string; init?: RequestInit }[], concurrency = 50): Promise<Map<number, number>> {
+async function sendAll(
+  baseUrl: string,
+  requests: { path: string; init?: RequestInit }[],
+  concurrency = 50,
+): Promise<Map<number, number>> {
   const statuses = new Map<number, number>();
   let next = 0;
   await Promise.all(
@@ -85,7 +100,6 @@ async function sendAll(baseUrl: string, requests: { path: string; init?: Request
   return statuses;
 }
 
-
 const LONG_SEGMENT = 'x'.repeat(400);
 
 /** Unknown paths (some with secrets in the query string, one very long) and wrong keys. */
@@ -96,7 +110,9 @@ const NOISE = Array.from({ length: 3_000 }, (_, i) => {
 });
 
 describe("the server's own request log", () => {
-  test('3,000 requests to unknown paths and with wrong keys write one summary per status; keyed requests stay one entry each', { timeout: 120_000 }, async () => {
+  test('3,000 requests to unknown paths and with wrong keys write one summary per status; keyed requests stay one entry each', {
+    timeout: 120_000,
+  }, async () => {
     let statuses = new Map<number, number>();
     const { stored, streamed } = await ownEntriesOf(async (server) => {
       statuses = await sendAll(server.baseUrl, NOISE);
@@ -116,7 +132,11 @@ describe("the server's own request log", () => {
     for (const entry of stored) expect(entry.service).toBe(SERVER_SERVICE);
 
     const summary404 = stored.find((entry) => entry.data.status === 404)!;
-    expect(summary404).toMatchObject({ level: 'warn', action: 'http.request.summary', data: { status: 404, count: 2_000 } });
+    expect(summary404).toMatchObject({
+      level: 'warn',
+      action: 'http.request.summary',
+      data: { status: 404, count: 2_000 },
+    });
     const examples: string[] = summary404.data.examples;
     expect(examples.length).toBeGreaterThan(0);
     expect(examples.length).toBeLessThanOrEqual(5);
@@ -126,12 +146,18 @@ describe("the server's own request log", () => {
       expect(example).not.toContain('secret');
       expect(example.length).toBeLessThanOrEqual(120);
     }
-    expect(stored.find((entry) => entry.data.status === 401)!.data).toMatchObject({ count: 1_000, examples: ['GET /api/platform/logs'] });
+    expect(stored.find((entry) => entry.data.status === 401)!.data).toMatchObject({
+      count: 1_000,
+      examples: ['GET /api/platform/logs'],
+    });
   });
 
   test('a key past its rate limit writes one summary of its 429s, not an entry per request', async () => {
     const { stored } = await ownEntriesOf(async (server) => {
-      const statuses = await sendAll(server.baseUrl, Array.from({ length: 300 }, () => ({ path: '/api/platform/logs/whoami', init: bearer(PLATFORM_KEY) })));
+      const statuses = await sendAll(
+        server.baseUrl,
+        Array.from({ length: 300 }, () => ({ path: '/api/platform/logs/whoami', init: bearer(PLATFORM_KEY) })),
+      );
       expect(statuses.get(429)).toBeGreaterThanOrEqual(290);
     }, 10);
     expect(stored.map((entry) => entry.message).sort()).toEqual([
@@ -148,14 +174,24 @@ describe("the server's own request log", () => {
       const favicon = await fetch(`${server.baseUrl}/favicon.ico`);
       expect(favicon.status).toBe(204);
     });
-    expect(stored.map((entry) => entry.message).sort()).toEqual(['1 request answered 200 in the last minute', '1 request answered 204 in the last minute']);
+    expect(stored.map((entry) => entry.message).sort()).toEqual([
+      '1 request answered 200 in the last minute',
+      '1 request answered 204 in the last minute',
+    ]);
     expect(stored.filter((entry) => entry.level !== 'info')).toEqual([]);
   });
 
   test('a server started as `npm start` logs its requests under its own service and writes the last counts when it stops', async () => {
     const since = new Date();
     const port = await freePort();
-    const env = { NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: stores.databaseUrl, LOG_API_KEYS: `${PLATFORM_KEY}:platform`, LOG_CONSOLE: 'off' };
+    const env = {
+      NODE_ENV: 'test',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: stores.databaseUrl,
+      LOG_API_KEYS: `${PLATFORM_KEY}:platform`,
+      LOG_CONSOLE: 'off',
+    };
     const server = await startServer(loadServerSettings(env), env);
     try {
       expect((await fetch(`${server.url}/api/platform/logs/whoami`, bearer(PLATFORM_KEY))).status).toBe(200);
@@ -164,7 +200,10 @@ describe("the server's own request log", () => {
       await server.stop();
     }
     const entries = await storedSince(since);
-    expect(entries.find((entry) => entry.action === 'http.request')).toMatchObject({ service: SERVER_SERVICE, message: 'GET /api/platform/logs/whoami 200' });
+    expect(entries.find((entry) => entry.action === 'http.request')).toMatchObject({
+      service: SERVER_SERVICE,
+      message: 'GET /api/platform/logs/whoami 200',
+    });
     expect(entries.find((entry) => entry.action === 'http.request.summary')).toMatchObject({
       service: SERVER_SERVICE,
       message: '1 request answered 404 in the last minute',

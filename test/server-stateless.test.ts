@@ -13,7 +13,13 @@ let one: LogServer;
 let two: LogServer;
 
 beforeAll(async () => {
-  const options = { pool: stores.pool, redisUrl: stores.redisUrl, streamKey: stores.streamKey, keys: TEST_KEYS, rateLimitPerMinute: LIMIT };
+  const options = {
+    pool: stores.pool,
+    redisUrl: stores.redisUrl,
+    streamKey: stores.streamKey,
+    keys: TEST_KEYS,
+    rateLimitPerMinute: LIMIT,
+  };
   [one, two] = await Promise.all([startLogServer(options), startLogServer(options)]);
 });
 afterAll(async () => {
@@ -21,13 +27,20 @@ afterAll(async () => {
 });
 
 async function ticketFrom(server: LogServer, key: string): Promise<string> {
-  const response = await fetch(`${server.baseUrl}/api/platform/logs/stream/ticket`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+  const response = await fetch(`${server.baseUrl}/api/platform/logs/stream/ticket`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}` },
+  });
   expect(response.status).toBe(200);
   return ((await response.json()) as { ticket: string }).ticket;
 }
 
 /** Opens a WebSocket; resolves with the socket, or the status the upgrade was refused with. */
-function openStream(server: LogServer, query: string, headers: Record<string, string> = {}): Promise<WebSocket | number> {
+function openStream(
+  server: LogServer,
+  query: string,
+  headers: Record<string, string> = {},
+): Promise<WebSocket | number> {
   const ws = new WebSocket(`${server.wsUrl}${query}`, { headers });
   return new Promise((resolve) => {
     ws.once('open', () => resolve(ws));
@@ -68,7 +81,13 @@ describe('servers behind a load balancer behave as one', () => {
     const statuses: number[] = [];
     for (let i = 0; i < LIMIT + 2; i++) {
       const server = i % 2 ? two : one;
-      statuses.push((await fetch(`${server.baseUrl}/api/platform/logs/whoami`, { headers: { authorization: `Bearer ${PLATFORM_KEY}` } })).status);
+      statuses.push(
+        (
+          await fetch(`${server.baseUrl}/api/platform/logs/whoami`, {
+            headers: { authorization: `Bearer ${PLATFORM_KEY}` },
+          })
+        ).status,
+      );
     }
     // the stream tests above spent a few requests of the same key
     expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(LIMIT);

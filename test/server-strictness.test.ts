@@ -9,7 +9,12 @@ const stores = useTestStores();
 let server: LogServer;
 
 beforeAll(async () => {
-  server = await startLogServer({ pool: stores.pool, redisUrl: stores.redisUrl, streamKey: stores.streamKey, keys: TEST_KEYS });
+  server = await startLogServer({
+    pool: stores.pool,
+    redisUrl: stores.redisUrl,
+    streamKey: stores.streamKey,
+    keys: TEST_KEYS,
+  });
 });
 afterAll(async () => server?.stop());
 
@@ -33,8 +38,13 @@ const ROUTES: { route: string; method?: string; once: string | null }[] = [
 ];
 
 async function answer(route: string, query: string, method = 'GET') {
-  const response = await fetch(`${server.baseUrl}/api/platform/logs${route}?${query}`, { method, headers: { authorization: `Bearer ${PLATFORM_KEY}` } });
-  const body = response.headers.get('content-type')?.includes('json') ? ((await response.json()) as { error: string; parameter?: string }) : null;
+  const response = await fetch(`${server.baseUrl}/api/platform/logs${route}?${query}`, {
+    method,
+    headers: { authorization: `Bearer ${PLATFORM_KEY}` },
+  });
+  const body = response.headers.get('content-type')?.includes('json')
+    ? ((await response.json()) as { error: string; parameter?: string })
+    : null;
   return { status: response.status, body };
 }
 
@@ -43,8 +53,12 @@ describe('every route checks its parameters the same way', () => {
     expect(await answer(route, 'limt=5', method)).toMatchObject({ status: 400, body: { parameter: 'limt' } });
     expect(await answer(route, `x=${'a'.repeat(9_000)}`, method)).toMatchObject({ status: 414 });
     if (once === null) return;
-    const value = { from: '1h', sort: 'count', format: 'csv', by: 'service', field: 'service', sample: '10' }[once] ?? 'tenant-a';
-    expect(await answer(route, `${once}=${value}&${once}=${value}`, method)).toMatchObject({ status: 400, body: { parameter: once } });
+    const value =
+      { from: '1h', sort: 'count', format: 'csv', by: 'service', field: 'service', sample: '10' }[once] ?? 'tenant-a';
+    expect(await answer(route, `${once}=${value}&${once}=${value}`, method)).toMatchObject({
+      status: 400,
+      body: { parameter: once },
+    });
     expect(await answer(route, `${once}=a%00b`, method)).toMatchObject({ status: 400, body: { parameter: once } });
   });
 

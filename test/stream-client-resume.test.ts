@@ -33,7 +33,10 @@ test('a resumed client gets each entry once when the live reader hands over entr
   const client = new StreamClient({ scope: 'platform' }, 'platform', seal, sink, source, DEFAULT_STREAM_LIMITS);
 
   // the client last saw entry 3; the replay sends 4 to 9
-  await client.subscribe({ filters: {}, resumeFrom: { position: streamIds[3], sealed: seal.seal(streamIds[3]) } }, streamIds[3]);
+  await client.subscribe(
+    { filters: {}, resumeFrom: { position: streamIds[3], sealed: seal.seal(streamIds[3]) } },
+    streamIds[3],
+  );
   // the hub's reader was behind the replay: it hands over 4 to 9, then what came since
   const live = [...streamIds, ...(await addToStream(redis, streamKey, entries.slice(10)))];
   for (let i = 4; i < entries.length; i++) {

@@ -36,8 +36,20 @@ describe('live stream search on the message', () => {
   });
 
   it('finds the words inside URLs, hosts, emails, paths and dotted identifiers', () => {
-    const message = 'POST https://api.payments.example.com/v1/charges failed for ops@acme.io in billing.invoice.create (/srv/app/src/pay.ts)';
-    for (const q of ['payments', 'charges', 'v1', 'acme', 'invoice', 'srv', 'pay', 'api.payments.example.com', '"billing.invoice"', 'https://api.payments*']) {
+    const message =
+      'POST https://api.payments.example.com/v1/charges failed for ops@acme.io in billing.invoice.create (/srv/app/src/pay.ts)';
+    for (const q of [
+      'payments',
+      'charges',
+      'v1',
+      'acme',
+      'invoice',
+      'srv',
+      'pay',
+      'api.payments.example.com',
+      '"billing.invoice"',
+      'https://api.payments*',
+    ]) {
       expect(matches(q.includes(':') ? `"${q.replace(/\*$/, '')}"` : q, message), q).toBe(true);
     }
     expect(matches('payments.example.org', message)).toBe(false);
@@ -52,11 +64,25 @@ describe('live stream filters on fields and data', () => {
     service: 'storefront',
     errorType: 'TypeError',
     message: 'payment failed: card declined',
-    data: { orderId: 'ord_123', cart: { total: 150, items: [{ sku: 'AB-1', qty: 2 }, { sku: 'CD-9', qty: 1 }] }, tags: ['vip', 'eu'], paid: false },
+    data: {
+      orderId: 'ord_123',
+      cart: {
+        total: 150,
+        items: [
+          { sku: 'AB-1', qty: 2 },
+          { sku: 'CD-9', qty: 1 },
+        ],
+      },
+      tags: ['vip', 'eu'],
+      paid: false,
+    },
   });
 
   it.each([
-    ['level:error service:storefront @orderId:ord_123 @cart.total:>100 errorType:TypeError "payment failed" -timeout', true],
+    [
+      'level:error service:storefront @orderId:ord_123 @cart.total:>100 errorType:TypeError "payment failed" -timeout',
+      true,
+    ],
     ['@cart.total:>150', false],
     ['@cart.total:>=150', true],
     ['@cart.total:[100 TO 200]', true],
@@ -92,15 +118,28 @@ describe('live stream filters on fields and data', () => {
   it('confines a tenant key before the query: a tenantId term cannot widen it', () => {
     const other = makeEntry({ tenantId: 'tenant-b', message: 'secret' });
     const own = makeEntry({ tenantId: 'tenant-a', message: 'secret' });
-    for (const q of ['tenantId:tenant-b', 'tenantId:(tenant-a OR tenant-b)', '-tenantId:tenant-a', 'tenantId:* secret']) {
-      const filter = new EntryFilter(parseSubscribe({ type: 'subscribe', filters: { q } }, () => null).filters, { scope: 'tenant', tenantId: 'tenant-a' });
+    for (const q of [
+      'tenantId:tenant-b',
+      'tenantId:(tenant-a OR tenant-b)',
+      '-tenantId:tenant-a',
+      'tenantId:* secret',
+    ]) {
+      const filter = new EntryFilter(parseSubscribe({ type: 'subscribe', filters: { q } }, () => null).filters, {
+        scope: 'tenant',
+        tenantId: 'tenant-a',
+      });
       expect(filter.matches(other), q).toBe(false);
     }
-    const filter = new EntryFilter(parseSubscribe({ type: 'subscribe', filters: { q: 'secret' } }, () => null).filters, { scope: 'tenant', tenantId: 'tenant-a' });
+    const filter = new EntryFilter(
+      parseSubscribe({ type: 'subscribe', filters: { q: 'secret' } }, () => null).filters,
+      { scope: 'tenant', tenantId: 'tenant-a' },
+    );
     expect(filter.matches(own)).toBe(true);
   });
 
   it('refuses a query with a syntax error, naming q and the position', () => {
-    expect(() => parseSubscribe({ type: 'subscribe', filters: { q: 'level:(error' } }, () => null)).toThrow(/^q: .* at position 12; expected '\)'$/);
+    expect(() => parseSubscribe({ type: 'subscribe', filters: { q: 'level:(error' } }, () => null)).toThrow(
+      /^q: .* at position 12; expected '\)'$/,
+    );
   });
 });

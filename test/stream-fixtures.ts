@@ -42,7 +42,9 @@ export async function startStreamServer(options: {
   await hub.start();
   const app = new Hono<AuthEnv>();
   app.use('*', auth.identify);
-  app.post(`${STREAM_PATH}/ticket`, auth.requireKey, (c) => c.json(auth.issueTicket({ principal: c.get('principal'), keyId: c.get('keyId') })));
+  app.post(`${STREAM_PATH}/ticket`, auth.requireKey, (c) =>
+    c.json(auth.issueTicket({ principal: c.get('principal'), keyId: c.get('keyId') })),
+  );
   app.route(STREAM_PATH, createStreamRoutes({ hub, auth, limit: async (_c, next) => next() }));
   // as the app answers what routes throw
   app.onError((error, c) => errorResponse(c, error, () => {}));
@@ -147,7 +149,9 @@ export class TestSocket extends ReceivedMessages {
   async subscribe(filters: Record<string, unknown> = {}, resumeFrom?: string): Promise<StreamMessage> {
     const before = this.messages.length;
     this.send({ type: 'subscribe', filters, resumeFrom });
-    await this.until((socket) => socket.messages.slice(before).some((m) => m.type === 'subscribed' || m.type === 'error'));
+    await this.until((socket) =>
+      socket.messages.slice(before).some((m) => m.type === 'subscribed' || m.type === 'error'),
+    );
     return this.messages.slice(before).find((m) => m.type === 'subscribed' || m.type === 'error')!;
   }
 

@@ -2,7 +2,14 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisClient } from '../server/stores.js';
 import { PLATFORM_KEY, TENANT_A_KEY, TENANT_B_KEY, insertEntries, makeEntry } from './server-fixtures.js';
-import { STREAM_PATH, TestEventSource, TestSocket, addToStream, startStreamServer, type StreamServer } from './stream-fixtures.js';
+import {
+  STREAM_PATH,
+  TestEventSource,
+  TestSocket,
+  addToStream,
+  startStreamServer,
+  type StreamServer,
+} from './stream-fixtures.js';
 import { useTestStores } from './support/stores.js';
 
 // Stream positions are sealed (DESIGN decision 6): they say nothing of other tenants' entries.
@@ -16,7 +23,11 @@ beforeAll(async () => {
   redis = createClient({ url: stores.redisUrl });
   await redis.connect();
   viaRedis = await startStreamServer({ pool: stores.pool, redis, streamKey: stores.streamKey });
-  viaPostgres = await startStreamServer({ pool: stores.pool, notifyChannel: `${stores.schema}_logs`, pollIntervalMs: 100 });
+  viaPostgres = await startStreamServer({
+    pool: stores.pool,
+    notifyChannel: `${stores.schema}_logs`,
+    pollIntervalMs: 100,
+  });
 });
 
 afterAll(async () => {
@@ -41,7 +52,10 @@ describe('sealed stream positions', () => {
   it('with Redis: a tenant’s positions hold no stream id, so neither other tenants’ entries nor their count shows', async () => {
     const tenantA = await open(viaRedis, TENANT_A_KEY);
     const subscribed = await tenantA.subscribe();
-    const own = [makeEntry({ tenantId: 'tenant-a', message: 'own 1' }), makeEntry({ tenantId: 'tenant-a', message: 'own 2' })];
+    const own = [
+      makeEntry({ tenantId: 'tenant-a', message: 'own 1' }),
+      makeEntry({ tenantId: 'tenant-a', message: 'own 2' }),
+    ];
     const foreign = Array.from({ length: 7 }, (_, i) => makeEntry({ tenantId: 'tenant-b', message: `foreign ${i}` }));
     const ids = await addToStream(redis, stores.streamKey, [own[0], ...foreign, own[1]]);
     await tenantA.until((s) => s.entries().length === 2);
@@ -58,7 +72,9 @@ describe('sealed stream positions', () => {
     const again = await open(viaRedis, TENANT_A_KEY);
     await again.subscribe({}, positions[0]);
     await again.until((s) => s.entries().length === 2);
-    expect(again.entries().map((message) => message.streamId)).not.toEqual(tenantA.entries().map((message) => message.streamId));
+    expect(again.entries().map((message) => message.streamId)).not.toEqual(
+      tenantA.entries().map((message) => message.streamId),
+    );
     expect(again.entryIds()).toEqual(own.map((entry) => entry.id));
   });
 
@@ -78,11 +94,19 @@ describe('sealed stream positions', () => {
     const position = (await tenantA.subscribe()).streamId!;
     for (const key of [TENANT_B_KEY, PLATFORM_KEY]) {
       const other = await open(viaRedis, key);
-      expect(await other.subscribe({}, position)).toMatchObject({ type: 'error', error: expect.stringContaining('resumeFrom') });
-      const sse = await TestEventSource.open(`${viaRedis.baseUrl}${STREAM_PATH}/sse?resumeFrom=${position}`, { authorization: `Bearer ${key}` });
+      expect(await other.subscribe({}, position)).toMatchObject({
+        type: 'error',
+        error: expect.stringContaining('resumeFrom'),
+      });
+      const sse = await TestEventSource.open(`${viaRedis.baseUrl}${STREAM_PATH}/sse?resumeFrom=${position}`, {
+        authorization: `Bearer ${key}`,
+      });
       expect(sse.response.status).toBe(400);
       expect(await sse.response.json()).toMatchObject({ parameter: 'resumeFrom' });
-      const lastEventId = await TestEventSource.open(`${viaRedis.baseUrl}${STREAM_PATH}/sse`, { authorization: `Bearer ${key}`, 'last-event-id': position });
+      const lastEventId = await TestEventSource.open(`${viaRedis.baseUrl}${STREAM_PATH}/sse`, {
+        authorization: `Bearer ${key}`,
+        'last-event-id': position,
+      });
       expect(lastEventId.response.status).toBe(400);
     }
     // a raw stream id is no position either

@@ -37,7 +37,11 @@ describe('live stream without Redis', () => {
     const socket = await open();
     await socket.subscribe({ tenantId: 'tenant-pg', level: ['error'] });
     const newer = entryAt(0, { tenantId: 'tenant-pg', level: 'error', message: 'newer' });
-    await insertEntries(stores.pool, [newer, entryAt(0, { tenantId: 'tenant-pg', level: 'info' }), entryAt(0, { tenantId: 'tenant-x', level: 'error' })]);
+    await insertEntries(stores.pool, [
+      newer,
+      entryAt(0, { tenantId: 'tenant-pg', level: 'info' }),
+      entryAt(0, { tenantId: 'tenant-x', level: 'error' }),
+    ]);
     await socket.until((s) => s.entryIds().includes(newer.id));
     // A batch from another process: older timestamps, committed later.
     const older = entryAt(3_000, { tenantId: 'tenant-pg', level: 'error', message: 'older' });
@@ -60,7 +64,10 @@ describe('live stream without Redis', () => {
     const missed = [entryAt(10, { tenantId: 'tenant-resume' }), entryAt(5, { tenantId: 'tenant-resume' })];
     await insertEntries(stores.pool, missed);
     const second = await open();
-    expect(await second.subscribe({ tenantId: 'tenant-resume' }, lastSeen)).toEqual({ type: 'subscribed', streamId: lastSeen });
+    expect(await second.subscribe({ tenantId: 'tenant-resume' }, lastSeen)).toEqual({
+      type: 'subscribed',
+      streamId: lastSeen,
+    });
     const live = entryAt(0, { tenantId: 'tenant-resume' });
     await insertEntries(stores.pool, [live]);
     await second.until((s) => s.entryIds().includes(live.id));

@@ -5,7 +5,14 @@ import { READER_CONNECTION_NAME } from '../server/stream/redis-source.js';
 import { createLogger } from '../src/factory.js';
 import type { StoredLogEntry } from '../src/types.js';
 import { PLATFORM_KEY, TENANT_A_KEY, TENANT_B_KEY, makeEntry } from './server-fixtures.js';
-import { STREAM_PATH, TestSocket, UpgradeRefused, addToStream, startStreamServer, type StreamServer } from './stream-fixtures.js';
+import {
+  STREAM_PATH,
+  TestSocket,
+  UpgradeRefused,
+  addToStream,
+  startStreamServer,
+  type StreamServer,
+} from './stream-fixtures.js';
 import { useTestStores } from './support/stores.js';
 
 const stores = useTestStores();
@@ -31,7 +38,9 @@ function kinds(socket: TestSocket): string[] {
 /** Cuts the hub's blocking reader connection, as a network fault or a Redis restart would. */
 async function cutReaderConnection(): Promise<void> {
   const clients = (await redis.sendCommand(['CLIENT', 'LIST'])) as string;
-  const readers = clients.split('\n').filter((line) => line.includes(` name=${READER_CONNECTION_NAME} `) && line.includes(' cmd=xread'));
+  const readers = clients
+    .split('\n')
+    .filter((line) => line.includes(` name=${READER_CONNECTION_NAME} `) && line.includes(' cmd=xread'));
   expect(readers.length).toBeGreaterThan(0);
   for (const line of readers) await redis.sendCommand(['CLIENT', 'KILL', 'ID', /\bid=(\d+)/.exec(line)![1]]);
 }
@@ -71,15 +80,36 @@ describe('live stream over WebSocket, from the Redis stream', () => {
 
     const entries = [
       makeEntry({ level: 'info', tenantId: 'tenant-a', service: 'storefront', message: 'checkout started' }),
-      makeEntry({ level: 'error', tenantId: 'tenant-b', service: 'admin', message: 'Payment failed: card declined by issuer' }),
-      makeEntry({ level: 'warn', tenantId: 'tenant-a', service: 'mcp-server', message: 'payment retry, card was declined' }),
+      makeEntry({
+        level: 'error',
+        tenantId: 'tenant-b',
+        service: 'admin',
+        message: 'Payment failed: card declined by issuer',
+      }),
+      makeEntry({
+        level: 'warn',
+        tenantId: 'tenant-a',
+        service: 'mcp-server',
+        message: 'payment retry, card was declined',
+      }),
       makeEntry({ level: 'debug', tenantId: 'tenant-b', service: 'storefront', message: 'PAYMENT: card declined' }),
-      makeEntry({ level: 'info', tenantId: 'tenant-c', service: 'orchestrator', message: 'paymentservice card declined' }),
+      makeEntry({
+        level: 'info',
+        tenantId: 'tenant-c',
+        service: 'orchestrator',
+        message: 'paymentservice card declined',
+      }),
     ];
     // Matches every filter: once a client has it, it has had every earlier entry it was sent.
-    const last = makeEntry({ level: 'error', tenantId: 'tenant-b', service: 'admin', message: 'payment card declined again' });
+    const last = makeEntry({
+      level: 'error',
+      tenantId: 'tenant-b',
+      service: 'admin',
+      message: 'payment card declined again',
+    });
     await addToStream(redis, stores.streamKey, [...entries, last]);
-    for (const socket of [all, levels, tenant, services, search]) await socket.until((s) => s.entryIds().includes(last.id));
+    for (const socket of [all, levels, tenant, services, search])
+      await socket.until((s) => s.entryIds().includes(last.id));
 
     expect(all.entryIds()).toEqual(ids([...entries, last]));
     expect(levels.entryIds()).toEqual(ids([entries[1], entries[2], last]));
@@ -121,7 +151,11 @@ describe('live stream over WebSocket, from the Redis stream', () => {
     const asksOther = await open(TENANT_A_KEY);
     await asksOther.subscribe({ tenantId: 'tenant-b' });
     const own = makeEntry({ tenantId: 'tenant-a' });
-    await addToStream(redis, stores.streamKey, [makeEntry({ tenantId: 'tenant-b' }), makeEntry({ tenantId: '_platform' }), own]);
+    await addToStream(redis, stores.streamKey, [
+      makeEntry({ tenantId: 'tenant-b' }),
+      makeEntry({ tenantId: '_platform' }),
+      own,
+    ]);
     await asksAll.until((s) => s.entryIds().includes(own.id));
     expect(asksAll.entryIds()).toEqual([own.id]);
     // another tenant asked for: nothing, as over HTTP
@@ -129,7 +163,9 @@ describe('live stream over WebSocket, from the Redis stream', () => {
   });
 
   it('resumes after a reconnect without a gap or a duplicate while entries keep coming', async () => {
-    const written = Array.from({ length: 1500 }, (_, i) => makeEntry({ tenantId: 'tenant-resume', message: `resume ${i}` }));
+    const written = Array.from({ length: 1500 }, (_, i) =>
+      makeEntry({ tenantId: 'tenant-resume', message: `resume ${i}` }),
+    );
     const first = await open();
     await first.subscribe({ tenantId: 'tenant-resume' });
     const writing = (async () => {
@@ -190,7 +226,9 @@ describe('live stream over WebSocket, from the Redis stream', () => {
     slowSocket.pause();
 
     // About 20 MB: more than the kernel buffers of a paused loopback socket hold.
-    const written = Array.from({ length: 2500 }, (_, i) => makeEntry({ tenantId: 'tenant-slow', message: `bulk ${i} ${'x'.repeat(8000)}` }));
+    const written = Array.from({ length: 2500 }, (_, i) =>
+      makeEntry({ tenantId: 'tenant-slow', message: `bulk ${i} ${'x'.repeat(8000)}` }),
+    );
     for (let i = 0; i < written.length; i += 250) await addToStream(redis, stores.streamKey, written.slice(i, i + 250));
     await fast.until((s) => s.entries().length === written.length, 20_000);
     expect(fast.entryIds()).toEqual(ids(written));
@@ -224,7 +262,9 @@ describe('live stream over WebSocket, from the Redis stream', () => {
       const stuck = await open(PLATFORM_KEY, strict);
       await stuck.subscribe({ tenantId: 'tenant-stuck' });
       (stuck.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-      const bulk = Array.from({ length: 1500 }, () => makeEntry({ tenantId: 'tenant-stuck', message: 'x'.repeat(8000) }));
+      const bulk = Array.from({ length: 1500 }, () =>
+        makeEntry({ tenantId: 'tenant-stuck', message: 'x'.repeat(8000) }),
+      );
       for (let i = 0; i < bulk.length; i += 250) await addToStream(redis, stores.streamKey, bulk.slice(i, i + 250));
       await expect.poll(() => strict.hub.clientCount(), { timeout: 15_000 }).toBe(0);
     } finally {
@@ -252,7 +292,10 @@ describe('live stream over WebSocket, from the Redis stream', () => {
     await redis.xTrim(stores.streamKey, 'MAXLEN', 2);
     await socket.until((s) => s.entries().length === 2);
     expect(kinds(socket)).toEqual(['subscribed', 'gap', 'entry', 'entry']);
-    expect(socket.messages.find((message) => message.type === 'gap')).toEqual({ type: 'gap', reason: 'store-unavailable' });
+    expect(socket.messages.find((message) => message.type === 'gap')).toEqual({
+      type: 'gap',
+      reason: 'store-unavailable',
+    });
     expect(socket.entryIds()).toEqual(ids(written.slice(-2)));
   });
 
@@ -266,10 +309,16 @@ describe('live stream over WebSocket, from the Redis stream', () => {
 
   it('answers an invalid subscription with an error and keeps the connection', async () => {
     const socket = await open();
-    expect(await socket.subscribe({ level: ['fatal'] })).toMatchObject({ type: 'error', error: expect.stringContaining('level') });
+    expect(await socket.subscribe({ level: ['fatal'] })).toMatchObject({
+      type: 'error',
+      error: expect.stringContaining('level'),
+    });
     socket.send('not json');
     await socket.until((s) => s.messages.filter((m) => m.type === 'error').length === 2);
-    expect(await socket.subscribe({}, 'not-a-stream-id')).toMatchObject({ type: 'error', error: expect.stringContaining('resumeFrom') });
+    expect(await socket.subscribe({}, 'not-a-stream-id')).toMatchObject({
+      type: 'error',
+      error: expect.stringContaining('resumeFrom'),
+    });
     expect((await socket.subscribe({ level: ['error'] })).type).toBe('subscribed');
   });
 });
@@ -277,7 +326,9 @@ describe('live stream over WebSocket, from the Redis stream', () => {
 describe('stream access', () => {
   it('refuses an upgrade without a key or ticket, or with a wrong key, with 401', async () => {
     await expect(TestSocket.open(server.wsUrl())).rejects.toMatchObject({ status: 401 });
-    await expect(TestSocket.open(server.wsUrl(), { authorization: 'Bearer not-a-key-0123456789' })).rejects.toMatchObject({ status: 401 });
+    await expect(
+      TestSocket.open(server.wsUrl(), { authorization: 'Bearer not-a-key-0123456789' }),
+    ).rejects.toMatchObject({ status: 401 });
     await expect(TestSocket.open(server.wsUrl('?ticket=made-up'))).rejects.toBeInstanceOf(UpgradeRefused);
     const sse = await fetch(`${server.baseUrl}${STREAM_PATH}/sse`);
     expect(sse.status).toBe(401);
@@ -285,7 +336,10 @@ describe('stream access', () => {
   });
 
   it('opens a stream with a ticket only once', async () => {
-    const response = await fetch(`${server.baseUrl}${STREAM_PATH}/ticket`, { method: 'POST', headers: { authorization: `Bearer ${TENANT_B_KEY}` } });
+    const response = await fetch(`${server.baseUrl}${STREAM_PATH}/ticket`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TENANT_B_KEY}` },
+    });
     const { ticket } = (await response.json()) as { ticket: string };
     const socket = await TestSocket.open(server.wsUrl(`?ticket=${encodeURIComponent(ticket)}`));
     opened.push(socket);
@@ -295,16 +349,25 @@ describe('stream access', () => {
     await socket.until((s) => s.entryIds().includes(own.id));
     expect(socket.entryIds()).toEqual([own.id]); // the ticket carries the tenant key's scope
 
-    await expect(TestSocket.open(server.wsUrl(`?ticket=${encodeURIComponent(ticket)}`))).rejects.toMatchObject({ status: 401 });
+    await expect(TestSocket.open(server.wsUrl(`?ticket=${encodeURIComponent(ticket)}`))).rejects.toMatchObject({
+      status: 401,
+    });
   });
 
   it('limits the streams open per key with 429', async () => {
-    const limited = await startStreamServer({ pool: stores.pool, redis, streamKey: stores.streamKey, limits: { maxClientsPerKey: 2 } });
+    const limited = await startStreamServer({
+      pool: stores.pool,
+      redis,
+      streamKey: stores.streamKey,
+      limits: { maxClientsPerKey: 2 },
+    });
     try {
       await open(TENANT_A_KEY, limited);
       await open(TENANT_A_KEY, limited);
       await expect(open(TENANT_A_KEY, limited)).rejects.toMatchObject({ status: 429 });
-      const sse = await fetch(`${limited.baseUrl}${STREAM_PATH}/sse`, { headers: { authorization: `Bearer ${TENANT_A_KEY}` } });
+      const sse = await fetch(`${limited.baseUrl}${STREAM_PATH}/sse`, {
+        headers: { authorization: `Bearer ${TENANT_A_KEY}` },
+      });
       expect(sse.status).toBe(429);
       await open(TENANT_B_KEY, limited);
     } finally {
@@ -317,7 +380,9 @@ describe('stream access', () => {
     try {
       await stopping.hub.stop();
       await expect(open(PLATFORM_KEY, stopping)).rejects.toMatchObject({ status: 429 });
-      const sse = await fetch(`${stopping.baseUrl}${STREAM_PATH}/sse`, { headers: { authorization: `Bearer ${PLATFORM_KEY}` } });
+      const sse = await fetch(`${stopping.baseUrl}${STREAM_PATH}/sse`, {
+        headers: { authorization: `Bearer ${PLATFORM_KEY}` },
+      });
       expect(sse.status).toBe(429);
       expect(await sse.json()).toEqual({ error: expect.stringContaining('shutting down') });
     } finally {

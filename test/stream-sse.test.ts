@@ -64,7 +64,8 @@ describe('live stream over Server-Sent Events', () => {
   it('confines a tenant key to its tenant', async () => {
     const source = await open('', { authorization: `Bearer ${TENANT_A_KEY}` });
     const asksOther = await open('?tenantId=tenant-b', { authorization: `Bearer ${TENANT_A_KEY}` });
-    for (const opened of [source, asksOther]) await opened.until((s) => s.messages.some((m) => m.type === 'subscribed'));
+    for (const opened of [source, asksOther])
+      await opened.until((s) => s.messages.some((m) => m.type === 'subscribed'));
     const own = makeEntry({ tenantId: 'tenant-a' });
     await addToStream(redis, stores.streamKey, [makeEntry({ tenantId: 'tenant-b' }), own]);
     await source.until((s) => s.entryIds().includes(own.id));
@@ -86,11 +87,17 @@ describe('live stream over Server-Sent Events', () => {
       const socket = connect(Number(port), '127.0.0.1');
       socket.pause();
       socket.on('error', () => {});
-      socket.write(`GET ${STREAM_PATH}/sse?tenantId=tenant-stuck HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${PLATFORM_KEY}\r\n\r\n`);
+      socket.write(
+        `GET ${STREAM_PATH}/sse?tenantId=tenant-stuck HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${PLATFORM_KEY}\r\n\r\n`,
+      );
       await expect.poll(() => strict.hub.clientCount()).toBe(1);
       // A steady flow, so that the socket buffers fill before the server's own queue does.
       for (let batch = 0; batch < 500 && strict.hub.clientCount() > 0; batch++) {
-        await addToStream(redis, stores.streamKey, Array.from({ length: 40 }, () => makeEntry({ tenantId: 'tenant-stuck', message: 'x'.repeat(8000) })));
+        await addToStream(
+          redis,
+          stores.streamKey,
+          Array.from({ length: 40 }, () => makeEntry({ tenantId: 'tenant-stuck', message: 'x'.repeat(8000) })),
+        );
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       await expect.poll(() => strict.hub.clientCount(), { timeout: 15_000 }).toBe(0);
@@ -106,8 +113,17 @@ describe('live stream over Server-Sent Events', () => {
     const tenant = await open(`?q=${q}`, { authorization: `Bearer ${TENANT_A_KEY}` });
     for (const source of [platform, tenant]) await source.until((s) => s.messages.some((m) => m.type === 'subscribed'));
     const order = (total: number, tags: string[] = []) => ({ order: { total, tags } });
-    const wanted = makeEntry({ level: 'error', message: 'POST https://api.payments.example.com failed', data: order(150) });
-    const otherTenant = makeEntry({ tenantId: 'tenant-b', level: 'warn', message: 'refund', data: order(101, ['vip']) });
+    const wanted = makeEntry({
+      level: 'error',
+      message: 'POST https://api.payments.example.com failed',
+      data: order(150),
+    });
+    const otherTenant = makeEntry({
+      tenantId: 'tenant-b',
+      level: 'warn',
+      message: 'refund',
+      data: order(101, ['vip']),
+    });
     const entries = [
       makeEntry({ level: 'info', message: 'payments ok', data: order(150) }),
       makeEntry({ level: 'error', message: 'payments failed', data: order(99) }),
@@ -120,7 +136,10 @@ describe('live stream over Server-Sent Events', () => {
     await platform.until((s) => s.entryIds().includes(otherTenant.id));
     await tenant.until((s) => s.entryIds().includes(wanted.id));
     expect(platform.entryIds()).toEqual([wanted.id, otherTenant.id]);
-    await addToStream(redis, stores.streamKey, [makeEntry({ tenantId: 'tenant-a', message: 'marker', level: 'error', data: order(500) }), { ...wanted, id: crypto.randomUUID() }]);
+    await addToStream(redis, stores.streamKey, [
+      makeEntry({ tenantId: 'tenant-a', message: 'marker', level: 'error', data: order(500) }),
+      { ...wanted, id: crypto.randomUUID() },
+    ]);
     await tenant.until((s) => s.entryIds().length === 2);
     expect(tenant.entryIds()[0]).toBe(wanted.id);
   });
@@ -128,7 +147,12 @@ describe('live stream over Server-Sent Events', () => {
   it('answers a query with a syntax error with 400 naming q, the position and what was expected', async () => {
     const source = await open(`?q=${encodeURIComponent('service:(admin OR')}`);
     expect(source.response.status).toBe(400);
-    expect(await source.response.json()).toEqual({ error: expect.stringMatching(/at position 15/), parameter: 'q', position: 15, expected: 'a term' });
+    expect(await source.response.json()).toEqual({
+      error: expect.stringMatching(/at position 15/),
+      parameter: 'q',
+      position: 15,
+      expected: 'a term',
+    });
   });
 
   it('answers invalid parameters with 400 and the parameter at fault', async () => {

@@ -67,7 +67,16 @@ describe('writes in flight', () => {
 
 describe('the memory bound', () => {
   const never = () => new Promise<void>(() => {});
-  const rules = { batchSize: 50, flushIntervalMs: 60_000, flushImmediatelyAt: 'error', maxWriteBatch: 100, retryBaseMs: 10, retryMaxMs: 100, closeTimeoutMs: 5_000, exitTimeoutMs: 2_000 } as const;
+  const rules = {
+    batchSize: 50,
+    flushIntervalMs: 60_000,
+    flushImmediatelyAt: 'error',
+    maxWriteBatch: 100,
+    retryBaseMs: 10,
+    retryMaxMs: 100,
+    closeTimeoutMs: 5_000,
+    exitTimeoutMs: 2_000,
+  } as const;
 
   test('is in bytes: 20,000 waiting entries are kept under the default 64 MiB, and a small bound drops by size', () => {
     const roomy = new Batcher('test', never, { ...rules, maxBufferedBytes: 64 * 1024 * 1024 });

@@ -5,11 +5,14 @@ import { useTestStores } from './support/stores.js';
 const stores = useTestStores();
 
 async function countFor(tenantId: string): Promise<number> {
-  const { rows } = await stores.pool.query('SELECT count(*)::int AS n FROM platform_logs WHERE tenant_id = $1', [tenantId]);
+  const { rows } = await stores.pool.query('SELECT count(*)::int AS n FROM platform_logs WHERE tenant_id = $1', [
+    tenantId,
+  ]);
   return rows[0].n;
 }
 
-const entries = (tenantId: string, n: number) => Array.from({ length: n }, (_, i) => wireEntry({ tenantId, message: `entry ${i}` }));
+const entries = (tenantId: string, n: number) =>
+  Array.from({ length: n }, (_, i) => wireEntry({ tenantId, message: `entry ${i}` }));
 
 // These tests use the default rules (50 entries, 5 s, at once on error) from the real config.
 describe('batching with the default rules', () => {
@@ -20,7 +23,13 @@ describe('batching with the default rules', () => {
       await sleep(1_500);
       expect(await countFor('batch-50')).toBe(0);
       send(stream, entries('batch-50', 1));
-      expect(await waitFor(() => countFor('batch-50'), (n) => n === 50, 2_000)).toBe(50);
+      expect(
+        await waitFor(
+          () => countFor('batch-50'),
+          (n) => n === 50,
+          2_000,
+        ),
+      ).toBe(50);
     } finally {
       await closeTransport(stream);
     }
@@ -33,7 +42,13 @@ describe('batching with the default rules', () => {
       send(stream, entries('interval', 3));
       await sleep(3_500);
       expect(await countFor('interval')).toBe(0);
-      expect(await waitFor(() => countFor('interval'), (n) => n === 3, 4_000)).toBe(3);
+      expect(
+        await waitFor(
+          () => countFor('interval'),
+          (n) => n === 3,
+          4_000,
+        ),
+      ).toBe(3);
       expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
     } finally {
       await closeTransport(stream);
@@ -45,7 +60,13 @@ describe('batching with the default rules', () => {
     try {
       send(stream, entries('urgent', 5));
       send(stream, [wireEntry({ tenantId: 'urgent', level: 'error', message: 'payment failed' })]);
-      expect(await waitFor(() => countFor('urgent'), (n) => n === 6, 2_000)).toBe(6);
+      expect(
+        await waitFor(
+          () => countFor('urgent'),
+          (n) => n === 6,
+          2_000,
+        ),
+      ).toBe(6);
     } finally {
       await closeTransport(stream);
     }

@@ -10,7 +10,10 @@ import { useTestStores } from './support/stores.js';
 const stores = useTestStores();
 
 async function rowsOf(tenantId: string): Promise<{ id: string; message: string }[]> {
-  const { rows } = await stores.pool.query(`SELECT id::text, message FROM platform_logs WHERE tenant_id = $1 ORDER BY message`, [tenantId]);
+  const { rows } = await stores.pool.query(
+    `SELECT id::text, message FROM platform_logs WHERE tenant_id = $1 ORDER BY message`,
+    [tenantId],
+  );
   return rows;
 }
 
@@ -36,7 +39,10 @@ describe('the platform target: both stores in one worker', () => {
     const streamKey = `${stores.redisPrefix}one-id:stream`;
     const target = {
       target: 'platform-logging/transports/platform',
-      options: { postgres: { connectionString: stores.databaseUrl }, redis: { url: stores.redisUrl, streamKey, channel: `${stores.redisPrefix}one-id:events` } },
+      options: {
+        postgres: { connectionString: stores.databaseUrl },
+        redis: { url: stores.redisUrl, streamKey, channel: `${stores.redisPrefix}one-id:events` },
+      },
     };
     const run = await runPackageScript(plainPino(target, 'one-id'));
     expect(run).toMatchObject({ code: 0, stderr: '' });
@@ -53,15 +59,21 @@ describe('the platform target: both stores in one worker', () => {
     };
     const run = await runPackageScript(plainPino(target, 'bad-redis'));
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('platform-logging redis-stream: not writing to this store: options.redis.url must be a redis:// or rediss:// URL, got "localhost:6379"');
+    expect(run.stderr).toContain(
+      'platform-logging redis-stream: not writing to this store: options.redis.url must be a redis:// or rediss:// URL, got "localhost:6379"',
+    );
     expect((await rowsOf('bad-redis')).map((row) => row.message)).toEqual(['line 0', 'line 1', 'line 2']);
   });
 
   test("the README's plain pino example stores its entry when REDIS_URL is unset", async () => {
-    const run = await runPackageScript(readmeExample('**Plain pino with the transports**'), { DATABASE_URL: stores.databaseUrl });
+    const run = await runPackageScript(readmeExample('**Plain pino with the transports**'), {
+      DATABASE_URL: stores.databaseUrl,
+    });
     expect(run).toMatchObject({ code: 0, stderr: '' });
     const { rows } = await stores.pool.query(`SELECT service, data FROM platform_logs WHERE message = 'order placed'`);
-    expect(rows).toEqual([{ service: 'storefront', data: expect.objectContaining({ orderId: 'o_1', password: '[REDACTED]' }) }]);
+    expect(rows).toEqual([
+      { service: 'storefront', data: expect.objectContaining({ orderId: 'o_1', password: '[REDACTED]' }) },
+    ]);
   });
 
   test('the single-store targets side by side: a redis-stream target without a url no longer ends the postgres one', async () => {
@@ -80,12 +92,21 @@ describe('the platform target: both stores in one worker', () => {
 
 describe('createLogger', () => {
   test('refuses store settings that cannot work, naming the variable or option', () => {
-    const make = (options: object, env: NodeJS.ProcessEnv = {}) => () => createLogger({ service: 'admin', env, config: { console: 'off' }, ...options });
-    expect(make({}, { DATABASE_URL: stores.databaseUrl, REDIS_URL: 'localhost:6379' })).toThrow('REDIS_URL must be a redis:// or rediss:// URL, got "localhost:6379"');
-    expect(make({}, { DATABASE_URL: 'db.internal:5432/logs' })).toThrow('DATABASE_URL must be a postgres:// or postgresql:// or socket:// URL, got "db.internal:5432/logs"');
+    const make =
+      (options: object, env: NodeJS.ProcessEnv = {}) =>
+      () =>
+        createLogger({ service: 'admin', env, config: { console: 'off' }, ...options });
+    expect(make({}, { DATABASE_URL: stores.databaseUrl, REDIS_URL: 'localhost:6379' })).toThrow(
+      'REDIS_URL must be a redis:// or rediss:// URL, got "localhost:6379"',
+    );
+    expect(make({}, { DATABASE_URL: 'db.internal:5432/logs' })).toThrow(
+      'DATABASE_URL must be a postgres:// or postgresql:// or socket:// URL, got "db.internal:5432/logs"',
+    );
     expect(make({}, { DATABASE_URL: 'user:hunter2@db/logs' })).toThrow('got "user:***@db/logs"');
     expect(make({ transports: { redis: {} } })).toThrow('transports.redis.url is missing');
-    expect(make({ transports: { postgres: { connectionString: stores.databaseUrl, batchSize: 0 } } })).toThrow('transports.postgres.batchSize must be a whole number from 1 up, got 0');
+    expect(make({ transports: { postgres: { connectionString: stores.databaseUrl, batchSize: 0 } } })).toThrow(
+      'transports.postgres.batchSize must be a whole number from 1 up, got 0',
+    );
   });
 
   test('keeps the console and PostgreSQL going while Redis is unreachable', async () => {
@@ -95,7 +116,12 @@ const logger = createLogger({ service: 'admin', tenantId: 'console-kept' });
 logger.info('still on the console');
 await logger.close();
 `;
-    const run = await runPackageScript(script, { APP_ENV: 'development', DATABASE_URL: stores.databaseUrl, REDIS_URL: 'redis://127.0.0.1:1', LOG_BATCH_SIZE: '1' });
+    const run = await runPackageScript(script, {
+      APP_ENV: 'development',
+      DATABASE_URL: stores.databaseUrl,
+      REDIS_URL: 'redis://127.0.0.1:1',
+      LOG_BATCH_SIZE: '1',
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('still on the console');
     expect((await rowsOf('console-kept')).map((row) => row.message)).toEqual(['still on the console']);
@@ -113,7 +139,10 @@ await logger.close();
   test('a healthy Redis prints nothing at start: the first write waits for the connection', async () => {
     const streamKey = `${stores.redisPrefix}healthy:stream`;
     const run = await runPackageScript(
-      logThenClose({ redis: { url: stores.redisUrl, streamKey, channel: `${stores.redisPrefix}healthy:events` }, postgres: { connectionString: stores.databaseUrl } }),
+      logThenClose({
+        redis: { url: stores.redisUrl, streamKey, channel: `${stores.redisPrefix}healthy:events` },
+        postgres: { connectionString: stores.databaseUrl },
+      }),
       // a spool of its own: the tests before left entries for their unreachable stores, which a start would send
       { APP_ENV: 'test', LOG_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'platform-logs-healthy-spool-')) },
     );
@@ -130,7 +159,11 @@ await logger.close();
       { APP_ENV: 'test' },
     );
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('platform-logging redis-stream: store unavailable (Redis 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1)');
-    expect(run.stderr).toContain('platform-logging postgres: store unavailable (PostgreSQL 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1)');
+    expect(run.stderr).toContain(
+      'platform-logging redis-stream: store unavailable (Redis 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1)',
+    );
+    expect(run.stderr).toContain(
+      'platform-logging postgres: store unavailable (PostgreSQL 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1)',
+    );
   });
 });

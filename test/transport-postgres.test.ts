@@ -9,7 +9,9 @@ import { useTestStores } from './support/stores.js';
 const stores = useTestStores();
 
 async function countFor(tenantId: string): Promise<number> {
-  const { rows } = await stores.pool.query('SELECT count(*)::int AS n FROM platform_logs WHERE tenant_id = $1', [tenantId]);
+  const { rows } = await stores.pool.query('SELECT count(*)::int AS n FROM platform_logs WHERE tenant_id = $1', [
+    tenantId,
+  ]);
   return rows[0].n;
 }
 
@@ -23,7 +25,13 @@ async function rowsFor(tenantId: string) {
 
 describe('postgres transport', () => {
   test('stores every field of wire entries, with signature and template on warn and error only', async () => {
-    const info = wireEntry({ tenantId: 'fields', level: 'info', traceId: 'trace-9', spanId: 'span-1', action: 'cart.add' });
+    const info = wireEntry({
+      tenantId: 'fields',
+      level: 'info',
+      traceId: 'trace-9',
+      spanId: 'span-1',
+      action: 'cart.add',
+    });
     const error = wireEntry({
       tenantId: 'fields',
       level: 'error',
@@ -62,7 +70,12 @@ describe('postgres transport', () => {
       message_template: null,
     });
     expect(storedInfo.ts.toISOString()).toBe(info.timestamp);
-    expect(storedError).toMatchObject({ id: error.id, error_type: 'PaymentError', error_code: 'E_DECLINED', error_stack: error.errorStack });
+    expect(storedError).toMatchObject({
+      id: error.id,
+      error_type: 'PaymentError',
+      error_code: 'E_DECLINED',
+      error_stack: error.errorStack,
+    });
     expect(storedError.error_signature).toMatch(/^[0-9a-f]{16}$/);
     expect(typeof storedError.message_template).toBe('string');
   });
@@ -83,12 +96,18 @@ describe('postgres transport', () => {
   });
 
   test('plain pino lines are stored sensibly: levels, the service and environment of the options or the line, the error once', async () => {
-    const transport = pino.transport({ target: transportModulePath('postgres'), options: { connectionString: stores.databaseUrl, service: 'storefront', environment: 'staging' } });
+    const transport = pino.transport({
+      target: transportModulePath('postgres'),
+      options: { connectionString: stores.databaseUrl, service: 'storefront', environment: 'staging' },
+    });
     const logger = pino(transport);
     logger.info({ tenantId: 'plain', orderId: 7 }, 'order placed');
     logger.debug({ tenantId: 'plain' }, 'not at default level');
     logger.warn({ tenantId: 'plain', service: 'admin' }, 'stock low');
-    const err = Object.assign(new TypeError('boom', { cause: new Error('disk full') }), { code: 'E_BOOM', statusCode: 502 });
+    const err = Object.assign(new TypeError('boom', { cause: new Error('disk full') }), {
+      code: 'E_BOOM',
+      statusCode: 502,
+    });
     logger.fatal({ tenantId: 'plain', err }, 'crashed');
     await closeTransport(transport);
 
@@ -99,11 +118,19 @@ describe('postgres transport', () => {
       ['error', 'crashed'],
     ]);
     const [placed, low, crashed] = rows;
-    expect(placed).toMatchObject({ service: 'storefront', environment: 'staging', data: { orderId: 7, pid: process.pid, hostname: hostname() } });
+    expect(placed).toMatchObject({
+      service: 'storefront',
+      environment: 'staging',
+      data: { orderId: 7, pid: process.pid, hostname: hostname() },
+    });
     expect(low.service).toBe('admin');
     expect(placed.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
     expect(Math.abs(placed.ts.getTime() - Date.now())).toBeLessThan(60_000);
-    expect(crashed).toMatchObject({ error_type: 'TypeError', error_code: 'E_BOOM', data: { err: { statusCode: 502 }, pid: process.pid, hostname: hostname() } });
+    expect(crashed).toMatchObject({
+      error_type: 'TypeError',
+      error_code: 'E_BOOM',
+      data: { err: { statusCode: 502 }, pid: process.pid, hostname: hostname() },
+    });
     expect(crashed.error_stack).toContain('TypeError: boom');
     expect(crashed.error_stack).toMatch(/\ncaused by: Error: disk full/i);
     expect(crashed.error_signature).toMatch(/^[0-9a-f]{16}$/);
@@ -111,24 +138,47 @@ describe('postgres transport', () => {
 
   test('plain pino data is redacted by default, with the extra keys of LOG_REDACT_KEYS; the environment comes from APP_ENV', async () => {
     const worker = { env: { APP_ENV: 'production', LOG_REDACT_KEYS: 'ssn' } };
-    const redacting = pino.transport({ target: transportModulePath('postgres'), options: { connectionString: stores.databaseUrl }, worker });
-    pino(redacting).info({ tenantId: 'redacted', password: 'secret', user: { apiToken: 't_1', ssn: '078-05-1120', name: 'Ann' } }, 'signed in');
+    const redacting = pino.transport({
+      target: transportModulePath('postgres'),
+      options: { connectionString: stores.databaseUrl },
+      worker,
+    });
+    pino(redacting).info(
+      { tenantId: 'redacted', password: 'secret', user: { apiToken: 't_1', ssn: '078-05-1120', name: 'Ann' } },
+      'signed in',
+    );
     await closeTransport(redacting);
-    const open = pino.transport({ target: transportModulePath('postgres'), options: { connectionString: stores.databaseUrl, redact: false }, worker });
+    const open = pino.transport({
+      target: transportModulePath('postgres'),
+      options: { connectionString: stores.databaseUrl, redact: false },
+      worker,
+    });
     pino(open).info({ tenantId: 'not-redacted', password: 'secret' }, 'signed in');
     await closeTransport(open);
 
     const [redacted] = await rowsFor('redacted');
     expect(redacted).toMatchObject({ service: 'unknown', environment: 'production' });
-    expect(redacted.data).toMatchObject({ password: '[REDACTED]', user: { apiToken: '[REDACTED]', ssn: '[REDACTED]', name: 'Ann' } });
+    expect(redacted.data).toMatchObject({
+      password: '[REDACTED]',
+      user: { apiToken: '[REDACTED]', ssn: '[REDACTED]', name: 'Ann' },
+    });
     expect((await rowsFor('not-redacted'))[0].data).toMatchObject({ password: 'secret' });
   });
 
   test('bad input is stored, never lost: invalid id and time, NUL characters, lines that are not JSON', async () => {
     const stream = openTransport({ postgres: { connectionString: stores.databaseUrl } });
     const good = wireEntry({ tenantId: 'bad-input' });
-    stream.write(JSON.stringify({ ...wireEntry({ tenantId: 'bad-input' }), id: 'not-a-uuid', timestamp: 'yesterday', line: 1e12 }) + '\n');
-    stream.write(JSON.stringify(wireEntry({ tenantId: 'bad-input', message: 'nul\u0000here', data: { k: 'v\u0000' } })) + '\n');
+    stream.write(
+      `${JSON.stringify({
+        ...wireEntry({ tenantId: 'bad-input' }),
+        id: 'not-a-uuid',
+        timestamp: 'yesterday',
+        line: 1e12,
+      })}\n`,
+    );
+    stream.write(
+      `${JSON.stringify(wireEntry({ tenantId: 'bad-input', message: 'nul\u0000here', data: { k: 'v\u0000' } }))}\n`,
+    );
     stream.write('this is not json\n');
     send(stream, [good]);
     await closeTransport(stream);
@@ -138,9 +188,14 @@ describe('postgres transport', () => {
     const invalid = rows.find((r) => r.data?.id === 'not-a-uuid');
     expect(invalid.data).toMatchObject({ id: 'not-a-uuid', timestamp: 'yesterday', line: 1e12 });
     expect(invalid.line).toBeNull();
-    expect(rows.find((r) => r.message.startsWith('nul'))).toMatchObject({ message: 'nul\uFFFDhere', data: { k: 'v\uFFFD' } });
+    expect(rows.find((r) => r.message.startsWith('nul'))).toMatchObject({
+      message: 'nul\uFFFDhere',
+      data: { k: 'v\uFFFD' },
+    });
     expect(rows.find((r) => r.id === good.id)).toBeDefined();
-    const { rows: platform } = await stores.pool.query(`SELECT message FROM platform_logs WHERE tenant_id = '_platform' AND message = 'this is not json'`);
+    const { rows: platform } = await stores.pool.query(
+      `SELECT message FROM platform_logs WHERE tenant_id = '_platform' AND message = 'this is not json'`,
+    );
     expect(platform).toHaveLength(1);
   });
 
@@ -169,9 +224,16 @@ describe('postgres transport', () => {
       const stream = openTransport({ postgres: { connectionString: stores.databaseUrl } });
       try {
         // 36 entries wait for a full batch; the error entry flushes all 37 at once
-        const batch = [...Array.from({ length: 36 }, () => wireEntry({ tenantId: 'announced' })), wireEntry({ tenantId: 'announced', level: 'error' })];
+        const batch = [
+          ...Array.from({ length: 36 }, () => wireEntry({ tenantId: 'announced' })),
+          wireEntry({ tenantId: 'announced', level: 'error' }),
+        ];
         send(stream, batch);
-        await waitFor(async () => rowsAtNotice, (n) => n >= 0, 5_000);
+        await waitFor(
+          async () => rowsAtNotice,
+          (n) => n >= 0,
+          5_000,
+        );
         expect(notices).toEqual(['37']);
         expect(rowsAtNotice).toBe(37);
       } finally {

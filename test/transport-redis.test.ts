@@ -36,7 +36,11 @@ describe('redis-stream transport', () => {
       const entry = wireEntry({ level: 'warn', message: 'disk 91% full' });
       const sentAt = Date.now();
       send(stream, [entry]);
-      await waitFor(async () => notices.length, (n) => n > 0, 5_000);
+      await waitFor(
+        async () => notices.length,
+        (n) => n > 0,
+        5_000,
+      );
       // sent by the flush timer (a warn waits for it), not at close; how long after it is the machine's business
       expect(Date.now() - sentAt).toBeGreaterThanOrEqual(900);
 
@@ -60,7 +64,11 @@ describe('redis-stream transport', () => {
     const entries = Array.from({ length: 500 }, (_, i) => wireEntry({ message: `entry ${i}` }));
     send(stream, entries);
     await closeTransport(stream);
-    await waitFor(async () => notices.reduce((sum, n) => sum + n.count, 0), (n) => n === 500, 3_000);
+    await waitFor(
+      async () => notices.reduce((sum, n) => sum + n.count, 0),
+      (n) => n === 500,
+      3_000,
+    );
     await subscriber.unsubscribe(channel);
 
     expect(notices.reduce((sum, n) => sum + n.count, 0)).toBe(500);
@@ -74,9 +82,17 @@ describe('redis-stream transport', () => {
   });
 
   test('a batch whose reply was lost after Redis ran it is retried without adding its entries twice', async () => {
-    const target = { streamKey: `${stores.redisPrefix}lost-reply:stream`, channel: `${stores.redisPrefix}lost-reply:events`, maxLen: 10_000 };
+    const target = {
+      streamKey: `${stores.redisPrefix}lost-reply:stream`,
+      channel: `${stores.redisPrefix}lost-reply:events`,
+      maxLen: 10_000,
+    };
     const proxy = await new TcpProxy(Number(new URL(stores.redisUrl).port || 6379)).start();
-    const client = createClient({ url: proxy.url(stores.redisUrl), disableOfflineQueue: true, socket: { reconnectStrategy: () => 50 } });
+    const client = createClient({
+      url: proxy.url(stores.redisUrl),
+      disableOfflineQueue: true,
+      socket: { reconnectStrategy: () => 50 },
+    });
     client.on('error', () => {});
     await client.connect();
     const notices: StreamNotice[] = [];
@@ -88,12 +104,20 @@ describe('redis-stream transport', () => {
 
       proxy.dropReplies = true;
       const lost = append(first.slice(10));
-      await waitFor(() => redis.xLen(target.streamKey), (n) => n === 30, 3_000);
+      await waitFor(
+        () => redis.xLen(target.streamKey),
+        (n) => n === 30,
+        3_000,
+      );
       proxy.pause(); // the connection breaks before the reply comes back
       await expect(lost).rejects.toThrow();
       proxy.dropReplies = false;
       proxy.resume();
-      await waitFor(async () => client.isReady, (ready) => ready, 3_000);
+      await waitFor(
+        async () => client.isReady,
+        (ready) => ready,
+        3_000,
+      );
 
       // the retry holds the lost batch and new entries, as the batcher would send it
       const later = Array.from({ length: 5 }, (_, i) => normalizeEntry({ message: `later ${i}` }));
@@ -101,7 +125,11 @@ describe('redis-stream transport', () => {
 
       const ids = (await streamEntries(target.streamKey)).map(({ entry }) => entry.id);
       expect(ids).toEqual([...first, ...later].map((entry) => entry.id));
-      await waitFor(async () => notices.length, (n) => n === 3, 2_000);
+      await waitFor(
+        async () => notices.length,
+        (n) => n === 3,
+        2_000,
+      );
       expect(notices.map((notice) => notice.count)).toEqual([10, 20, 5]);
     } finally {
       await subscriber.unsubscribe(target.channel);
@@ -111,7 +139,11 @@ describe('redis-stream transport', () => {
   });
 
   test('entries sent again from a spool by later processes are added once: by the marker of an attempt that ran, else by their id', async () => {
-    const target = { streamKey: `${stores.redisPrefix}respool:stream`, channel: `${stores.redisPrefix}respool:events`, maxLen: 10_000 };
+    const target = {
+      streamKey: `${stores.redisPrefix}respool:stream`,
+      channel: `${stores.redisPrefix}respool:events`,
+      maxLen: 10_000,
+    };
     const sent = Array.from({ length: 20 }, (_, i) => normalizeEntry({ message: `spooled ${i}` }));
     // the first process: a batch that ran, though (say) its reply was lost; all 20 spooled with what the appender keeps
     const first = createStreamAppender(redis, target);

@@ -1,6 +1,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -20,7 +29,8 @@ afterEach(() => {
   for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-const values = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ n: from + i, message: `entry ${from + i}` }));
+const values = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => ({ n: from + i, message: `entry ${from + i}` }));
 const MB = 1024 * 1024;
 
 /** Reads everything back and releases it, as a store that takes every record would. */
@@ -38,7 +48,8 @@ function drain(spool: Spool, chunk = 100): unknown[] {
 /** Makes a spool's files look left by a process that is gone: renamed to a pid that does not exist. */
 function orphan(dir: string, spool: Spool): void {
   const owner = (spool as unknown as { owner: string }).owner;
-  for (const name of readdirSync(dir)) if (name.includes(owner)) renameSync(join(dir, name), join(dir, name.replace(owner, '999999999-0-dead00')));
+  for (const name of readdirSync(dir))
+    if (name.includes(owner)) renameSync(join(dir, name), join(dir, name.replace(owner, '999999999-0-dead00')));
 }
 
 describe('the disk spool', () => {
@@ -120,7 +131,11 @@ describe('the disk spool', () => {
 
     const reader = new Spool({ dir, maxBytes: MB });
     const back = drain(reader) as { n: number }[];
-    expect(back.map((value) => value.n)).toEqual(values(99).map((value) => value.n).filter((n) => n !== 40));
+    expect(back.map((value) => value.n)).toEqual(
+      values(99)
+        .map((value) => value.n)
+        .filter((n) => n !== 40),
+    );
     expect(reader.damaged).toBe(2);
     expect(readdirSync(dir)).toEqual([]);
   });
@@ -152,7 +167,9 @@ describe('the disk spool', () => {
       process.stdout.write('ready\\n');
       for (;;) spool.append(Array.from({ length: 50 }, () => ({ n: n++, padding: 'x'.repeat(200) })));
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await once(child.stdout, 'data');
     await new Promise((resolve) => setTimeout(resolve, 300));
     child.kill('SIGKILL');
@@ -167,9 +184,15 @@ describe('the disk spool', () => {
 
   test('its folder: LOG_SPOOL_DIR, else XDG_STATE_HOME, else the temporary folder, then service and store', () => {
     expect(spoolDir('postgres', 'storefront', '/var/spool/logs')).toBe('/var/spool/logs/storefront/postgres');
-    expect(spoolDir('redis-stream', 'admin', undefined, { XDG_STATE_HOME: '/home/u/.local/state' })).toBe('/home/u/.local/state/platform-logs/admin/redis-stream');
-    expect(spoolDir('postgres', '../b', undefined, {})).toBe(join(tmpdir(), `platform-logs-${process.getuid!()}`, '.._b', 'postgres'));
-    expect(spoolDir('postgres', '..', undefined, {})).toBe(join(tmpdir(), `platform-logs-${process.getuid!()}`, '_', 'postgres'));
+    expect(spoolDir('redis-stream', 'admin', undefined, { XDG_STATE_HOME: '/home/u/.local/state' })).toBe(
+      '/home/u/.local/state/platform-logs/admin/redis-stream',
+    );
+    expect(spoolDir('postgres', '../b', undefined, {})).toBe(
+      join(tmpdir(), `platform-logs-${process.getuid!()}`, '.._b', 'postgres'),
+    );
+    expect(spoolDir('postgres', '..', undefined, {})).toBe(
+      join(tmpdir(), `platform-logs-${process.getuid!()}`, '_', 'postgres'),
+    );
   });
 });
 
@@ -184,7 +207,10 @@ function fakeStore() {
   return store;
 }
 
-const logEntries = (n: number) => Array.from({ length: n }, (_, i) => normalizeEntry({ level: i % 10 === 0 ? 'error' : 'info', message: `entry ${i}` }));
+const logEntries = (n: number) =>
+  Array.from({ length: n }, (_, i) =>
+    normalizeEntry({ level: i % 10 === 0 ? 'error' : 'info', message: `entry ${i}` }),
+  );
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const rules = (spool: Spool, overrides: Partial<BatcherOptions> = {}): BatcherOptions => ({
   batchSize: 10,
@@ -207,13 +233,20 @@ describe('a batcher with a spool', () => {
     const dir = folder();
     const store = fakeStore();
     const sent = logEntries(3_000);
-    const subject = new Batcher('test', store.write, rules(new Spool({ dir, maxBytes: 100 * MB }), { maxWriteBatch: 1_000 }));
+    const subject = new Batcher(
+      'test',
+      store.write,
+      rules(new Spool({ dir, maxBytes: 100 * MB }), { maxWriteBatch: 1_000 }),
+    );
     for (const entry of sent.slice(0, 2_000)) subject.add(entry);
     await sleep(200);
     for (const entry of sent.slice(2_000)) subject.add(entry);
     await sleep(200);
     expect(subject.size).toBeLessThanOrEqual(2_000);
-    const lines = readdirSync(dir).reduce((sum, name) => sum + readFileSync(join(dir, name), 'utf8').split('\n').length - 1, 0);
+    const lines = readdirSync(dir).reduce(
+      (sum, name) => sum + readFileSync(join(dir, name), 'utf8').split('\n').length - 1,
+      0,
+    );
     expect(lines).toBe(3_000);
     store.down = false;
     const report = await subject.close();
@@ -227,7 +260,11 @@ describe('a batcher with a spool', () => {
     const store = fakeStore();
     store.down = false;
     const sent = logEntries(500);
-    const subject = new Batcher('test', store.write, rules(new Spool({ dir: folder(), maxBytes: 100 * MB }), { maxBufferedBytes: 20 * entryBytes(sent[1]) }));
+    const subject = new Batcher(
+      'test',
+      store.write,
+      rules(new Spool({ dir: folder(), maxBytes: 100 * MB }), { maxBufferedBytes: 20 * entryBytes(sent[1]) }),
+    );
     for (const entry of sent) subject.add(entry);
     const report = await subject.close();
     expect(report).toMatchObject({ written: 500, spooled: 0, dropped: 0 });
@@ -237,9 +274,14 @@ describe('a batcher with a spool', () => {
 
   test('a store that neither takes nor refuses a write (a network dropping packets): within about a second what waits is on disk', async () => {
     const dir = folder();
-    const subject = new Batcher('test', () => new Promise<void>(() => {}), rules(new Spool({ dir, maxBytes: 100 * MB })));
+    const subject = new Batcher(
+      'test',
+      () => new Promise<void>(() => {}),
+      rules(new Spool({ dir, maxBytes: 100 * MB })),
+    );
     for (const entry of logEntries(500)) subject.add(entry);
-    const lines = () => readdirSync(dir).reduce((sum, name) => sum + readFileSync(join(dir, name), 'utf8').split('\n').length - 1, 0);
+    const lines = () =>
+      readdirSync(dir).reduce((sum, name) => sum + readFileSync(join(dir, name), 'utf8').split('\n').length - 1, 0);
     expect(lines()).toBe(0);
     await sleep(1_300);
     expect(lines()).toBe(499); // all but the first write's, which is in flight: the error entry, alone
@@ -252,7 +294,10 @@ describe('a batcher with a spool', () => {
     const dir = folder();
     const store = fakeStore();
     const saved: unknown[] = [];
-    const redelivery: Redelivery = { save: (entry) => `kept for ${entry.message}`, restore: (_entry, value) => saved.push(value) };
+    const redelivery: Redelivery = {
+      save: (entry) => `kept for ${entry.message}`,
+      restore: (_entry, value) => saved.push(value),
+    };
     const first = new Batcher('test', store.write, rules(new Spool({ dir, maxBytes: 100 * MB }), { redelivery }));
     const sent = logEntries(25);
     for (const entry of sent) first.add(entry);
@@ -277,10 +322,20 @@ describe('a batcher with a spool', () => {
     const dir = folder();
     writeFileSync(join(dir, '..', '..', 'file'), '');
     const store = fakeStore();
-    const subject = new Batcher('test', store.write, rules(new Spool({ dir: join(dir, '..', '..', 'file', 'postgres'), maxBytes: MB })));
+    const subject = new Batcher(
+      'test',
+      store.write,
+      rules(new Spool({ dir: join(dir, '..', '..', 'file', 'postgres'), maxBytes: MB })),
+    );
     for (const entry of logEntries(20)) subject.add(entry);
     const report = await subject.close();
-    expect(report).toMatchObject({ written: 0, spooled: 0, dropped: 20, droppedByLevel: { debug: 0, info: 18, warn: 0, error: 2 }, dropReasons: { 'spool unwritable': 20 } });
+    expect(report).toMatchObject({
+      written: 0,
+      spooled: 0,
+      dropped: 20,
+      droppedByLevel: { debug: 0, info: 18, warn: 0, error: 2 },
+      dropReasons: { 'spool unwritable': 20 },
+    });
     expect(report.spoolProblem).toMatch(/ENOTDIR|EEXIST/);
   });
 });

@@ -5,7 +5,11 @@ import { entryBytes } from './entry-size.js';
 import { normalizeEntry } from './normalize-entry.js';
 import type { Spool, SpoolTicket } from './spool.js';
 
-export interface BatcherOptions extends Pick<BufferRules, 'batchSize' | 'flushIntervalMs' | 'flushImmediatelyAt' | 'maxBufferedBytes' | 'exitTimeoutMs'> {
+export interface BatcherOptions
+  extends Pick<
+    BufferRules,
+    'batchSize' | 'flushIntervalMs' | 'flushImmediatelyAt' | 'maxBufferedBytes' | 'exitTimeoutMs'
+  > {
   /** Most entries one write carries when a backlog waits (after an outage, under load). */
   maxWriteBatch: number;
   /**
@@ -130,14 +134,21 @@ export class Batcher {
     const bytes = entryBytes(entry);
     const spoolable = this.spool !== undefined && this.spool.problem === undefined;
     // once entries wait in the spool, new ones join them there, so that the oldest go first
-    if (spoolable && (this.storeDown || this.toSpool.length > 0 || this.spool!.unread || this.bytes + bytes > this.options.maxBufferedBytes)) {
+    if (
+      spoolable &&
+      (this.storeDown ||
+        this.toSpool.length > 0 ||
+        this.spool!.unread ||
+        this.bytes + bytes > this.options.maxBufferedBytes)
+    ) {
       this.sizes.set(entry, bytes);
       this.spoolSoon(entry);
       return;
     }
     this.hold(entry, bytes);
     this.enforceBound();
-    if (levelRank(entry.level) >= this.urgentRank || this.waiting.length >= this.options.batchSize) this.due = this.waiting.length;
+    if (levelRank(entry.level) >= this.urgentRank || this.waiting.length >= this.options.batchSize)
+      this.due = this.waiting.length;
     this.intervalTimer ??= setTimeout(() => this.onInterval(), this.options.flushIntervalMs);
     this.pump();
   }
@@ -164,10 +175,13 @@ export class Batcher {
   private finish(resolve: (report: StoreReport) => void): void {
     if (this.finished) return;
     this.finished = true;
-    for (const timer of [this.retryTimer, this.stallTimer, this.slowTimer, this.deadlineTimer, this.intervalTimer]) clearTimeout(timer);
+    for (const timer of [this.retryTimer, this.stallTimer, this.slowTimer, this.deadlineTimer, this.intervalTimer])
+      clearTimeout(timer);
     clearImmediate(this.spoolTimer);
     // what is not stored yet and not on disk either: being written, waiting, or on its way to the spool
-    const unsaved = [...[...this.batches].flat(), ...this.waiting].filter((entry) => !this.onDisk.has(entry)).concat(this.toSpool);
+    const unsaved = [...[...this.batches].flat(), ...this.waiting]
+      .filter((entry) => !this.onDisk.has(entry))
+      .concat(this.toSpool);
     this.toSpool = [];
     const refused = this.appendToSpool(unsaved);
     for (const entry of refused.entries) this.drop(entry, refused.reason);
@@ -274,7 +288,8 @@ export class Batcher {
     this.failures += 1;
     if (!this.outageReported) {
       this.outageReported = true;
-      const where = this.spool && !this.spool.problem ? `spooling entries to ${this.spool.dir}` : 'buffering entries in memory';
+      const where =
+        this.spool && !this.spool.problem ? `spooling entries to ${this.spool.dir}` : 'buffering entries in memory';
       this.warn(`store unavailable (${(error as Error)?.message ?? error}); ${where} and retrying`);
     }
     this.spoolUnsaved();
@@ -293,7 +308,9 @@ export class Batcher {
     if (!this.spool || this.spool.problem) return;
     const pending = this.toSpool;
     this.toSpool = [];
-    const refused = new Set(this.appendToSpool(this.waiting.filter((entry) => !this.onDisk.has(entry)).concat(pending)).entries);
+    const refused = new Set(
+      this.appendToSpool(this.waiting.filter((entry) => !this.onDisk.has(entry)).concat(pending)).entries,
+    );
     this.waiting = this.waiting.filter((entry) => {
       if (this.onDisk.has(entry) || refused.has(entry)) return true;
       this.bytes -= this.sizes.get(entry) ?? 0;
@@ -331,7 +348,8 @@ export class Batcher {
     const entries = this.toSpool;
     this.toSpool = [];
     // what the spool refuses stays in memory, within its bound
-    for (const entry of this.appendToSpool(entries).entries) this.hold(entry, this.sizes.get(entry) ?? entryBytes(entry));
+    for (const entry of this.appendToSpool(entries).entries)
+      this.hold(entry, this.sizes.get(entry) ?? entryBytes(entry));
     this.enforceBound();
   }
 
@@ -340,7 +358,9 @@ export class Batcher {
     if (!this.spool) return { entries, reason: 'no spool' };
     if (entries.length === 0) return { entries, reason: 'spool full' };
     const redelivery = this.options.redelivery;
-    const { written, refused } = this.spool.append(entries.map((e): SpoolLine => (redelivery ? { e, s: redelivery.save(e) } : { e })));
+    const { written, refused } = this.spool.append(
+      entries.map((e): SpoolLine => (redelivery ? { e, s: redelivery.save(e) } : { e })),
+    );
     if (refused === 'spool unwritable') this.reportSpoolProblem();
     return { entries: entries.slice(written), reason: refused ?? 'spool full' };
   }
@@ -355,12 +375,16 @@ export class Batcher {
   private enforceBound(): void {
     if (this.bytes <= this.options.maxBufferedBytes) return;
     const reason: DropReason = !this.spool ? 'no spool' : this.spool.problem ? 'spool unwritable' : 'spool full';
-    if (!this.droppingReported) this.warn(`memory full (${this.options.maxBufferedBytes} bytes) and ${reason}: dropping the oldest non-error entries`);
+    if (!this.droppingReported)
+      this.warn(
+        `memory full (${this.options.maxBufferedBytes} bytes) and ${reason}: dropping the oldest non-error entries`,
+      );
     this.droppingReported = true;
     const droppable = (entry: StoredLogEntry) => !this.onDisk.has(entry);
     let index = 0;
     while (this.bytes > this.options.maxBufferedBytes) {
-      while (index < this.waiting.length && (this.waiting[index].level === 'error' || !droppable(this.waiting[index]))) index++;
+      while (index < this.waiting.length && (this.waiting[index].level === 'error' || !droppable(this.waiting[index])))
+        index++;
       const at = index < this.waiting.length ? index : this.waiting.findIndex(droppable);
       if (at === -1) return;
       const [gone] = this.waiting.splice(at, 1);
@@ -415,7 +439,9 @@ export class Batcher {
   private reportSpoolProblem(): void {
     if (this.spoolProblemReported) return;
     this.spoolProblemReported = true;
-    this.warn(`spool ${this.spool!.dir} cannot be written (${this.spool!.problem}): entries the store cannot take are kept in memory only`);
+    this.warn(
+      `spool ${this.spool!.dir} cannot be written (${this.spool!.problem}): entries the store cannot take are kept in memory only`,
+    );
   }
 
   private warn(text: string): void {

@@ -29,7 +29,9 @@ const DEFAULT_CLOSE_TIMEOUT_MS = 8_000;
 const WRITER_CLOSE_TIMEOUT_MS = 500;
 
 /** The batcher's options and the spool's: the transport's own (checked by the store's open()), else the environment's configuration (loadConfig). */
-export function resolveBatcherOptions(options: BatchingOptions): BatcherOptions & { spoolDir?: string; spoolMaxBytes: number } {
+export function resolveBatcherOptions(
+  options: BatchingOptions,
+): BatcherOptions & { spoolDir?: string; spoolMaxBytes: number } {
   const defaults = loadConfig().buffer;
   const batchSize = options.batchSize ?? defaults.batchSize;
   return {
@@ -58,7 +60,9 @@ function defaultsOf(options: EntryOptions): EntryDefaults {
   try {
     return entryDefaults(options);
   } catch (error) {
-    process.stderr.write(`platform-logging: ${(error as Error).message}; entries without an environment are stored as "unknown"\n`);
+    process.stderr.write(
+      `platform-logging: ${(error as Error).message}; entries without an environment are stored as "unknown"\n`,
+    );
     return entryDefaults({ ...options, environment: options.environment || 'unknown' }, {});
   }
 }
@@ -75,7 +79,10 @@ function openStore(store: Store): OpenStore | null {
     const resolved = resolveBatcherOptions(store.options);
     const writer = store.open();
     // what memory cannot hold waits in the store's spool, under <spoolDir>/<service>/<store>
-    const spool = new Spool({ dir: spoolDir(store.name, store.options.service ?? 'unknown', resolved.spoolDir), maxBytes: resolved.spoolMaxBytes });
+    const spool = new Spool({
+      dir: spoolDir(store.name, store.options.service ?? 'unknown', resolved.spoolDir),
+      maxBytes: resolved.spoolMaxBytes,
+    });
     const batcher = new Batcher(store.name, (entries) => writer.write(entries), {
       ...resolved,
       writesInFlight: writer.writesInFlight,
@@ -84,7 +91,9 @@ function openStore(store: Store): OpenStore | null {
     });
     return { store, writer, batcher };
   } catch (error) {
-    process.stderr.write(`platform-logging ${store.name}: not writing to this store: ${(error as Error)?.message ?? error}\n`);
+    process.stderr.write(
+      `platform-logging ${store.name}: not writing to this store: ${(error as Error)?.message ?? error}\n`,
+    );
     return null;
   }
 }

@@ -56,7 +56,7 @@ function cleanText(value: string): string {
 
 function textOrNull(value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
 }
 
 function cleanTextOrNull(value: unknown): string | null {
@@ -145,7 +145,13 @@ export interface EntryDefaults {
   sanitize: DataSanitizer | null;
 }
 
-const NO_DEFAULTS: EntryDefaults = { service: 'unknown', environment: 'unknown', version: null, region: null, sanitize: null };
+const NO_DEFAULTS: EntryDefaults = {
+  service: 'unknown',
+  environment: 'unknown',
+  version: null,
+  region: null,
+  sanitize: null,
+};
 
 // Data as the logger left it passes unchanged: no string is cut twice, no object shrunk twice.
 const WORKER_LIMITS = { maxStringLength: Infinity, maxKeys: Infinity, maxValues: Infinity, maxDepth: 32 };
@@ -199,7 +205,8 @@ export function normalizeLine(line: string, defaults: EntryDefaults = NO_DEFAULT
   } catch {
     raw = undefined;
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return normalize({ message: line }, false, defaults);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    return normalize({ message: line }, false, defaults);
   return normalize(raw as Record<string, unknown>, !UNSTORABLE_ESCAPE.test(line), defaults);
 }
 
@@ -256,9 +263,11 @@ function normalize(raw: Record<string, unknown>, clean: boolean, defaults: Entry
   entry.version ??= defaults.version;
   entry.region ??= defaults.region;
   // the request id of pino-http (bound under `req`) and of hono-pino (`reqId`)
-  if (entry.requestId === null && raw.req !== null && typeof raw.req === 'object') entry.requestId = text((raw.req as { id?: unknown }).id);
+  if (entry.requestId === null && raw.req !== null && typeof raw.req === 'object')
+    entry.requestId = text((raw.req as { id?: unknown }).id);
   entry.requestId ??= text(raw.reqId);
-  if (entry.errorType === null && raw.err !== null && typeof raw.err === 'object' && !Array.isArray(raw.err)) takeError(entry, raw.err as Record<string, unknown>, extra);
+  if (entry.errorType === null && raw.err !== null && typeof raw.err === 'object' && !Array.isArray(raw.err))
+    takeError(entry, raw.err as Record<string, unknown>, extra);
   let data = dataOf(raw.data, extra);
   if (data !== null && defaults.sanitize !== null) data = defaults.sanitize(data);
   entry.data = data && (clean ? data : storableData(data));

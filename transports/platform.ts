@@ -22,12 +22,20 @@ export default async function platformTransport(options: PlatformTargetOptions =
   const postgres = options.postgres ?? (env.DATABASE_URL ? { connectionString: env.DATABASE_URL } : false);
   if (postgres) {
     const url = options.postgres ? 'options.postgres.connectionString' : 'DATABASE_URL';
-    stores.push({ name: 'postgres', options: postgres, open: () => openPostgres(postgres, { url, options: 'options.postgres.' }) });
+    stores.push({
+      name: 'postgres',
+      options: postgres,
+      open: () => openPostgres(postgres, { url, options: 'options.postgres.' }),
+    });
   }
   const redis = options.redis ?? (env.REDIS_URL ? { url: env.REDIS_URL } : false);
   if (redis) {
     const url = options.redis ? 'options.redis.url' : 'REDIS_URL';
-    stores.push({ name: 'redis-stream', options: redis, open: () => openRedisStream(redis, { url, options: 'options.redis.' }) });
+    stores.push({
+      name: 'redis-stream',
+      options: redis,
+      open: () => openRedisStream(redis, { url, options: 'options.redis.' }),
+    });
   }
   return storesTransport(options, stores);
 }

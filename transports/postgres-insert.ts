@@ -89,10 +89,16 @@ const INSERT_FROM_STAGING_SQL = announced(
  * it, in one transaction (four round trips). Measured against insertUnnest by bench/ingest.ts.
  * Resolves with the number of rows added.
  */
-export async function insertViaCopy(client: pg.ClientBase, entries: StoredLogEntry[], notifyChannel = DEFAULT_NOTIFY_CHANNEL): Promise<number> {
+export async function insertViaCopy(
+  client: pg.ClientBase,
+  entries: StoredLogEntry[],
+  notifyChannel = DEFAULT_NOTIFY_CHANNEL,
+): Promise<number> {
   await client.query('BEGIN');
   try {
-    await client.query('CREATE TEMP TABLE IF NOT EXISTS platform_logs_staging (LIKE platform_logs) ON COMMIT DELETE ROWS');
+    await client.query(
+      'CREATE TEMP TABLE IF NOT EXISTS platform_logs_staging (LIKE platform_logs) ON COMMIT DELETE ROWS',
+    );
     await copyInto(client, 'platform_logs_staging', entries);
     const { rows } = await client.query(INSERT_FROM_STAGING_SQL, [notifyChannel]);
     await client.query('COMMIT');
@@ -113,7 +119,11 @@ const UNIQUE_VIOLATION = '23505';
  * whole with a unique violation, which the caller answers with insertViaCopy.
  * Resolves with the number of rows added: all of them.
  */
-export async function copyDirect(client: pg.ClientBase, entries: StoredLogEntry[], notifyChannel = DEFAULT_NOTIFY_CHANNEL): Promise<number> {
+export async function copyDirect(
+  client: pg.ClientBase,
+  entries: StoredLogEntry[],
+  notifyChannel = DEFAULT_NOTIFY_CHANNEL,
+): Promise<number> {
   await client.query('BEGIN');
   try {
     await copyInto(client, 'platform_logs', entries);
@@ -135,7 +145,11 @@ export async function copyDirect(client: pg.ClientBase, entries: StoredLogEntry[
 export const COPY_FROM_ROWS = 1_000;
 
 /** Writes a batch the faster way for its size, announcing it on `notifyChannel`; resolves with the number of rows added. */
-export async function insertEntries(pool: pg.Pool, entries: StoredLogEntry[], notifyChannel = DEFAULT_NOTIFY_CHANNEL): Promise<number> {
+export async function insertEntries(
+  pool: pg.Pool,
+  entries: StoredLogEntry[],
+  notifyChannel = DEFAULT_NOTIFY_CHANNEL,
+): Promise<number> {
   if (entries.length < COPY_FROM_ROWS) return insertUnnest(pool, entries, notifyChannel);
   const client = await pool.connect();
   try {

@@ -1,5 +1,10 @@
 import pg from 'pg';
-import { DEFAULT_NOTIFY_CHANNEL, checkPostgresOptions, type PostgresTransportOptions, type StoreOptionNames } from '../src/transport-targets.js';
+import {
+  DEFAULT_NOTIFY_CHANNEL,
+  checkPostgresOptions,
+  type PostgresTransportOptions,
+  type StoreOptionNames,
+} from '../src/transport-targets.js';
 import { storesTransport, type StoreWriter } from './batching-transport.js';
 import { insertEntries } from './postgres-insert.js';
 
@@ -54,5 +59,11 @@ function serverOf(connectionString: string): string {
  * Load it by path: `pino.transport({ target: 'platform-logging/transports/postgres', options })`.
  */
 export default async function postgresTransport(options: PostgresTransportOptions) {
-  return storesTransport(options ?? {}, [{ name: 'postgres', options: options ?? {}, open: () => openPostgres(options, { url: 'options.connectionString', options: 'options.' }) }]);
+  return storesTransport(options ?? {}, [
+    {
+      name: 'postgres',
+      options: options ?? {},
+      open: () => openPostgres(options, { url: 'options.connectionString', options: 'options.' }),
+    },
+  ]);
 }

@@ -102,7 +102,11 @@ export function createStreamAppender(client: ScriptClient, target: StreamAppendT
       const earlier = attempts.get(entry);
       let indexes = '';
       for (const key of earlier ?? []) indexes += `${indexOf(key)},`;
-      args.push(indexes, fromSpool.has(entry) ? String(indexOf(`${target.streamKey}:added:${entry.id}`)) : '', JSON.stringify(entry));
+      args.push(
+        indexes,
+        fromSpool.has(entry) ? String(indexOf(`${target.streamKey}:added:${entry.id}`)) : '',
+        JSON.stringify(entry),
+      );
       // before the attempt runs: an entry spooled while it is in flight keeps the marker
       if (earlier === undefined) attempts.set(entry, [marker]);
       else earlier.push(marker);

@@ -1,5 +1,11 @@
 import { createClient } from 'redis';
-import { DEFAULT_CHANNEL, DEFAULT_STREAM_KEY, checkRedisOptions, type RedisStreamTransportOptions, type StoreOptionNames } from '../src/transport-targets.js';
+import {
+  DEFAULT_CHANNEL,
+  DEFAULT_STREAM_KEY,
+  checkRedisOptions,
+  type RedisStreamTransportOptions,
+  type StoreOptionNames,
+} from '../src/transport-targets.js';
 import type { StoredLogEntry } from '../src/types.js';
 import { storesTransport, type StoreWriter } from './batching-transport.js';
 import { createStreamAppender } from './redis-append.js';
@@ -43,7 +49,10 @@ export function openRedisStream(options: RedisStreamTransportOptions, names: Sto
         if (error === undefined) resolve();
         else reject(new Error(`${server}: ${error.message}`, { cause: error }));
       };
-      const timer = setTimeout(() => settle(lastError ?? new Error(`not connected within ${CONNECT_WAIT_MS} ms`)), CONNECT_WAIT_MS);
+      const timer = setTimeout(
+        () => settle(lastError ?? new Error(`not connected within ${CONNECT_WAIT_MS} ms`)),
+        CONNECT_WAIT_MS,
+      );
       // a close() meanwhile must not wait for it
       timer.unref();
       client.once('ready', settle);
@@ -75,5 +84,11 @@ export function openRedisStream(options: RedisStreamTransportOptions, names: Sto
  * Load it by path: `pino.transport({ target: 'platform-logging/transports/redis-stream', options })`.
  */
 export default async function redisStreamTransport(options: RedisStreamTransportOptions) {
-  return storesTransport(options ?? {}, [{ name: 'redis-stream', options: options ?? {}, open: () => openRedisStream(options, { url: 'options.url', options: 'options.' }) }]);
+  return storesTransport(options ?? {}, [
+    {
+      name: 'redis-stream',
+      options: options ?? {},
+      open: () => openRedisStream(options, { url: 'options.url', options: 'options.' }),
+    },
+  ]);
 }

@@ -1,5 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -46,8 +60,17 @@ const READ_CHUNK = 1024 * 1024;
  * Where a service's spool for a store lives: `<root>/<service>/<store>`, the root being
  * `LOG_SPOOL_DIR`, else `$XDG_STATE_HOME/platform-logs`, else `<tmpdir>/platform-logs-<uid>`.
  */
-export function spoolDir(store: string, service: string, root: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const base = root || (env.XDG_STATE_HOME ? join(env.XDG_STATE_HOME, 'platform-logs') : join(tmpdir(), `platform-logs-${process.getuid?.() ?? 'user'}`));
+export function spoolDir(
+  store: string,
+  service: string,
+  root: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const base =
+    root ||
+    (env.XDG_STATE_HOME
+      ? join(env.XDG_STATE_HOME, 'platform-logs')
+      : join(tmpdir(), `platform-logs-${process.getuid?.() ?? 'user'}`));
   const name = service.replace(/[^\w.-]/g, '_');
   return join(base, name === '' ? 'unknown' : /^\.+$/.test(name) ? '_' : name, store);
 }
@@ -216,7 +239,11 @@ export class Spool {
       while (file.readAt < file.size && out.length < maxRecords && bytes < maxBytes) {
         const data = readAt(file.path, file.readAt, Math.min(chunkSize, file.size - file.readAt));
         let start = 0;
-        for (let end = data.indexOf(0x0a); end !== -1 && out.length < maxRecords && bytes < maxBytes; end = data.indexOf(0x0a, start)) {
+        for (
+          let end = data.indexOf(0x0a);
+          end !== -1 && out.length < maxRecords && bytes < maxBytes;
+          end = data.indexOf(0x0a, start)
+        ) {
           const value = decode(data.subarray(start, end));
           if (value === undefined) {
             this.damaged++;

@@ -28,7 +28,11 @@ interface Visit {
 const HAPPY_PATHS: Record<ServiceName, ((visit: Visit) => [string, string, Record<string, unknown>])[]> = {
   storefront: [
     () => ['cart.add', 'item added to cart', { sku: `SKU-${randomInt(1000, 9999)}`, quantity: randomInt(1, 4) }],
-    () => ['checkout.start', 'checkout started', { items: randomInt(1, 6), totalCents: randomInt(500, 50_000), currency: 'EUR' }],
+    () => [
+      'checkout.start',
+      'checkout started',
+      { items: randomInt(1, 6), totalCents: randomInt(500, 50_000), currency: 'EUR' },
+    ],
     () => ['page.view', 'product page rendered', { productId: `prod_${hex(4)}`, cacheHit: Math.random() < 0.8 }],
   ],
   'creator-portal': [
@@ -36,16 +40,38 @@ const HAPPY_PATHS: Record<ServiceName, ((visit: Visit) => [string, string, Recor
     () => ['payout.view', 'payout summary loaded', { payouts: randomInt(0, 30) }],
   ],
   orchestrator: [
-    () => ['workflow.step', 'workflow step completed', { workflow: pick(['order-fulfilment', 'refund', 'onboarding']), step: randomInt(1, 8) }],
-    () => ['queue.dispatch', 'job dispatched', { queue: pick(['emails', 'exports', 'thumbnails']), delayMs: randomInt(0, 500) }],
+    () => [
+      'workflow.step',
+      'workflow step completed',
+      { workflow: pick(['order-fulfilment', 'refund', 'onboarding']), step: randomInt(1, 8) },
+    ],
+    () => [
+      'queue.dispatch',
+      'job dispatched',
+      { queue: pick(['emails', 'exports', 'thumbnails']), delayMs: randomInt(0, 500) },
+    ],
   ],
   admin: [() => ['tenant.settings', 'tenant settings changed', { setting: pick(['currency', 'locale', 'tax']) }]],
   'mcp-server': [
-    () => ['tool.call', 'tool call answered', { tool: pick(['search_products', 'get_order', 'list_customers']), tokens: randomInt(50, 4000) }],
+    () => [
+      'tool.call',
+      'tool call answered',
+      { tool: pick(['search_products', 'get_order', 'list_customers']), tokens: randomInt(50, 4000) },
+    ],
   ],
-  inngest: [() => ['function.run', 'function run finished', { fn: pick(['send-receipt', 'sync-inventory', 'daily-digest']), attempt: 1 }]],
+  inngest: [
+    () => [
+      'function.run',
+      'function run finished',
+      { fn: pick(['send-receipt', 'sync-inventory', 'daily-digest']), attempt: 1 },
+    ],
+  ],
   'webhook-handler': [
-    () => ['webhook.receive', 'webhook received', { provider: pick(['stripe', 'shopify', 'paypal']), event: pick(['charge.succeeded', 'order.created']) }],
+    () => [
+      'webhook.receive',
+      'webhook received',
+      { provider: pick(['stripe', 'shopify', 'paypal']), event: pick(['charge.succeeded', 'order.created']) },
+    ],
   ],
 };
 
@@ -70,15 +96,25 @@ function readPrice(product: { price?: { amount: number } }): number {
 const FAILURES: ((log: PlatformLogger, visit: Visit) => void)[] = [
   (log) => {
     const ms = randomInt(5000, 30_000);
-    log.error(`database query timed out after ${ms} ms`, new QueryTimeoutError(`query on orders ${uuidv7()} timed out after ${ms} ms`), {
-      table: 'orders',
-    });
+    log.error(
+      `database query timed out after ${ms} ms`,
+      new QueryTimeoutError(`query on orders ${uuidv7()} timed out after ${ms} ms`),
+      {
+        table: 'orders',
+      },
+    );
   },
   (log) => {
     const url = `https://api.payments.example.com/v1/charges/ch_${hex(6)}`;
-    log.error(`payment provider returned 502 for ${url}`, new ProviderError(`502 Bad Gateway from ${url}`), { attempt: randomInt(1, 4) });
+    log.error(`payment provider returned 502 for ${url}`, new ProviderError(`502 Bad Gateway from ${url}`), {
+      attempt: randomInt(1, 4),
+    });
   },
-  (log, visit) => log.warn(`validation failed: email "${visit.email}" is not valid`, { field: 'email', error: new ValidationError('invalid email') }),
+  (log, visit) =>
+    log.warn(`validation failed: email "${visit.email}" is not valid`, {
+      field: 'email',
+      error: new ValidationError('invalid email'),
+    }),
   (log) => {
     try {
       readPrice({});
@@ -100,13 +136,20 @@ export interface Traffic {
 export function startTraffic(options: { transports: PlatformTransportOptions; perSecond?: number }): Traffic {
   const perSecond = options.perSecond ?? 20;
   const loggers = Object.fromEntries(
-    SERVICE_NAMES.map((service) => [service, createLogger({ service, transports: options.transports, config: { console: 'off' } })]),
+    SERVICE_NAMES.map((service) => [
+      service,
+      createLogger({ service, transports: options.transports, config: { console: 'off' } }),
+    ]),
   ) as Record<ServiceName, PlatformLogger>;
 
   const visit = (): void => {
     const tenant = pick(TENANTS);
     const name = pick(FIRST_NAMES);
-    const v: Visit = { tenant, userId: `usr_${name}_${tenant.slug.slice(0, 3)}`, email: `${name}.${randomInt(100)}@${tenant.slug}.example` };
+    const v: Visit = {
+      tenant,
+      userId: `usr_${name}_${tenant.slug.slice(0, 3)}`,
+      email: `${name}.${randomInt(100)}@${tenant.slug}.example`,
+    };
     const service = pick(SERVICE_NAMES);
     const log = loggers[service].child({
       tenantId: tenant.id,

@@ -19,7 +19,8 @@ export function badParameter(parameter: string, reason: string): HttpError {
 }
 
 export function errorBody(error: HttpError): { error: string; parameter?: string } {
-  const body = error.parameter === undefined ? { error: error.message } : { error: error.message, parameter: error.parameter };
+  const body =
+    error.parameter === undefined ? { error: error.message } : { error: error.message, parameter: error.parameter };
   return error.details ? { ...body, ...error.details } : body;
 }
 
@@ -33,7 +34,9 @@ export function isStoreUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') {
     const message = (error as Error | null)?.message ?? '';
-    return /Connection terminated|timeout exceeded when trying to connect|The client is closed|Socket closed/i.test(message);
+    return /Connection terminated|timeout exceeded when trying to connect|The client is closed|Socket closed/i.test(
+      message,
+    );
   }
   return UNAVAILABLE_CODES.has(code) || /^(08|53|57)/.test(code);
 }
@@ -50,11 +53,14 @@ export function isInputRejectedByStore(error: unknown): boolean {
 /** The JSON answer for anything thrown by a route; never a stack, never internals. */
 export function errorResponse(c: Context, error: unknown, report: (error: unknown) => void): Response {
   if (error instanceof HttpError) {
-    const headers: Record<string, string> = error.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : error.status === 429 ? { 'Retry-After': '1' } : {};
+    const headers: Record<string, string> =
+      error.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : error.status === 429 ? { 'Retry-After': '1' } : {};
     return c.json(errorBody(error), error.status, headers);
   }
-  if (isInputRejectedByStore(error)) return c.json({ error: 'the request could not be answered for these parameters' }, 400);
+  if (isInputRejectedByStore(error))
+    return c.json({ error: 'the request could not be answered for these parameters' }, 400);
   report(error);
-  if (isStoreUnavailable(error)) return c.json({ error: 'a log store is unavailable; try again shortly' }, 503, { 'Retry-After': '5' });
+  if (isStoreUnavailable(error))
+    return c.json({ error: 'a log store is unavailable; try again shortly' }, 503, { 'Retry-After': '5' });
   return c.json({ error: 'the server could not answer this request' }, 500);
 }

@@ -73,15 +73,24 @@ const NO_STATS = { partitionsScanned: 0, durationMs: 0 };
 
 /** The facets route's `field`: a column or @data.path, named as a query names it. */
 function readFacetField(name: string | undefined): FieldRef {
-  if (name === undefined) throw badParameter('field', 'is required: a field (service, level, tenantId, errorType, version, region, …) or a data path (@cart.total)');
+  if (name === undefined)
+    throw badParameter(
+      'field',
+      'is required: a field (service, level, tenantId, errorType, version, region, …) or a data path (@cart.total)',
+    );
   let field: FieldRef;
   try {
     field = parseField(name);
   } catch (error) {
-    if (error instanceof QuerySyntaxError) throw new HttpError(400, error.message, 'field', { position: error.position, expected: error.expected });
+    if (error instanceof QuerySyntaxError)
+      throw new HttpError(400, error.message, 'field', { position: error.position, expected: error.expected });
     throw error;
   }
-  if (!isFacetField(field)) throw badParameter('field', `${fieldName(field)} has a value per entry or is long text; facets count fields such as service, level, errorType or a data path`);
+  if (!isFacetField(field))
+    throw badParameter(
+      'field',
+      `${fieldName(field)} has a value per entry or is long text; facets count fields such as service, level, errorType or a data path`,
+    );
   return field;
 }
 
@@ -110,7 +119,11 @@ function readCursor(cursor: string): Keyset {
 }
 
 /** `first`, then the rest of `chunks`, then `release()` however they end: done, failed or returned early. */
-async function* releasing(first: IteratorResult<Buffer>, chunks: AsyncGenerator<Buffer>, release: () => void): AsyncGenerator<Buffer> {
+async function* releasing(
+  first: IteratorResult<Buffer>,
+  chunks: AsyncGenerator<Buffer>,
+  release: () => void,
+): AsyncGenerator<Buffer> {
   try {
     if (first.done) return;
     yield first.value;
@@ -127,7 +140,11 @@ async function* releasing(first: IteratorResult<Buffer>, chunks: AsyncGenerator<
  * filling memory. A client that takes nothing for `idleTimeoutMs` is cut off: the response's
  * socket is closed and the chunks returned, which closes their COPY's connection.
  */
-function pulledBody(chunks: AsyncGenerator<Buffer>, idleTimeoutMs: number, outgoing?: { destroy(): void }): ReadableStream<Uint8Array> {
+function pulledBody(
+  chunks: AsyncGenerator<Buffer>,
+  idleTimeoutMs: number,
+  outgoing?: { destroy(): void },
+): ReadableStream<Uint8Array> {
   let idle: NodeJS.Timeout | undefined;
   const offer = (controller: ReadableStreamDefaultController<Uint8Array>, next: IteratorResult<Buffer>) => {
     if (next.done) return controller.close();
@@ -163,8 +180,14 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
   const reads = options.reads ?? createReads({ primary: { query: pool, export: exportPool }, maxLagMs: 0 });
   const exportLimits: ExportLimits = { ...DEFAULT_EXPORT_LIMITS, ...options.exportLimits };
   const exportBudget = createBudget(exportLimits);
-  const queryBudget = createBudget({ maxConcurrent: QUERIES_AT_ONCE, maxConcurrentPerKey: QUERIES_AT_ONCE_PER_KEY }, 'queries');
-  const wideBudget = createBudget({ maxConcurrent: WIDE_QUERIES_AT_ONCE, maxConcurrentPerKey: 1 }, `queries over more than ${WIDE_RANGE_DAYS} days`);
+  const queryBudget = createBudget(
+    { maxConcurrent: QUERIES_AT_ONCE, maxConcurrentPerKey: QUERIES_AT_ONCE_PER_KEY },
+    'queries',
+  );
+  const wideBudget = createBudget(
+    { maxConcurrent: WIDE_QUERIES_AT_ONCE, maxConcurrentPerKey: 1 },
+    `queries over more than ${WIDE_RANGE_DAYS} days`,
+  );
   /**
    * A read under the query budgets: a key cannot take the whole pool, and queries over wide ranges
    * (which open every partition and its indexes, a lock each) run few at a time, so that they can
@@ -185,7 +208,13 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   const perMinute = options.rateLimitPerMinute;
   const local = createRateLimiter({ perMinute });
-  const limiter = redis ? createRedisRateLimiter(redis, { perMinute, keyPrefix: options.redisKeyPrefix ?? SERVER_REDIS_PREFIX, fallback: local }) : local;
+  const limiter = redis
+    ? createRedisRateLimiter(redis, {
+        perMinute,
+        keyPrefix: options.redisKeyPrefix ?? SERVER_REDIS_PREFIX,
+        fallback: local,
+      })
+    : local;
   const limit = rateLimit(limiter, perMinute);
 
   app.use('*', auth.identify);
@@ -206,7 +235,9 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
 
   app.get('/whoami', queryParams(), (c) => c.json(c.get('principal')));
 
-  app.post('/stream/ticket', queryParams(), (c) => c.json(auth.issueTicket({ principal: c.get('principal'), keyId: c.get('keyId') })));
+  app.post('/stream/ticket', queryParams(), (c) =>
+    c.json(auth.issueTicket({ principal: c.get('principal'), keyId: c.get('keyId') })),
+  );
 
   app.get('/', queryParams([...FILTER_PARAMETERS, 'limit', 'cursor']), async (c) => {
     const params = c.get('params');
@@ -271,7 +302,9 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     try {
       const scope = { ...filters, levels: filters.levels?.length ? filters.levels : (['warn', 'error'] as LogLevel[]) };
       const { value, store } = await budgeted(c.get('principal'), filters, () =>
-        reads.run('query', (from) => measured(from, scope, () => getErrorAggregates(from, { ...filters, sort, limit, cursor, buckets }))),
+        reads.run('query', (from) =>
+          measured(from, scope, () => getErrorAggregates(from, { ...filters, sort, limit, cursor, buckets })),
+        ),
       );
       return c.json({ ...value.result, stats: value.stats }, 200, { [SERVED_BY]: store });
     } catch (error) {
@@ -310,7 +343,9 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const rows = releasing(chunks.first, chunks.read, slot.release);
     // served by @hono/node-server, the response's socket; absent for in-process requests
     const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
-    return new Response(pulledBody(rows, exportLimits.idleTimeoutMs, outgoing), { headers: { ...headers, [SERVED_BY]: store } });
+    return new Response(pulledBody(rows, exportLimits.idleTimeoutMs, outgoing), {
+      headers: { ...headers, [SERVED_BY]: store },
+    });
   });
 
   app.get('/:id/context', queryParams(['before', 'after', 'by']), async (c) => {
@@ -323,13 +358,28 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const principal = c.get('principal');
     const started = performance.now();
     const { value: context, store } = await reads.run('query', (from) =>
-      getContext(from, id.toLowerCase(), { before, after, by, tenantId: principal.scope === 'tenant' ? principal.tenantId : undefined }),
+      getContext(from, id.toLowerCase(), {
+        before,
+        after,
+        by,
+        tenantId: principal.scope === 'tenant' ? principal.tenantId : undefined,
+      }),
     );
     c.header(SERVED_BY, store);
     if (!context) throw new HttpError(404, 'no entry with this id');
     const at = Date.parse(context.entry.timestamp);
-    const { stats } = await measured(pool, { from: new Date(at - 86_400_000), to: new Date(at + 86_400_000) }, async () => undefined);
-    return c.json({ entry: context.entry, by, before: context.before, after: context.after, stats: { ...stats, durationMs: Math.round((performance.now() - started) * 10) / 10 } });
+    const { stats } = await measured(
+      pool,
+      { from: new Date(at - 86_400_000), to: new Date(at + 86_400_000) },
+      async () => undefined,
+    );
+    return c.json({
+      entry: context.entry,
+      by,
+      before: context.before,
+      after: context.after,
+      stats: { ...stats, durationMs: Math.round((performance.now() - started) * 10) / 10 },
+    });
   });
 
   app.route('/alerts', createAlertRoutes({ secrets: lazySecretBox(pool, undefined), now, ...options.alerts, pool }));
@@ -338,7 +388,9 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const id = c.req.param('id');
     if (!isUuid(id)) throw new HttpError(404, 'no entry with this id');
     const principal = c.get('principal');
-    const { value: entry, store } = await reads.run('query', (from) => getLogById(from, id, principal.scope === 'tenant' ? principal.tenantId : undefined));
+    const { value: entry, store } = await reads.run('query', (from) =>
+      getLogById(from, id, principal.scope === 'tenant' ? principal.tenantId : undefined),
+    );
     if (!entry) throw new HttpError(404, 'no entry with this id');
     return c.json(entry, 200, { [SERVED_BY]: store });
   });

@@ -50,12 +50,15 @@ const filterParameters = [
 
 const stats = {
   type: 'object',
-  description: 'What the answer cost: the partitions its levels and time bounds leave to read, and the store time in ms.',
+  description:
+    'What the answer cost: the partitions its levels and time bounds leave to read, and the store time in ms.',
   required: ['partitionsScanned', 'durationMs'],
   properties: { partitionsScanned: { type: 'integer' }, durationMs: { type: 'number' } },
 } as const;
 
-const entryProperties: Record<string, unknown> = Object.fromEntries(LOG_ENTRY_FIELDS.map((field) => [field, nullableString]));
+const entryProperties: Record<string, unknown> = Object.fromEntries(
+  LOG_ENTRY_FIELDS.map((field) => [field, nullableString]),
+);
 Object.assign(entryProperties, {
   id: { type: 'string', format: 'uuid' },
   timestamp: { type: 'string', format: 'date-time' },
@@ -70,7 +73,10 @@ Object.assign(entryProperties, {
   messageTemplate: nullableString,
 });
 
-const error = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+const error = {
+  description: 'Error',
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+};
 const standardErrors = {
   '400': { ...error, description: 'An invalid parameter, named in `parameter`.' },
   '401': { ...error, description: 'No valid key.' },
@@ -84,13 +90,22 @@ const limit = (max: number, fallback: number) => ({
   in: 'query',
   schema: { type: 'integer', minimum: 1, maximum: max, default: fallback },
 });
-const cursor = { name: 'cursor', in: 'query', description: 'Opaque; the nextCursor of the previous page.', schema: string };
+const cursor = {
+  name: 'cursor',
+  in: 'query',
+  description: 'Opaque; the nextCursor of the previous page.',
+  schema: string,
+};
 
 /** The OpenAPI 3.1 description of the HTTP API. */
 export function openApiDocument(options: { exportMaxRows: number }) {
   return {
     openapi: '3.1.0',
-    info: { title: 'Platform logs API', version: '1.0.0', description: 'Query, search, aggregate, export and stream platform log entries.' },
+    info: {
+      title: 'Platform logs API',
+      version: '1.0.0',
+      description: 'Query, search, aggregate, export and stream platform log entries.',
+    },
     servers: [{ url: '/api/platform/logs' }],
     security: [{ bearer: [] }],
     components: {
@@ -102,7 +117,10 @@ export function openApiDocument(options: { exportMaxRows: number }) {
           properties: {
             error: string,
             parameter: { type: 'string', description: 'The parameter at fault.' },
-            position: { type: 'integer', description: 'For a query syntax error: the offset in q (0 is its first character).' },
+            position: {
+              type: 'integer',
+              description: 'For a query syntax error: the offset in q (0 is its first character).',
+            },
             expected: { type: 'string', description: 'For a query syntax error: what was expected at that position.' },
           },
         },
@@ -117,7 +135,11 @@ export function openApiDocument(options: { exportMaxRows: number }) {
         Principal: {
           oneOf: [
             { type: 'object', required: ['scope'], properties: { scope: { const: 'platform' } } },
-            { type: 'object', required: ['scope', 'tenantId'], properties: { scope: { const: 'tenant' }, tenantId: string } },
+            {
+              type: 'object',
+              required: ['scope', 'tenantId'],
+              properties: { scope: { const: 'tenant' }, tenantId: string },
+            },
           ],
         },
         ErrorGroup: {
@@ -135,7 +157,10 @@ export function openApiDocument(options: { exportMaxRows: number }) {
             tenants: { type: 'integer' },
             users: { type: 'integer' },
             sample: { $ref: '#/components/schemas/StoredLogEntry' },
-            trend: { type: 'array', items: { type: 'object', properties: { start: string, count: { type: 'integer' } } } },
+            trend: {
+              type: 'array',
+              items: { type: 'object', properties: { start: string, count: { type: 'integer' } } },
+            },
           },
         },
         ...alertSchemas,
@@ -153,7 +178,11 @@ export function openApiDocument(options: { exportMaxRows: number }) {
               ...json({
                 type: 'object',
                 required: ['entries', 'nextCursor', 'stats'],
-                properties: { entries: { type: 'array', items: { $ref: '#/components/schemas/StoredLogEntry' } }, nextCursor: nullableString, stats },
+                properties: {
+                  entries: { type: 'array', items: { $ref: '#/components/schemas/StoredLogEntry' } },
+                  nextCursor: nullableString,
+                  stats,
+                },
               }),
             },
             ...standardErrors,
@@ -169,7 +198,8 @@ export function openApiDocument(options: { exportMaxRows: number }) {
               name: 'field',
               in: 'query',
               required: true,
-              description: 'A column (level, service, tenantId, errorType, version, region, …) or a data path (@cart.total); arrays count each element.',
+              description:
+                'A column (level, service, tenantId, errorType, version, region, …) or a data path (@cart.total); arrays count each element.',
               schema: string,
             },
             limit(100, 10),
@@ -181,7 +211,16 @@ export function openApiDocument(options: { exportMaxRows: number }) {
                 type: 'object',
                 properties: {
                   field: string,
-                  values: { type: 'array', items: { type: 'object', properties: { value: { type: ['string', 'number', 'boolean', 'null'] }, count: { type: 'integer' } } } },
+                  values: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        value: { type: ['string', 'number', 'boolean', 'null'] },
+                        count: { type: 'integer' },
+                      },
+                    },
+                  },
                   missing: { type: 'integer', description: 'Matching entries without a value for the field.' },
                   stats,
                 },
@@ -194,7 +233,15 @@ export function openApiDocument(options: { exportMaxRows: number }) {
       '/fields': {
         get: {
           summary: 'The data paths of the newest matching entries, with their JSON types.',
-          parameters: [...filterParameters, { name: 'sample', in: 'query', description: 'Entries read, newest first.', schema: { type: 'integer', minimum: 1, maximum: 100000, default: 10000 } }],
+          parameters: [
+            ...filterParameters,
+            {
+              name: 'sample',
+              in: 'query',
+              description: 'Entries read, newest first.',
+              schema: { type: 'integer', minimum: 1, maximum: 100000, default: 10000 },
+            },
+          ],
           responses: {
             '200': {
               description: 'The paths, most entries first',
@@ -208,7 +255,19 @@ export function openApiDocument(options: { exportMaxRows: number }) {
                       properties: {
                         path: string,
                         entries: { type: 'integer' },
-                        types: { type: 'array', items: { type: 'object', properties: { type: { type: 'string', enum: ['string', 'number', 'boolean', 'null', 'object', 'array'] }, entries: { type: 'integer' } } } },
+                        types: {
+                          type: 'array',
+                          items: {
+                            type: 'object',
+                            properties: {
+                              type: {
+                                type: 'string',
+                                enum: ['string', 'number', 'boolean', 'null', 'object', 'array'],
+                              },
+                              entries: { type: 'integer' },
+                            },
+                          },
+                        },
                       },
                     },
                   },
@@ -224,12 +283,17 @@ export function openApiDocument(options: { exportMaxRows: number }) {
       },
       '/{id}/context': {
         get: {
-          summary: 'The entries around one entry (same tenant, service or request), keyset on its exact position, within a day of it.',
+          summary:
+            'The entries around one entry (same tenant, service or request), keyset on its exact position, within a day of it.',
           parameters: [
             { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
             { name: 'before', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 500, default: 50 } },
             { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 500, default: 50 } },
-            { name: 'by', in: 'query', schema: { type: 'string', enum: ['tenant', 'service', 'request'], default: 'tenant' } },
+            {
+              name: 'by',
+              in: 'query',
+              schema: { type: 'string', enum: ['tenant', 'service', 'request'], default: 'tenant' },
+            },
           ],
           responses: {
             '200': {
@@ -264,7 +328,10 @@ export function openApiDocument(options: { exportMaxRows: number }) {
       '/histogram': {
         get: {
           summary: 'Counts per level in time buckets.',
-          parameters: [...filterParameters, { name: 'buckets', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 60 } }],
+          parameters: [
+            ...filterParameters,
+            { name: 'buckets', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 60 } },
+          ],
           responses: {
             '200': {
               description: 'The histogram, oldest bucket first',
@@ -279,7 +346,10 @@ export function openApiDocument(options: { exportMaxRows: number }) {
                       type: 'object',
                       properties: {
                         start: { type: 'string', format: 'date-time' },
-                        counts: { type: 'object', properties: Object.fromEntries(LOG_LEVELS.map((l) => [l, { type: 'integer' }])) },
+                        counts: {
+                          type: 'object',
+                          properties: Object.fromEntries(LOG_LEVELS.map((l) => [l, { type: 'integer' }])),
+                        },
                       },
                     },
                   },
@@ -298,14 +368,23 @@ export function openApiDocument(options: { exportMaxRows: number }) {
             { name: 'sort', in: 'query', schema: { type: 'string', enum: ['count', 'lastSeen'], default: 'count' } },
             limit(500, 50),
             cursor,
-            { name: 'buckets', in: 'query', description: 'Trend buckets over the range.', schema: { type: 'integer', minimum: 1, maximum: MAX_TREND_BUCKETS, default: 24 } },
+            {
+              name: 'buckets',
+              in: 'query',
+              description: 'Trend buckets over the range.',
+              schema: { type: 'integer', minimum: 1, maximum: MAX_TREND_BUCKETS, default: 24 },
+            },
           ],
           responses: {
             '200': {
               description: 'Groups',
               ...json({
                 type: 'object',
-                properties: { groups: { type: 'array', items: { $ref: '#/components/schemas/ErrorGroup' } }, nextCursor: nullableString, stats },
+                properties: {
+                  groups: { type: 'array', items: { $ref: '#/components/schemas/ErrorGroup' } },
+                  nextCursor: nullableString,
+                  stats,
+                },
               }),
             },
             ...standardErrors,
@@ -322,18 +401,26 @@ export function openApiDocument(options: { exportMaxRows: number }) {
           ],
           responses: {
             '200': {
-              description: 'NDJSON (one StoredLogEntry per line) or CSV (RFC 4180, a header row, data as JSON text, a cell that begins with =, +, -, @, tab or CR prefixed with \')',
+              description:
+                "NDJSON (one StoredLogEntry per line) or CSV (RFC 4180, a header row, data as JSON text, a cell that begins with =, +, -, @, tab or CR prefixed with ')",
               content: { 'application/x-ndjson': { schema: string }, 'text/csv': { schema: string } },
             },
             ...standardErrors,
-            '429': { ...error, description: 'Rate limit exceeded, or as many exports running as the key or the server may run; see Retry-After.' },
+            '429': {
+              ...error,
+              description:
+                'Rate limit exceeded, or as many exports running as the key or the server may run; see Retry-After.',
+            },
           },
         },
       },
       '/whoami': {
         get: {
           summary: 'The scope of the key.',
-          responses: { '200': { description: 'The principal', ...json({ $ref: '#/components/schemas/Principal' }) }, ...standardErrors },
+          responses: {
+            '200': { description: 'The principal', ...json({ $ref: '#/components/schemas/Principal' }) },
+            ...standardErrors,
+          },
         },
       },
       '/stream/ticket': {
@@ -342,7 +429,10 @@ export function openApiDocument(options: { exportMaxRows: number }) {
           responses: {
             '200': {
               description: 'The ticket',
-              ...json({ type: 'object', properties: { ticket: string, expiresAt: { type: 'string', format: 'date-time' } } }),
+              ...json({
+                type: 'object',
+                properties: { ticket: string, expiresAt: { type: 'string', format: 'date-time' } },
+              }),
             },
             ...standardErrors,
           },
@@ -350,7 +440,8 @@ export function openApiDocument(options: { exportMaxRows: number }) {
       },
       '/stream': {
         get: {
-          summary: 'Live stream over WebSocket (see docs/api.md for the protocol). Authenticate with ?ticket= or the Bearer header.',
+          summary:
+            'Live stream over WebSocket (see docs/api.md for the protocol). Authenticate with ?ticket= or the Bearer header.',
           parameters: [{ name: 'ticket', in: 'query', schema: string }],
           responses: { '101': { description: 'Switching to WebSocket' }, '401': error },
         },
@@ -366,7 +457,10 @@ export function openApiDocument(options: { exportMaxRows: number }) {
             { name: 'q', in: 'query', schema: string },
             { name: 'resumeFrom', in: 'query', schema: string },
           ],
-          responses: { '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: string } } }, '401': error },
+          responses: {
+            '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: string } } },
+            '401': error,
+          },
         },
       },
       '/healthz': {
@@ -380,7 +474,11 @@ export function openApiDocument(options: { exportMaxRows: number }) {
         },
       },
       '/openapi.json': {
-        get: { summary: 'This document. No key needed.', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } },
+        get: {
+          summary: 'This document. No key needed.',
+          security: [],
+          responses: { '200': { description: 'OpenAPI 3.1' } },
+        },
       },
     },
   };

@@ -48,7 +48,8 @@ export class QueryParams {
     }
     this.params = new URLSearchParams(search);
     for (const [name, value] of this.params) {
-      if (!allowed.includes(name)) throw badParameter(name, `unknown parameter; this route accepts: ${allowed.join(', ') || 'none'}`);
+      if (!allowed.includes(name))
+        throw badParameter(name, `unknown parameter; this route accepts: ${allowed.join(', ') || 'none'}`);
       if (value.includes('\u0000')) throw badParameter(name, 'must not contain NUL characters');
     }
   }
@@ -74,7 +75,9 @@ export class QueryParams {
  * The one way every route checks its query string: this middleware, before the route runs,
  * with the names the route accepts (none by default); the route reads `c.get('params')`.
  */
-export function queryParams(allowed: readonly string[] = []): MiddlewareHandler<{ Variables: { params: QueryParams } }> {
+export function queryParams(
+  allowed: readonly string[] = [],
+): MiddlewareHandler<{ Variables: { params: QueryParams } }> {
   return async (c, next) => {
     c.set('params', new QueryParams(c.req.url, allowed));
     await next();
@@ -110,7 +113,12 @@ export function parseIntParam(params: QueryParams, name: string, min: number, ma
 }
 
 /** One of the given choices, or the default when absent. */
-export function parseChoice<T extends string>(params: QueryParams, name: string, choices: readonly T[], fallback: T): T {
+export function parseChoice<T extends string>(
+  params: QueryParams,
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
   const value = params.one(name);
   if (value === undefined) return fallback;
   if (!(choices as readonly string[]).includes(value)) throw badParameter(name, `must be one of ${choices.join(', ')}`);
@@ -123,7 +131,8 @@ export function parseFilters(params: QueryParams, now: Date): LogFilters {
 
   const levels = params.list('level').map((level) => level.toLowerCase());
   const unknown = levels.find((level) => !isLogLevel(level));
-  if (unknown !== undefined) throw badParameter('level', `unknown level "${unknown}"; expected ${LOG_LEVELS.join(', ')}`);
+  if (unknown !== undefined)
+    throw badParameter('level', `unknown level "${unknown}"; expected ${LOG_LEVELS.join(', ')}`);
   if (levels.length) filters.levels = [...new Set(levels)] as LogLevel[];
 
   const services = params.list('service');

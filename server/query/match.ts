@@ -78,13 +78,16 @@ function itemTest(item: unknown, test: (value: unknown) => boolean): boolean {
 /** jsonpath's `@ OP value`: numbers with numbers, strings with strings (by code point), nothing else. */
 function jsonCompare(value: unknown, bound: Bound): boolean {
   if (typeof bound.value === 'number') return typeof value === 'number' && holds(value - bound.value, bound.op);
-  if (typeof bound.value === 'string') return typeof value === 'string' && holds(compareText(value, bound.value), bound.op);
+  if (typeof bound.value === 'string')
+    return typeof value === 'string' && holds(compareText(value, bound.value), bound.op);
   return false;
 }
 
 export function wildcardRegExp(pattern: readonly WildcardPart[]): RegExp {
   const source = pattern
-    .map((part) => (typeof part === 'string' ? part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : part.wildcard === '*' ? '.*' : '.'))
+    .map((part) =>
+      typeof part === 'string' ? part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : part.wildcard === '*' ? '.*' : '.',
+    )
     .join('');
   return new RegExp(`^${source}$`, 'su');
 }
@@ -100,7 +103,8 @@ function leafMatcher(node: QueryNode): EntryMatcher {
     case 'equals': {
       const { field, values } = node;
       if (field.kind === 'data') {
-        const test = (value: unknown) => (value === null || typeof value !== 'object') && values.includes(value as Scalar);
+        const test = (value: unknown) =>
+          (value === null || typeof value !== 'object') && values.includes(value as Scalar);
         return (entry) => itemsAtPath(entry.data, field.path).some((item) => itemTest(item, test));
       }
       if (field.field.kind === 'number') return (entry) => values.includes(columnValue(entry, field) as number);
@@ -111,7 +115,9 @@ function leafMatcher(node: QueryNode): EntryMatcher {
       const { field, bounds } = node;
       if (field.kind === 'data') {
         return (entry) =>
-          itemsAtPath(entry.data, field.path).some((item) => bounds.every((bound) => itemTest(item, (value) => jsonCompare(value, bound))));
+          itemsAtPath(entry.data, field.path).some((item) =>
+            bounds.every((bound) => itemTest(item, (value) => jsonCompare(value, bound))),
+          );
       }
       const kind = field.field.kind;
       return (entry) => {

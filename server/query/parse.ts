@@ -1,6 +1,15 @@
 import { ENTRY_FIELDS, type EntryField } from '../../src/entry-fields.js';
 import { LOG_LEVELS, isLogLevel, type LogLevel } from '../../src/types.js';
-import { fieldKey, type Bound, type CompareOp, type FieldRef, type Query, type QueryNode, type Scalar, type WildcardPart } from './ast.js';
+import {
+  fieldKey,
+  type Bound,
+  type CompareOp,
+  type FieldRef,
+  type Query,
+  type QueryNode,
+  type Scalar,
+  type WildcardPart,
+} from './ast.js';
 import { wildcardRegExp } from './match.js';
 import { readTime } from './time.js';
 import { SEPARATORS, wordsOf } from './words.js';
@@ -107,7 +116,11 @@ class Parser {
       while (!this.atEnd() && NAME_PART.test(this.peek())) this.pos++;
       if (this.atEnd()) return this.column(this.text, 0);
     }
-    this.fail('not a field', `a field name (${FIELD_NAMES.slice(0, 4).join(', ')}, …) or a data path (@key.nested)`, this.pos);
+    this.fail(
+      'not a field',
+      `a field name (${FIELD_NAMES.slice(0, 4).join(', ')}, …) or a data path (@key.nested)`,
+      this.pos,
+    );
   }
 
   // -- characters
@@ -149,7 +162,12 @@ class Parser {
     const saved = this.pos;
     this.pos += 2;
     this.skipSpaces();
-    const followedByTerm = !this.atEnd() && this.peek() !== ')' && !this.atKeyword('OR') && !this.atKeyword('AND') && !(this.text.startsWith('or', this.pos) && this.isDelimiter(2));
+    const followedByTerm =
+      !this.atEnd() &&
+      this.peek() !== ')' &&
+      !this.atKeyword('OR') &&
+      !this.atKeyword('AND') &&
+      !(this.text.startsWith('or', this.pos) && this.isDelimiter(2));
     this.pos = saved;
     return followedByTerm;
   }
@@ -182,7 +200,8 @@ class Parser {
         const operator = this.pos;
         this.pos += 3;
         this.skipSpaces();
-        if (this.atEnd() || this.peek() === ')' || this.atKeyword('OR') || this.atKeyword('AND')) this.fail('AND without a term after it', 'a term', operator);
+        if (this.atEnd() || this.peek() === ')' || this.atKeyword('OR') || this.atKeyword('AND'))
+          this.fail('AND without a term after it', 'a term', operator);
       }
       children.push(this.parseUnary(field, depth));
     }
@@ -190,16 +209,24 @@ class Parser {
   }
 
   private parseUnary(field: FieldRef | null, depth: number): QueryNode | null {
-    if (depth > MAX_DEPTH) this.fail('the query is nested too deeply', `at most ${MAX_DEPTH} negations and parentheses`);
+    if (depth > MAX_DEPTH)
+      this.fail('the query is nested too deeply', `at most ${MAX_DEPTH} negations and parentheses`);
     if (this.atKeyword('NOT')) {
       const operator = this.pos;
       this.pos += 3;
       this.skipSpaces();
-      if (this.atEnd() || this.peek() === ')' || this.atKeyword('OR') || this.atKeyword('AND')) this.fail('NOT without a term after it', 'a term', operator);
+      if (this.atEnd() || this.peek() === ')' || this.atKeyword('OR') || this.atKeyword('AND'))
+        this.fail('NOT without a term after it', 'a term', operator);
       return negate(this.parseUnary(field, depth + 1));
     }
     const next = this.peek(1);
-    if (this.peek() === '-' && next !== '' && !SPACE.test(next) && next !== ')' && !(field !== null && /[0-9.]/.test(next))) {
+    if (
+      this.peek() === '-' &&
+      next !== '' &&
+      !SPACE.test(next) &&
+      next !== ')' &&
+      !(field !== null && /[0-9.]/.test(next))
+    ) {
       this.pos++;
       return negate(this.parseUnary(field, depth + 1));
     }
@@ -311,7 +338,11 @@ class Parser {
       this.pos = end;
       if (this.isDelimiter(0)) return { type: 'exists', field: this.column(name, at) };
     }
-    this.fail('_exists_ needs a field', 'a field name or a data path (_exists_:userId, _exists_:@order.id)', start + '_exists_:'.length);
+    this.fail(
+      '_exists_ needs a field',
+      'a field name or a data path (_exists_:userId, _exists_:@order.id)',
+      start + '_exists_:'.length,
+    );
   }
 
   /** "…": the text between the quotes; `\"` and `\\` escape. */
@@ -379,7 +410,11 @@ class Parser {
     if (parts.length === 1 && typeof parts[0] !== 'string') return null; // `*` alone: everything
     const inner = parts.findIndex((part, i) => typeof part !== 'string' && i !== parts.length - 1);
     if (inner !== -1) {
-      this.fail('a wildcard inside a search word', 'a * only at the end of a word (pay*); for other patterns, message:*text*', token.start);
+      this.fail(
+        'a wildcard inside a search word',
+        'a * only at the end of a word (pay*); for other patterns, message:*text*',
+        token.start,
+      );
     }
     const last = parts[parts.length - 1];
     const starred = last !== undefined && typeof last !== 'string';
@@ -395,7 +430,11 @@ class Parser {
     const start = this.pos;
     const char = this.peek();
     if (this.atEnd() || SPACE.test(char) || char === ')') {
-      this.fail(`no value after '${this.text.slice(fieldStart, start)}'`, 'a value, (a OR b), [a TO b], >n, <n or *', start);
+      this.fail(
+        `no value after '${this.text.slice(fieldStart, start)}'`,
+        'a value, (a OR b), [a TO b], >n, <n or *',
+        start,
+      );
     }
     if (char === '(') return this.parseGroup(field, depth);
     if (char === '[' || char === '{') return this.parseRange(field);
@@ -414,7 +453,8 @@ class Parser {
       return this.equalsNode(field, token.text, true, token.start);
     }
     const token = this.readBare(true);
-    if (token.parts.length === 1 && typeof token.parts[0] !== 'string' && token.parts[0].wildcard === '*') return { type: 'exists', field };
+    if (token.parts.length === 1 && typeof token.parts[0] !== 'string' && token.parts[0].wildcard === '*')
+      return { type: 'exists', field };
     if (hasWildcard(token.parts)) return this.patternNode(field, token.parts, token.start);
     return this.equalsNode(field, token.text, false, token.start);
   }
@@ -427,7 +467,12 @@ class Parser {
     this.skipSpaces();
     const low = this.readRangeValue();
     this.skipSpaces();
-    if (!(this.text.slice(this.pos, this.pos + 2).toUpperCase() === 'TO' && (SPACE.test(this.peek(2)) || this.peek(2) === ''))) {
+    if (
+      !(
+        this.text.slice(this.pos, this.pos + 2).toUpperCase() === 'TO' &&
+        (SPACE.test(this.peek(2)) || this.peek(2) === '')
+      )
+    ) {
       this.fail('a range without TO', `TO between the two ends of the range at position ${open}`);
     }
     this.pos += 2;
@@ -438,8 +483,10 @@ class Parser {
     if (close !== ']' && close !== '}') this.fail(`the range at position ${open} is not closed`, `']' or '}'`);
     this.pos++;
     const bounds: BoundInput[] = [];
-    if (low.text !== '*' || low.quoted) bounds.push({ op: lowInclusive ? '>=' : '>', raw: low.text, quoted: low.quoted, at: low.start });
-    if (high.text !== '*' || high.quoted) bounds.push({ op: close === ']' ? '<=' : '<', raw: high.text, quoted: high.quoted, at: high.start });
+    if (low.text !== '*' || low.quoted)
+      bounds.push({ op: lowInclusive ? '>=' : '>', raw: low.text, quoted: low.quoted, at: low.start });
+    if (high.text !== '*' || high.quoted)
+      bounds.push({ op: close === ']' ? '<=' : '<', raw: high.text, quoted: high.quoted, at: high.start });
     if (bounds.length === 0) return { type: 'exists', field };
     return this.compareNode(field, bounds);
   }
@@ -479,7 +526,14 @@ class Parser {
       case 'number':
         return { type: 'equals', field, values: [this.number(raw, at)] };
       case 'time':
-        return { type: 'compare', field, bounds: [{ op: '>=', value: this.time(raw, at) }, { op: '<=', value: this.time(raw, at) }] };
+        return {
+          type: 'compare',
+          field,
+          bounds: [
+            { op: '>=', value: this.time(raw, at) },
+            { op: '<=', value: this.time(raw, at) },
+          ],
+        };
       case 'json':
         return this.fail('data is queried by path', `a data path: @key or @key.nested (or _exists_:data)`, at);
       default:
@@ -498,7 +552,10 @@ class Parser {
       }
       return levelsNode(field, [...levels]);
     }
-    const bounds: Bound[] = inputs.map(({ op, raw, quoted, at }) => ({ op, value: this.boundValue(field, raw, quoted, at) }));
+    const bounds: Bound[] = inputs.map(({ op, raw, quoted, at }) => ({
+      op,
+      value: this.boundValue(field, raw, quoted, at),
+    }));
     return { type: 'compare', field, bounds };
   }
 
@@ -523,10 +580,19 @@ class Parser {
       const column = field.field;
       if (column.field === 'level') {
         const lowered = literalParts(parts, (text) => text.toLowerCase());
-        return levelsNode(field, LOG_LEVELS.filter((level) => patternMatches(lowered, level)));
+        return levelsNode(
+          field,
+          LOG_LEVELS.filter((level) => patternMatches(lowered, level)),
+        );
       }
-      if (column.kind !== 'text') this.fail(`a wildcard on ${column.field}`, `a ${column.kind === 'number' ? 'number' : column.kind === 'time' ? 'time' : 'data path'}, or a wildcard on a text field`, at);
-      if (column.field === 'id') return { type: 'pattern', field, pattern: literalParts(parts, (text) => text.toLowerCase()) };
+      if (column.kind !== 'text')
+        this.fail(
+          `a wildcard on ${column.field}`,
+          `a ${column.kind === 'number' ? 'number' : column.kind === 'time' ? 'time' : 'data path'}, or a wildcard on a text field`,
+          at,
+        );
+      if (column.field === 'id')
+        return { type: 'pattern', field, pattern: literalParts(parts, (text) => text.toLowerCase()) };
     }
     return { type: 'pattern', field, pattern: parts };
   }
@@ -538,7 +604,8 @@ class Parser {
 
   private time(raw: string, at: number): Date {
     const time = readTime(raw, this.options.now);
-    if (typeof time === 'string') this.fail(`"${raw}" is not a time`, `a time that ${time.replace(/^must be /, 'is ')}`, at);
+    if (typeof time === 'string')
+      this.fail(`"${raw}" is not a time`, `a time that ${time.replace(/^must be /, 'is ')}`, at);
     return time;
   }
 }

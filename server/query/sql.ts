@@ -42,13 +42,21 @@ function jsonpathOf(path: readonly string[], filter?: string): string {
 
 /** A wildcard pattern as LIKE's: % and _ and \ escaped, * as %, ? as _. */
 export function likePattern(pattern: readonly WildcardPart[]): string {
-  return pattern.map((part) => (typeof part === 'string' ? part.replace(/[\\%_]/g, '\\$&') : part.wildcard === '*' ? '%' : '_')).join('');
+  return pattern
+    .map((part) => (typeof part === 'string' ? part.replace(/[\\%_]/g, '\\$&') : part.wildcard === '*' ? '%' : '_'))
+    .join('');
 }
 
 /** A wildcard pattern as a POSIX (ARE) regular expression, anchored; ASCII punctuation escaped. */
 function aresPattern(pattern: readonly WildcardPart[]): string {
   const body = pattern
-    .map((part) => (typeof part === 'string' ? part.replace(/[\x01-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]/g, '\\$&') : part.wildcard === '*' ? '.*' : '.'))
+    .map((part) =>
+      typeof part === 'string'
+        ? part.replace(/[\x01-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]/g, '\\$&')
+        : part.wildcard === '*'
+          ? '.*'
+          : '.',
+    )
     .join('');
   return `^${body}$`;
 }
@@ -101,8 +109,14 @@ function leafSql(node: QueryNode, param: AddParam): string {
       const { field, pattern } = node;
       if (field.kind === 'data') {
         const [first] = pattern;
-        const prefixOnly = pattern.length === 2 && typeof first === 'string' && typeof pattern[1] !== 'string' && pattern[1].wildcard === '*';
-        const filter = prefixOnly ? `@ starts with ${jsonpathString(first)}` : `@ like_regex ${jsonpathString(aresPattern(pattern))} flag "s"`;
+        const prefixOnly =
+          pattern.length === 2 &&
+          typeof first === 'string' &&
+          typeof pattern[1] !== 'string' &&
+          pattern[1].wildcard === '*';
+        const filter = prefixOnly
+          ? `@ starts with ${jsonpathString(first)}`
+          : `@ like_regex ${jsonpathString(aresPattern(pattern))} flag "s"`;
         return `data @? ${param(jsonpathOf(field.path, filter))}::jsonpath`;
       }
       const column = field.field.field === 'id' ? '"id"::text' : columnSql(field);

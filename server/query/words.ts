@@ -42,7 +42,9 @@ export const SEARCH_MAX_CHARACTERS = 100_000;
 export const MAX_WORD_BYTES = 2048;
 
 const hex = (code: number) => code.toString(16).padStart(4, '0');
-const jsClass = SEPARATOR_RANGES.map(([from, to]) => (from === to ? `\\u{${hex(from)}}` : `\\u{${hex(from)}}-\\u{${hex(to)}}`)).join('');
+const jsClass = SEPARATOR_RANGES.map(([from, to]) =>
+  from === to ? `\\u{${hex(from)}}` : `\\u{${hex(from)}}-\\u{${hex(to)}}`,
+).join('');
 
 /** One run of separators. */
 export const SEPARATORS = new RegExp(`[${jsClass}]+`, 'u');

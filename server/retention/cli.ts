@@ -18,14 +18,19 @@ export interface CommandIo {
 
 const processIo: CommandIo = {
   env: process.env,
-  stdout: (text) => process.stdout.write(text + '\n'),
-  stderr: (text) => process.stderr.write(text + '\n'),
+  stdout: (text) => process.stdout.write(`${text}\n`),
+  stderr: (text) => process.stderr.write(`${text}\n`),
 };
 
 function parse(argv: string[]): { dryRun: boolean; json: boolean; help: boolean; now: Date } {
   const { values } = parseArgs({
     args: argv,
-    options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean' }, now: { type: 'string' } },
+    options: {
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+      now: { type: 'string' },
+    },
     strict: true,
     allowPositionals: false,
   });

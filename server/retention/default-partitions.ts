@@ -35,7 +35,10 @@ export async function expireDefaultRows(
   const table = escapeIdentifier(name);
   const params = [...cutoffs, maxAgeCutoff(policy)];
   if (dryRun) {
-    const { rows } = await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${table} WHERE ${expired}`, params);
+    const { rows } = await client.query<{ count: string }>(
+      `SELECT count(*) AS count FROM ${table} WHERE ${expired}`,
+      params,
+    );
     return Number(rows[0].count);
   }
   const result = await client.query(`DELETE FROM ${table} WHERE ${expired}`, params);

@@ -52,7 +52,9 @@ export async function dropPartition(client: pg.PoolClient, name: string): Promis
     } catch (error) {
       const lockBusy = (error as { code?: string }).code === LOCK_NOT_AVAILABLE;
       if (!lockBusy || attempt === ATTEMPTS) {
-        const why = lockBusy ? `its table stayed locked by other sessions through ${ATTEMPTS} attempts` : (error as Error).message;
+        const why = lockBusy
+          ? `its table stayed locked by other sessions through ${ATTEMPTS} attempts`
+          : (error as Error).message;
         throw new Error(`dropping partition ${name} failed: ${why}`, { cause: error });
       }
       await sleep(RETRY_DELAY_MS);

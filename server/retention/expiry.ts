@@ -52,10 +52,14 @@ export function expiryReason(partition: TimePartition, policy: RetentionPolicy):
 export function validatePolicy(policy: RetentionPolicy): void {
   if (Number.isNaN(policy.now.getTime())) throw new Error('`now` is not a valid date');
   const settings: [string, number][] = [
-    ...Object.entries(policy.retentionDays).map(([level, days]): [string, number] => [`retention days for ${level}`, days]),
+    ...Object.entries(policy.retentionDays).map(([level, days]): [string, number] => [
+      `retention days for ${level}`,
+      days,
+    ]),
     ['maximum retention days', policy.maxRetentionDays],
   ];
   for (const [name, days] of settings) {
-    if (!Number.isInteger(days) || days <= 0) throw new Error(`${name} must be a positive whole number, got ${String(days)}`);
+    if (!Number.isInteger(days) || days <= 0)
+      throw new Error(`${name} must be a positive whole number, got ${String(days)}`);
   }
 }

@@ -39,13 +39,20 @@ const integer = new Intl.NumberFormat('en-US');
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => '  ' + cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    '  ' +
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)];
 }
 
 /** The report as text for an operator's terminal. */
 export function formatReport(report: RetentionReport): string {
-  const kept = Object.entries(report.retentionDays).map(([level, days]) => `${level} ${days} d`).join(', ');
+  const kept = Object.entries(report.retentionDays)
+    .map(([level, days]) => `${level} ${days} d`)
+    .join(', ');
   const lines = [
     `Retention at ${report.now}${report.dryRun ? ' (dry run: nothing was changed)' : ''}`,
     `Kept: ${kept}; nothing past ${report.maxRetentionDays} d`,
@@ -66,10 +73,18 @@ export function formatReport(report: RetentionReport): string {
   }
   if (report.defaultPartitions.length > 0) {
     lines.push('', `Expired rows in DEFAULT partitions that ${verb} deleted:`);
-    lines.push(...table(['partition', 'rows'], report.defaultPartitions.map((p) => [p.name, integer.format(p.rows)])));
+    lines.push(
+      ...table(
+        ['partition', 'rows'],
+        report.defaultPartitions.map((p) => [p.name, integer.format(p.rows)]),
+      ),
+    );
   }
   lines.push('', `Partitions that ${verb} created ahead: ${report.created.length}`);
   if (report.created.length > 0) lines.push(`  ${report.created.join(', ')}`);
-  lines.push('', `Rows ${report.dryRun ? 'that would be ' : ''}removed: ${integer.format(report.rowsRemoved)} in ${report.durationMs} ms`);
+  lines.push(
+    '',
+    `Rows ${report.dryRun ? 'that would be ' : ''}removed: ${integer.format(report.rowsRemoved)} in ${report.durationMs} ms`,
+  );
   return lines.join('\n');
 }

@@ -11,7 +11,10 @@ export type LockedRun<T> = { acquired: true; value: T } | { acquired: false };
  * does not run: the other run is doing the same job, and waiting would only repeat it.
  * The lock belongs to the session, so it is released even if the process dies mid-run.
  */
-export async function withRetentionLock<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<LockedRun<T>> {
+export async function withRetentionLock<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<LockedRun<T>> {
   return withAdvisoryLock(pool, LOCK_KEY, 'there is no platform_logs to expire', work);
 }
 
@@ -19,11 +22,20 @@ export async function withRetentionLock<T>(pool: pg.Pool, work: (client: pg.Pool
  * Runs `work` holding the schema's advisory lock of `name` (any job that must run once at a
  * time across processes, as retention does), or not at all when another session holds it.
  */
-export async function withJobLock<T>(pool: pg.Pool, name: string, work: (client: pg.PoolClient) => Promise<T>): Promise<LockedRun<T>> {
+export async function withJobLock<T>(
+  pool: pg.Pool,
+  name: string,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<LockedRun<T>> {
   return withAdvisoryLock(pool, lockKey(name), `there is no ${name} to run`, work);
 }
 
-async function withAdvisoryLock<T>(pool: pg.Pool, key: string, missing: string, work: (client: pg.PoolClient) => Promise<T>): Promise<LockedRun<T>> {
+async function withAdvisoryLock<T>(
+  pool: pg.Pool,
+  key: string,
+  missing: string,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<LockedRun<T>> {
   const client = await pool.connect();
   let broken = false;
   try {

@@ -83,7 +83,11 @@ export async function runRetention(options: RunRetentionOptions): Promise<Retent
   const { pool, now = new Date(), dryRun = false, logger } = options;
   try {
     const config = loadConfig({ retentionDays: options.retentionDays, maxRetentionDays: options.maxRetentionDays });
-    const policy: RetentionPolicy = { now, retentionDays: config.retentionDays, maxRetentionDays: config.maxRetentionDays };
+    const policy: RetentionPolicy = {
+      now,
+      retentionDays: config.retentionDays,
+      maxRetentionDays: config.maxRetentionDays,
+    };
     validatePolicy(policy);
 
     const run = await withRetentionLock(pool, (client) => expire(client, policy, dryRun));

@@ -20,9 +20,16 @@ export interface RetentionTimerOptions {
  * The timer never keeps the process alive. The returned function stops it and resolves
  * once a run in progress has finished.
  */
-export function startRetentionTimer({ pool, logger, intervalMs = DAY_MS, runAtStart = true }: RetentionTimerOptions): () => Promise<void> {
+export function startRetentionTimer({
+  pool,
+  logger,
+  intervalMs = DAY_MS,
+  runAtStart = true,
+}: RetentionTimerOptions): () => Promise<void> {
   if (!Number.isInteger(intervalMs) || intervalMs <= 0 || intervalMs > MAX_INTERVAL_MS) {
-    throw new Error(`retention timer: intervalMs must be a whole number of milliseconds from 1 to ${MAX_INTERVAL_MS}, got ${intervalMs}`);
+    throw new Error(
+      `retention timer: intervalMs must be a whole number of milliseconds from 1 to ${MAX_INTERVAL_MS}, got ${intervalMs}`,
+    );
   }
   let running: Promise<unknown> | null = null;
   const tick = () => {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ErrorAggregates, ErrorGroup, TrendBucket } from '../../src/api-types.js';
+import type { ErrorAggregates, TrendBucket } from '../../src/api-types.js';
 import { LOG_LEVELS, type LogLevel, type StoredLogEntry } from '../../src/types.js';
 import { ENTRY_COLUMNS } from '../../src/entry-fields.js';
 import { rowToEntry } from './entry-row.js';
@@ -43,7 +43,16 @@ export const MAX_TREND_BUCKETS = 500;
 const EXACT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const SIGNATURE = /^[0-9a-f]{1,64}$/;
 /** The filters platform_log_error_rollup can answer; any other sends the query to the entries. */
-const ROLLUP_FILTERS = new Set<keyof AggregateFilters>(['levels', 'errorSignature', 'from', 'to', 'sort', 'limit', 'cursor', 'buckets']);
+const ROLLUP_FILTERS = new Set<keyof AggregateFilters>([
+  'levels',
+  'errorSignature',
+  'from',
+  'to',
+  'sort',
+  'limit',
+  'cursor',
+  'buckets',
+]);
 
 function rollupServes(filters: AggregateFilters): boolean {
   return Object.entries(filters).every(
@@ -69,7 +78,12 @@ function decodeCursor(cursor: string, sort: AggregateSort): GroupKeyset {
   } catch {
     throw new InvalidCursorError('is not a cursor this server made');
   }
-  if (!Array.isArray(decoded) || decoded.length !== 3 || typeof decoded[2] !== 'string' || !SIGNATURE.test(decoded[2])) {
+  if (
+    !Array.isArray(decoded) ||
+    decoded.length !== 3 ||
+    typeof decoded[2] !== 'string' ||
+    !SIGNATURE.test(decoded[2])
+  ) {
     throw new InvalidCursorError('is not a cursor this server made');
   }
   if (decoded[0] !== sort) throw new InvalidCursorError(`was made for sort=${String(decoded[0])}, not sort=${sort}`);
@@ -136,7 +150,14 @@ export async function getErrorAggregates(
 
   const [samples, trends] = await Promise.all([
     selectSamples(pool, scope, page),
-    cover ? null : selectTrends(pool, scope, page.map((group) => group.signature), bucketSeconds),
+    cover
+      ? null
+      : selectTrends(
+          pool,
+          scope,
+          page.map((group) => group.signature),
+          bucketSeconds,
+        ),
   ]);
 
   const last = page[page.length - 1];
@@ -156,7 +177,12 @@ export async function getErrorAggregates(
         tenants: group.tenants,
         users: group.users,
         sample,
-        trend: trendOf(group.trend ? countsByBucket(group.trend) : trends?.get(group.signature), from, to, bucketSeconds),
+        trend: trendOf(
+          group.trend ? countsByBucket(group.trend) : trends?.get(group.signature),
+          from,
+          to,
+          bucketSeconds,
+        ),
       };
     }),
     nextCursor:
@@ -167,7 +193,13 @@ export async function getErrorAggregates(
 }
 
 /** HAVING (after the previous page's last group), ORDER BY and LIMIT of a groups query. */
-function pageClauses(sortKey: string, sort: AggregateSort, limit: number, after: GroupKeyset | null, params: unknown[]): string {
+function pageClauses(
+  sortKey: string,
+  sort: AggregateSort,
+  limit: number,
+  after: GroupKeyset | null,
+  params: unknown[],
+): string {
   let having = '';
   if (after) {
     params.push(after[1], after[2]);
@@ -279,7 +311,11 @@ async function selectGroupsFromRollup(
  * The most recent entry of each group within the scope. Its time is the group's last seen,
  * so only the partitions holding those times are read.
  */
-async function selectSamples(pool: pg.Pool, scope: LogFilters, groups: GroupRow[]): Promise<Map<string, StoredLogEntry>> {
+async function selectSamples(
+  pool: pg.Pool,
+  scope: LogFilters,
+  groups: GroupRow[],
+): Promise<Map<string, StoredLogEntry>> {
   const params: unknown[] = [groups.map((group) => group.signature), groups.map((group) => group.last_seen_exact)];
   const where = whereClause(scope, params, [
     'error_signature = s.signature',

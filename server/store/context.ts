@@ -42,19 +42,32 @@ export async function getContext(
     params.push(new Date(madeAt.getTime() - WINDOW_MS), new Date(madeAt.getTime() + WINDOW_MS));
     conditions.push(`"timestamp" >= $${params.length - 1} AND "timestamp" < $${params.length}`);
   }
-  const found = await pool.query(`SELECT ${ENTRY_COLUMNS}, ${EXACT_TIME} AS exact_time FROM platform_logs WHERE ${conditions.join(' AND ')} LIMIT 1`, params);
+  const found = await pool.query(
+    `SELECT ${ENTRY_COLUMNS}, ${EXACT_TIME} AS exact_time FROM platform_logs WHERE ${conditions.join(' AND ')} LIMIT 1`,
+    params,
+  );
   if (found.rows.length === 0) return null;
   const row = found.rows[0];
   const entry = rowToEntry(row);
 
   const scope: { column: string; value: string | null } =
-    options.by === 'service' ? { column: 'service', value: entry.service } : options.by === 'request' ? { column: 'request_id', value: entry.requestId } : { column: 'tenant_id', value: entry.tenantId };
+    options.by === 'service'
+      ? { column: 'service', value: entry.service }
+      : options.by === 'request'
+        ? { column: 'request_id', value: entry.requestId }
+        : { column: 'tenant_id', value: entry.tenantId };
   if (scope.value === null) return { entry, before: [], after: [] };
 
   const side = async (direction: 'before' | 'after', limit: number): Promise<StoredLogEntry[]> => {
     if (limit === 0) return [];
     const at = Date.parse(row.exact_time);
-    const sideParams: unknown[] = [scope.value, row.exact_time, entry.id, new Date(direction === 'before' ? at - WINDOW_MS : at + WINDOW_MS), limit];
+    const sideParams: unknown[] = [
+      scope.value,
+      row.exact_time,
+      entry.id,
+      new Date(direction === 'before' ? at - WINDOW_MS : at + WINDOW_MS),
+      limit,
+    ];
     const sideConditions = [`${scope.column} = $1`];
     if (options.tenantId !== undefined && scope.column !== 'tenant_id') {
       sideParams.push(options.tenantId);

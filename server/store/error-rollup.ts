@@ -32,11 +32,21 @@ export function rollupCover(from: Date, to: Date, useDays: boolean): RollupCover
   const firstHour = ceilTo(from, HOUR_MS);
   const endHour = floorTo(to, HOUR_MS);
   if (firstHour >= endHour) return null;
-  const entries = nonEmpty([[from, firstHour], [endHour, to]]);
+  const entries = nonEmpty([
+    [from, firstHour],
+    [endHour, to],
+  ]);
   const firstDay = ceilTo(firstHour, DAY_MS);
   const endDay = floorTo(endHour, DAY_MS);
   if (!useDays || firstDay >= endDay) return { days: [], hours: [[firstHour, endHour]], entries };
-  return { days: [[firstDay, endDay]], hours: nonEmpty([[firstHour, firstDay], [endDay, endHour]]), entries };
+  return {
+    days: [[firstDay, endDay]],
+    hours: nonEmpty([
+      [firstHour, firstDay],
+      [endDay, endHour],
+    ]),
+    entries,
+  };
 }
 
 function timeRanges(column: string, ranges: TimeRange[], params: unknown[]): string {
@@ -53,7 +63,11 @@ function timeRanges(column: string, ranges: TimeRange[], params: unknown[]): str
  * (tenants and users as hash sets, see sql/011_error_rollup.sql). Only the levels and
  * error signature filters apply: the rollup keeps nothing else.
  */
-export function coverSql(cover: RollupCover, filters: Pick<LogFilters, 'levels' | 'errorSignature'>, params: unknown[]): string {
+export function coverSql(
+  cover: RollupCover,
+  filters: Pick<LogFilters, 'levels' | 'errorSignature'>,
+  params: unknown[],
+): string {
   const scope: LogFilters = { levels: filters.levels, errorSignature: filters.errorSignature };
   const byWidth: [string, TimeRange[]][] = [
     ['1 day', cover.days],
@@ -92,13 +106,19 @@ export interface PruneErrorRollupOptions {
  * their level's retention or past the maximum retention. Hour rows go with their day, so a
  * range never reads the hours of a day whose day row is gone.
  */
-export async function pruneErrorRollup(pool: pg.Pool | pg.PoolClient, options: PruneErrorRollupOptions): Promise<number> {
+export async function pruneErrorRollup(
+  pool: pg.Pool | pg.PoolClient,
+  options: PruneErrorRollupOptions,
+): Promise<number> {
   const cutoffs = LOG_LEVELS.map((level) => retentionCutoff(level, options));
   const expired = `date_bin('1 day', bucket, timestamptz 'epoch') + interval '1 day'
     <= coalesce((SELECT c.at FROM unnest($1::text[], $2::timestamptz[]) AS c(level, at) WHERE c.level = r.level), $3)`;
   const params = [LOG_LEVELS, cutoffs, maxAgeCutoff(options)];
   if (options.dryRun) {
-    const { rows } = await pool.query<{ count: string }>(`SELECT count(*) AS count FROM platform_log_error_rollup r WHERE ${expired}`, params);
+    const { rows } = await pool.query<{ count: string }>(
+      `SELECT count(*) AS count FROM platform_log_error_rollup r WHERE ${expired}`,
+      params,
+    );
     return Number(rows[0].count);
   }
   const result = await pool.query(`DELETE FROM platform_log_error_rollup r WHERE ${expired}`, params);

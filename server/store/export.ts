@@ -24,14 +24,14 @@ export function csvField(value: string | null): string {
 }
 
 export function csvHeader(): string {
-  return ENTRY_FIELDS.map(({ field }) => field).join(',') + '\r\n';
+  return `${ENTRY_FIELDS.map(({ field }) => field).join(',')}\r\n`;
 }
 
 export function csvLine(fields: Fields): string {
-  return fields.map(csvField).join(',') + '\r\n';
+  return `${fields.map(csvField).join(',')}\r\n`;
 }
 
-const NDJSON_KEYS = ENTRY_FIELDS.map(({ field }, i) => (i === 0 ? '{' : ',') + JSON.stringify(field) + ':');
+const NDJSON_KEYS = ENTRY_FIELDS.map(({ field }, i) => `${(i === 0 ? '{' : ',') + JSON.stringify(field)}:`);
 const AS_IS = ENTRY_FIELDS.map(({ kind }) => kind === 'number' || kind === 'json');
 // What a JSON string must escape; most values hold none of it and are only quoted, which is faster.
 const JSON_ESCAPED = /["\\\u0000-\u001f]/;
@@ -41,10 +41,11 @@ export function ndjsonLine(fields: Fields): string {
   let line = '';
   for (let i = 0; i < fields.length; i++) {
     const value = fields[i];
-    const json = value === null ? 'null' : AS_IS[i] ? value : JSON_ESCAPED.test(value) ? JSON.stringify(value) : `"${value}"`;
+    const json =
+      value === null ? 'null' : AS_IS[i] ? value : JSON_ESCAPED.test(value) ? JSON.stringify(value) : `"${value}"`;
     line += NDJSON_KEYS[i] + json;
   }
-  return line + '}\n';
+  return `${line}}\n`;
 }
 
 /** A query value as an SQL literal: COPY takes no parameters. */

@@ -34,7 +34,11 @@ export function emptyHistogram(from: Date, to: Date, buckets: number): Histogram
  * present (zero when empty), oldest first. Buckets are aligned on multiples of their width
  * since 1970, so the same range always gives the same bucket starts.
  */
-export async function getHistogram(pool: pg.Pool, filters: LogFilters & { from: Date; to: Date }, buckets: number): Promise<Histogram> {
+export async function getHistogram(
+  pool: pg.Pool,
+  filters: LogFilters & { from: Date; to: Date },
+  buckets: number,
+): Promise<Histogram> {
   const histogram = emptyHistogram(filters.from, filters.to, buckets);
   const widthMs = histogram.bucketSeconds * 1000;
   const firstStart = Date.parse(histogram.buckets[0]?.start ?? '') || 0;

@@ -42,7 +42,9 @@ export async function migrate(pool: pg.Pool): Promise<string[]> {
     }
     return appliedNow;
   } finally {
-    await client.query(`SELECT pg_advisory_unlock(hashtext(current_schema() || '.platform_log_migrations'))`).catch(() => {});
+    await client
+      .query(`SELECT pg_advisory_unlock(hashtext(current_schema() || '.platform_log_migrations'))`)
+      .catch(() => {});
     client.release(true);
   }
 }

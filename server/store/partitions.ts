@@ -25,10 +25,10 @@ export async function ensurePartitionsAhead(pool: pg.Pool | pg.PoolClient, now =
 export async function ensurePartitions(pool: pg.Pool | pg.PoolClient, from: Date, to: Date): Promise<string[]> {
   const created: string[] = [];
   for (let day = Date.parse(utcDay(from)); day < Date.parse(utcDay(to)); day += DAY_MS) {
-    const { rows } = await pool.query<{ name: string }>('SELECT platform_logs_ensure_partitions($1::date, $2::date) AS name', [
-      utcDay(new Date(day)),
-      utcDay(new Date(day + DAY_MS)),
-    ]);
+    const { rows } = await pool.query<{ name: string }>(
+      'SELECT platform_logs_ensure_partitions($1::date, $2::date) AS name',
+      [utcDay(new Date(day)), utcDay(new Date(day + DAY_MS))],
+    );
     created.push(...rows.map((row) => row.name));
   }
   return created;

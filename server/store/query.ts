@@ -124,6 +124,9 @@ export async function getLogById(pool: pg.Pool, id: string, tenantId?: string): 
     params.push(new Date(madeAt.getTime() - DAY_MS), new Date(madeAt.getTime() + DAY_MS));
     conditions.push(`"timestamp" >= $${params.length - 1} AND "timestamp" < $${params.length}`);
   }
-  const { rows } = await pool.query(`SELECT ${ENTRY_COLUMNS} FROM platform_logs WHERE ${conditions.join(' AND ')} LIMIT 1`, params);
+  const { rows } = await pool.query(
+    `SELECT ${ENTRY_COLUMNS} FROM platform_logs WHERE ${conditions.join(' AND ')} LIMIT 1`,
+    params,
+  );
   return rows.length ? rowToEntry(rows[0]) : null;
 }

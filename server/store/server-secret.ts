@@ -13,6 +13,8 @@ export async function serverSecret(pool: pg.Pool, configured: string | undefined
     `INSERT INTO platform_log_server_secrets (name, secret) VALUES ('server', $1) ON CONFLICT (name) DO NOTHING`,
     [randomBytes(32)],
   );
-  const { rows } = await pool.query<{ secret: Buffer }>(`SELECT secret FROM platform_log_server_secrets WHERE name = 'server'`);
+  const { rows } = await pool.query<{ secret: Buffer }>(
+    `SELECT secret FROM platform_log_server_secrets WHERE name = 'server'`,
+  );
   return rows[0].secret;
 }

@@ -50,8 +50,16 @@ function narrow(scope: Scope, node: QueryNode | undefined): void {
 }
 
 /** The partitions a query with these filters reads, from the partition catalog (one small query). */
-export async function partitionsScanned(db: pg.Pool | pg.PoolClient, filters: LogFilters, extra: Partial<Pick<Scope, 'from' | 'to'>> = {}): Promise<number> {
-  const scope: Scope = { levels: new Set(filters.levels?.length ? filters.levels : LOG_LEVELS), from: filters.from ?? null, to: filters.to ?? null };
+export async function partitionsScanned(
+  db: pg.Pool | pg.PoolClient,
+  filters: LogFilters,
+  extra: Partial<Pick<Scope, 'from' | 'to'>> = {},
+): Promise<number> {
+  const scope: Scope = {
+    levels: new Set(filters.levels?.length ? filters.levels : LOG_LEVELS),
+    from: filters.from ?? null,
+    to: filters.to ?? null,
+  };
   if (extra.from && (scope.from === null || extra.from > scope.from)) scope.from = extra.from;
   if (extra.to && (scope.to === null || extra.to < scope.to)) scope.to = extra.to;
   narrow(scope, filters.query);
@@ -74,5 +82,8 @@ export async function measured<T>(
 ): Promise<{ result: T; stats: QueryStats }> {
   const started = performance.now();
   const [result, partitions] = await Promise.all([work(), filters ? partitionsScanned(pool, filters, extra) : 0]);
-  return { result, stats: { partitionsScanned: partitions, durationMs: Math.round((performance.now() - started) * 10) / 10 } };
+  return {
+    result,
+    stats: { partitionsScanned: partitions, durationMs: Math.round((performance.now() - started) * 10) / 10 },
+  };
 }

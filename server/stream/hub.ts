@@ -75,7 +75,11 @@ const SLOW_CHECK_MS = 1_000;
 export function createStreamHub(options: StreamHubOptions): StreamHub {
   const limits: StreamLimits = { ...DEFAULT_STREAM_LIMITS, ...options.limits };
   const source: StreamSource = options.redis
-    ? createRedisSource({ redis: options.redis, streamKey: options.streamKey ?? DEFAULT_STREAM_KEY, logger: options.logger })
+    ? createRedisSource({
+        redis: options.redis,
+        streamKey: options.streamKey ?? DEFAULT_STREAM_KEY,
+        logger: options.logger,
+      })
     : createPostgresSource({
         pool: options.pool,
         notifyChannel: options.notifyChannel,
@@ -113,7 +117,8 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
 
   const admit = (principal: Principal): Admission => {
     if (stopped) return { ok: false, error: 'the server is shutting down; try again shortly' };
-    if (clients.size >= limits.maxClients) return { ok: false, error: 'the server has too many stream clients; try again later' };
+    if (clients.size >= limits.maxClients)
+      return { ok: false, error: 'the server has too many stream clients; try again later' };
     if ((perKey.get(principalKey(principal)) ?? 0) >= limits.maxClientsPerKey) {
       return { ok: false, error: `this key already has ${limits.maxClientsPerKey} open streams` };
     }
@@ -143,14 +148,17 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
           const at = new Date();
           for (const client of clients) client.heartbeat(at);
         }, limits.heartbeatMs),
-        setInterval(() => {
-          const now = Date.now();
-          for (const client of clients) {
-            if (client.checkSlow(now)) continue; // false: stuck past the timeout
-            disconnect(client);
-            client.terminate();
-          }
-        }, Math.min(SLOW_CHECK_MS, limits.slowClientTimeoutMs)),
+        setInterval(
+          () => {
+            const now = Date.now();
+            for (const client of clients) {
+              if (client.checkSlow(now)) continue; // false: stuck past the timeout
+              disconnect(client);
+              client.terminate();
+            }
+          },
+          Math.min(SLOW_CHECK_MS, limits.slowClientTimeoutMs),
+        ),
       );
     },
     async stop() {

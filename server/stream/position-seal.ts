@@ -38,7 +38,10 @@ export function createPositionSeal(secret: Buffer, keyId: string): PositionSeal 
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, NONCE_BYTES));
         decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-        const padded = Buffer.concat([decipher.update(bytes.subarray(NONCE_BYTES, bytes.length - TAG_BYTES)), decipher.final()]);
+        const padded = Buffer.concat([
+          decipher.update(bytes.subarray(NONCE_BYTES, bytes.length - TAG_BYTES)),
+          decipher.final(),
+        ]);
         return padded.toString('utf8').replace(/\0+$/, '');
       } catch {
         return null;

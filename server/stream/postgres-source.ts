@@ -45,7 +45,8 @@ export function createPostgresSource({
   maxReplay = 10_000,
   logger,
 }: PostgresSourceOptions): StreamSource {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/i.test(notifyChannel)) throw new Error(`invalid NOTIFY channel name "${notifyChannel}"`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/i.test(notifyChannel))
+    throw new Error(`invalid NOTIFY channel name "${notifyChannel}"`);
   let newest: PostgresPosition | null = null;
   /** Ids already sent, with their timestamp (ms), for rows inside the lag window. */
   const seen = new Map<string, number>();

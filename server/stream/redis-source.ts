@@ -32,7 +32,13 @@ interface RawMessage {
  * Reads the Redis stream the transports XADD to, with ONE blocking XREAD loop on a
  * dedicated connection, from the last id it read.
  */
-export function createRedisSource({ redis, streamKey, logger, blockMs = 5_000, maxBackoffMs = 5_000 }: RedisSourceOptions): StreamSource {
+export function createRedisSource({
+  redis,
+  streamKey,
+  logger,
+  blockMs = 5_000,
+  maxBackoffMs = 5_000,
+}: RedisSourceOptions): StreamSource {
   const blocking = redis.duplicate({ name: READER_CONNECTION_NAME });
   blocking.on('error', () => {}); // failures surface as rejected commands, handled in the loop
   let lastId: string | null = null;
@@ -96,7 +102,8 @@ export function createRedisSource({ redis, streamKey, logger, blockMs = 5_000, m
         if (items.length > 0) events.items(items);
       } catch (error) {
         if (stopped) return;
-        if (!unavailable) logger?.warn('live stream: Redis is unavailable; retrying', { error: (error as Error).message });
+        if (!unavailable)
+          logger?.warn('live stream: Redis is unavailable; retrying', { error: (error as Error).message });
         unavailable = true;
         await sleep(backoffMs);
         backoffMs = Math.min(backoffMs * 2, maxBackoffMs);

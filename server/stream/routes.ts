@@ -19,7 +19,13 @@ export interface StreamRoutesOptions {
 export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
 const SSE_PARAMETERS = ['ticket', 'level', 'service', 'tenantId', 'q', 'resumeFrom'];
 
-function errorJson(c: Context, status: 400 | 401 | 426 | 429, error: string, parameter?: string, details?: object): Response {
+function errorJson(
+  c: Context,
+  status: 400 | 401 | 426 | 429,
+  error: string,
+  parameter?: string,
+  details?: object,
+): Response {
   const headers: Record<string, string> =
     status === 401 ? { 'WWW-Authenticate': 'Bearer' } : status === 429 ? { 'Retry-After': '10' } : {};
   return c.json({ ...(parameter === undefined ? { error } : { error, parameter }), ...details }, status, headers);
@@ -34,7 +40,8 @@ function authenticate(auth: StreamRoutesOptions['auth']): MiddlewareHandler<Auth
     const ticket = c.get('params').one('ticket');
     if (ticket !== undefined) {
       const credential = await auth.redeemTicket(ticket);
-      if (!credential) return errorJson(c, 401, 'the ticket is unknown, used or expired: ask POST /stream/ticket for a new one');
+      if (!credential)
+        return errorJson(c, 401, 'the ticket is unknown, used or expired: ask POST /stream/ticket for a new one');
       setCredential(c, credential);
     } else if (c.get('keyId') === undefined) {
       return errorJson(c, 401, 'a ticket (?ticket=) or a key (Authorization: Bearer) is required');
@@ -68,7 +75,11 @@ function webSocketSink(socket: WebSocket): ClientSink {
 }
 
 /** An SSE response body and the sink that writes to it; `response` (Node's) lets a stuck client be cut off. */
-function sseStream(response: ServerResponse | undefined): { body: ReadableStream<Uint8Array>; sink: ClientSink; onCancel(listener: () => void): void } {
+function sseStream(response: ServerResponse | undefined): {
+  body: ReadableStream<Uint8Array>;
+  sink: ClientSink;
+  onCancel(listener: () => void): void;
+} {
   const encoder = new TextEncoder();
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let cancelled = () => {};
@@ -115,7 +126,10 @@ function onClientMessage(client: StreamClient, hub: StreamHub, keyId: string, da
     return;
   }
   try {
-    void client.subscribe(parseSubscribe(message, (sealed) => hub.openPosition(keyId, sealed)), hub.position());
+    void client.subscribe(
+      parseSubscribe(message, (sealed) => hub.openPosition(keyId, sealed)),
+      hub.position(),
+    );
   } catch (error) {
     client.sendError(error instanceof SubscribeError ? error.message : 'the message could not be handled');
   }
@@ -139,7 +153,9 @@ export function createStreamRoutes({ hub, auth, limit }: StreamRoutesOptions): H
         socket.close(1013, 'try again later');
         return;
       }
-      socket.on('message', (data, isBinary) => onClientMessage(client, hub, credential.keyId, isBinary ? '' : data.toString()));
+      socket.on('message', (data, isBinary) =>
+        onClientMessage(client, hub, credential.keyId, isBinary ? '' : data.toString()),
+      );
       socket.on('close', () => hub.disconnect(client));
     });
     return accepted ?? errorJson(c, 426, 'this route is a WebSocket: open it with an Upgrade: websocket request');

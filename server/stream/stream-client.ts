@@ -70,7 +70,7 @@ export class StreamClient {
   ) {}
 
   wants(item: StreamItem): boolean {
-    return this.filter !== null && this.filter.matches(item.entry);
+    return this.filter?.matches(item.entry) ?? false;
   }
 
   /** A new live entry that `wants` accepted, as this client's key is sent it. */
@@ -87,7 +87,8 @@ export class StreamClient {
   }
 
   heartbeat(at: Date): void {
-    if (this.sink.pendingBytes() <= this.limits.maxBufferedBytes) this.send({ type: 'heartbeat', at: at.toISOString() });
+    if (this.sink.pendingBytes() <= this.limits.maxBufferedBytes)
+      this.send({ type: 'heartbeat', at: at.toISOString() });
   }
 
   /** Called every second: sends the slow-client notice once drained; false when stuck too long. */

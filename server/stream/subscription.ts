@@ -54,7 +54,11 @@ export class SubscribeError extends Error {
  * `openPosition` gives the position a sealed resumeFrom holds, null when it is none of this key's;
  * relative times in `q` count from `now`.
  */
-export function parseSubscribe(input: unknown, openPosition: (sealed: string) => string | null, now = new Date()): SubscribeRequest {
+export function parseSubscribe(
+  input: unknown,
+  openPosition: (sealed: string) => string | null,
+  now = new Date(),
+): SubscribeRequest {
   const parsed = subscribeMessage.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -72,7 +76,8 @@ export function parseSubscribe(input: unknown, openPosition: (sealed: string) =>
     throw new SubscribeError(`q: ${error.message}`, 'q', { position: error.position, expected: error.expected });
   }
   const position = resumeFrom ? openPosition(resumeFrom) : null;
-  if (resumeFrom && position === null) throw new SubscribeError('resumeFrom: not a stream position this server gave to this key', 'resumeFrom');
+  if (resumeFrom && position === null)
+    throw new SubscribeError('resumeFrom: not a stream position this server gave to this key', 'resumeFrom');
   const request: SubscribeRequest = { filters: {} };
   if (filters.level?.length) request.filters.levels = [...new Set(filters.level)];
   if (filters.service?.length) request.filters.services = [...new Set(filters.service)];

@@ -34,7 +34,8 @@ function toRequest(incoming: IncomingMessage): { request: Request } | { malforme
   let url: URL;
   const target = incoming.url ?? '';
   // origin form (/path) or absolute form (http://host/path); `*` and the rest are for other methods
-  if (!target.startsWith('/') && !/^https?:\/\//i.test(target)) return { malformed: 'the request target is not a valid path' };
+  if (!target.startsWith('/') && !/^https?:\/\//i.test(target))
+    return { malformed: 'the request target is not a valid path' };
   try {
     url = new URL(target, 'http://localhost');
   } catch {
@@ -55,7 +56,8 @@ function toRequest(incoming: IncomingMessage): { request: Request } | { malforme
 /** Writes a whole HTTP response on a socket that was not upgraded, then closes it. */
 async function writeResponse(socket: Duplex, response: Response): Promise<void> {
   const lines = [`HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ''}`];
-  for (const [name, value] of response.headers) if (name !== 'content-length' && name !== 'connection') lines.push(`${name}: ${value}`);
+  for (const [name, value] of response.headers)
+    if (name !== 'content-length' && name !== 'connection') lines.push(`${name}: ${value}`);
   lines.push('Connection: close', '', '');
   socket.write(lines.join('\r\n'));
   if (response.body) await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), socket);
@@ -82,7 +84,8 @@ export function serveWebSocketUpgrades(
 
   async function answer(incoming: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const parsed = toRequest(incoming);
-    if ('malformed' in parsed) return writeResponse(socket, Response.json({ error: parsed.malformed }, { status: 400 }));
+    if ('malformed' in parsed)
+      return writeResponse(socket, Response.json({ error: parsed.malformed }, { status: 400 }));
     const env: UpgradeEnv = { incoming, websocket: undefined };
     const response = await fetch(parsed.request, env);
     const handler = env.websocket;

@@ -25,7 +25,19 @@ export function seededRandom(seed: number): () => number {
 }
 
 const API = '/api/platform/logs';
-const FILTERS = ['level', 'service', 'tenantId', 'tenantSlug', 'userId', 'requestId', 'traceId', 'errorSignature', 'from', 'to', 'q'];
+const FILTERS = [
+  'level',
+  'service',
+  'tenantId',
+  'tenantSlug',
+  'userId',
+  'requestId',
+  'traceId',
+  'errorSignature',
+  'from',
+  'to',
+  'q',
+];
 const ROUTE_PARAMETERS: Record<string, string[]> = {
   query: [...FILTERS, 'limit', 'cursor'],
   histogram: [...FILTERS, 'buckets'],
@@ -33,7 +45,18 @@ const ROUTE_PARAMETERS: Record<string, string[]> = {
   export: [...FILTERS, 'format', 'limit'],
   sse: ['ticket', 'level', 'service', 'tenantId', 'q', 'resumeFrom'],
 };
-const UNKNOWN_PARAMETERS = ['limt', 'tenant_id', '__proto__', 'constructor', '', '%00', 'level[]', 'q\u202E', '../x', 'a'.repeat(300)];
+const UNKNOWN_PARAMETERS = [
+  'limt',
+  'tenant_id',
+  '__proto__',
+  'constructor',
+  '',
+  '%00',
+  'level[]',
+  'q\u202E',
+  '../x',
+  'a'.repeat(300),
+];
 
 const b64 = (text: string) => Buffer.from(text).toString('base64url');
 
@@ -100,8 +123,8 @@ const HOSTILE_VALUES: string[] = [
   b64('["count",1e308,"sig","error"]'),
   b64('["count",-1,"sig","error"]'),
   b64('{"__proto__":{"polluted":true}}'),
-  b64('[' + '['.repeat(5_000) + ']'.repeat(5_000) + ']'),
-  b64('"' + 'a'.repeat(150) + '"'),
+  b64(`[${'['.repeat(5_000)}${']'.repeat(5_000)}]`),
+  b64(`"${'a'.repeat(150)}"`),
   '1-0',
   '0-0',
   '99999999999999999-0',
@@ -111,13 +134,33 @@ const HOSTILE_VALUES: string[] = [
 ];
 
 /** Raw (already percent-encoded) values, some not valid UTF-8. */
-const RAW_VALUES = ['%00', 'a%00b', '%ED%A0%80', '%FF%FE', '%C0%AF', '%E2%82', '%', '%%', '%zz', '%u0000', '+', '&&', '==', '%0d%0a', '%2C%2C%2C'];
+const RAW_VALUES = [
+  '%00',
+  'a%00b',
+  '%ED%A0%80',
+  '%FF%FE',
+  '%C0%AF',
+  '%E2%82',
+  '%',
+  '%%',
+  '%zz',
+  '%u0000',
+  '+',
+  '&&',
+  '==',
+  '%0d%0a',
+  '%2C%2C%2C',
+];
 
 type PathMaker = (pick: <T>(list: readonly T[]) => T, ids: readonly string[]) => string;
 
 const ROUTES: [string, PathMaker][] = [
   ['query', () => API],
-  ['by-id', (pick, ids) => `${API}/${pick([...ids, ...ids, '00000000-0000-0000-0000-000000000000', '0190f1c2-0000-7000-8000-000000000000', 'not-a-uuid', '%00', '..', '%2e%2e', "1' OR '1'='1", 'x'.repeat(2_000), ids[0].toUpperCase(), `${ids[0]}x`])}`],
+  [
+    'by-id',
+    (pick, ids) =>
+      `${API}/${pick([...ids, ...ids, '00000000-0000-0000-0000-000000000000', '0190f1c2-0000-7000-8000-000000000000', 'not-a-uuid', '%00', '..', '%2e%2e', "1' OR '1'='1", 'x'.repeat(2_000), ids[0].toUpperCase(), `${ids[0]}x`])}`,
+  ],
   ['histogram', () => `${API}/histogram`],
   ['aggregates', () => `${API}/aggregates`],
   ['export', () => `${API}/export`],
@@ -153,7 +196,11 @@ const ROUTES: [string, PathMaker][] = [
 const METHODS = ['GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
 
 /** `count` hostile requests; the same seed always gives the same requests. */
-export function hostileRequests(count: number, seed: number, known: { valid: string[]; ids: string[] }): HostileRequest[] {
+export function hostileRequests(
+  count: number,
+  seed: number,
+  known: { valid: string[]; ids: string[] },
+): HostileRequest[] {
   const random = seededRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
   const chance = (p: number) => random() < p;
@@ -202,14 +249,56 @@ export function hostileRequests(count: number, seed: number, known: { valid: str
     if (auth !== undefined) headers.authorization = auth;
     if (chance(0.1)) headers['last-event-id'] = decodeSafely(value());
     if (chance(0.1)) headers['x-request-id'] = decodeSafely(value());
-    if (chance(0.1)) headers.traceparent = pick(['00-zzzz-yyyy-01', `00-${'0'.repeat(32)}-${'0'.repeat(16)}-01`, '', 'x'.repeat(5_000)]);
+    if (chance(0.1))
+      headers.traceparent = pick([
+        '00-zzzz-yyyy-01',
+        `00-${'0'.repeat(32)}-${'0'.repeat(16)}-01`,
+        '',
+        'x'.repeat(5_000),
+      ]);
     if (chance(0.05)) headers['x-huge'] = 'h'.repeat(32_000);
-    if (route === 'stream' && chance(0.5)) Object.assign(headers, { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' });
-    if (route === 'inngest' && chance(0.5)) headers['x-inngest-signature'] = pick(['t=123&s=abc', `t=1714560000&s=${'a'.repeat(64)}`, '', 's=', 'x'.repeat(2_000)]);
-    if (chance(0.05)) headers['content-type'] = pick(['application/json', 'text/plain', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded']);
+    if (route === 'stream' && chance(0.5))
+      Object.assign(headers, {
+        upgrade: 'websocket',
+        connection: 'Upgrade',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      });
+    if (route === 'inngest' && chance(0.5))
+      headers['x-inngest-signature'] = pick([
+        't=123&s=abc',
+        `t=1714560000&s=${'a'.repeat(64)}`,
+        '',
+        's=',
+        'x'.repeat(2_000),
+      ]);
+    if (chance(0.05))
+      headers['content-type'] = pick([
+        'application/json',
+        'text/plain',
+        'multipart/form-data; boundary=x',
+        'application/x-www-form-urlencoded',
+      ]);
 
-    const method = route === 'ticket' && chance(0.6) ? 'POST' : route === 'inngest' ? pick(['GET', 'POST', 'POST', 'DELETE']) : pick(METHODS);
-    const body = method === 'POST' || method === 'PUT' || method === 'PATCH' ? pick(['', '{}', '{"a":', 'null', '[]', '\u0000', 'x'.repeat(100_000), '{"event":{"name":"inngest/function.invoked"}}']) : undefined;
+    const method =
+      route === 'ticket' && chance(0.6)
+        ? 'POST'
+        : route === 'inngest'
+          ? pick(['GET', 'POST', 'POST', 'DELETE'])
+          : pick(METHODS);
+    const body =
+      method === 'POST' || method === 'PUT' || method === 'PATCH'
+        ? pick([
+            '',
+            '{}',
+            '{"a":',
+            'null',
+            '[]',
+            '\u0000',
+            'x'.repeat(100_000),
+            '{"event":{"name":"inngest/function.invoked"}}',
+          ])
+        : undefined;
     requests.push({ route, method, path: `${makePath(pick, known.ids)}${query}`, headers, body });
   }
   return requests;

@@ -67,7 +67,10 @@ export class LiveClient {
   async until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${this.entries.length} entries, ${this.reconnects} reconnects, socket state ${this.ws?.readyState}, last error ${this.lastError}, gaps ${JSON.stringify(this.gaps)}, errors ${JSON.stringify(this.errors)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for ${what}: ${this.entries.length} entries, ${this.reconnects} reconnects, socket state ${this.ws?.readyState}, last error ${this.lastError}, gaps ${JSON.stringify(this.gaps)}, errors ${JSON.stringify(this.errors)}`,
+        );
       await sleep(20);
     }
   }
@@ -114,7 +117,13 @@ export class LiveClient {
         const entry = message.entry!;
         this.lastStreamId = message.streamId!;
         const sentAt = entry.data?.sentAt;
-        this.entries.push({ id: entry.id, streamId: message.streamId!, tenantId: entry.tenantId, receivedAt: now(), sentAt });
+        this.entries.push({
+          id: entry.id,
+          streamId: message.streamId!,
+          tenantId: entry.tenantId,
+          receivedAt: now(),
+          sentAt,
+        });
         break;
       }
       case 'gap':

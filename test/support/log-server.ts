@@ -61,7 +61,13 @@ export async function startLogServer(options: LogServerOptions): Promise<LogServ
   // the server's own way, so that a server restarted on the same schema opens its positions
   const positionSecret = await serverSecret(options.pool, undefined);
   const redisKeyPrefix = options.redisKeyPrefix ?? `${options.streamKey}:server:`;
-  const hub = createStreamHub({ pool: options.pool, redis, streamKey: options.streamKey, limits: options.limits, positionSecret });
+  const hub = createStreamHub({
+    pool: options.pool,
+    redis,
+    streamKey: options.streamKey,
+    limits: options.limits,
+    positionSecret,
+  });
   await hub.start();
   const requestLog = options.logger && createRequestLog(options.logger);
   const served = await serveApp({

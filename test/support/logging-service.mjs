@@ -22,7 +22,12 @@ const logger = createLogger({
   config: { console: 'off' },
   transports: {
     postgres: { connectionString: env.DATABASE_URL },
-    redis: { url: env.REDIS_URL, streamKey: env.STREAM_KEY, channel: env.CHANNEL, maxLen: env.MAX_LEN ? Number(env.MAX_LEN) : undefined },
+    redis: {
+      url: env.REDIS_URL,
+      streamKey: env.STREAM_KEY,
+      channel: env.CHANNEL,
+      maxLen: env.MAX_LEN ? Number(env.MAX_LEN) : undefined,
+    },
   },
   destination: { write: (line) => void writeSync(ledger, line) },
 });
@@ -53,15 +58,19 @@ if (env.MODE === 'steady') {
   // The monitor samples with a 10 ms timer; what is reported is the delay beyond it.
   const ms = (ns) => Math.max(0, Math.round((ns - 10e6) / 1e4) / 100);
   process.stdout.write(
-    JSON.stringify({ logged, eventLoop: { p50Ms: ms(delay.percentile(50)), p99Ms: ms(delay.percentile(99)), maxMs: ms(delay.max) } }) + '\n',
+    `${JSON.stringify({
+      logged,
+      eventLoop: { p50Ms: ms(delay.percentile(50)), p99Ms: ms(delay.percentile(99)), maxMs: ms(delay.max) },
+    })}\n`,
   );
 } else {
   const count = Number(env.COUNT);
   for (let i = 0; i < count; i++) entry(i);
   if (env.END === 'exit') process.exit(0);
-  if (env.END === 'throw') setImmediate(() => {
-    throw new Error('unexpected failure after a burst');
-  });
+  if (env.END === 'throw')
+    setImmediate(() => {
+      throw new Error('unexpected failure after a burst');
+    });
   if (env.END === 'sigterm') {
     setInterval(() => {}, 1_000);
     process.stdout.write('ready\n');

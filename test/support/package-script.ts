@@ -16,14 +16,27 @@ export interface ScriptResult {
  * (the compiled dist/) by name as an installed package's user would, with only the given
  * environment variables (and PATH, and the test file's spool folder).
  */
-export async function runPackageScript(source: string, env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<ScriptResult> {
+export async function runPackageScript(
+  source: string,
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 30_000,
+): Promise<ScriptResult> {
   const file = fileURLToPath(new URL(`.script-${randomBytes(6).toString('hex')}.mjs`, PACKAGE_ROOT));
   writeFileSync(file, source);
   try {
     return await new Promise<ScriptResult>((resolve) => {
-      execFile(process.execPath, [file], { env: { PATH: process.env.PATH, LOG_SPOOL_DIR: process.env.LOG_SPOOL_DIR, ...env }, timeout: timeoutMs, encoding: 'utf8' }, (error, stdout, stderr) => {
-        resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        [file],
+        {
+          env: { PATH: process.env.PATH, LOG_SPOOL_DIR: process.env.LOG_SPOOL_DIR, ...env },
+          timeout: timeoutMs,
+          encoding: 'utf8',
+        },
+        (error, stdout, stderr) => {
+          resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
+        },
+      );
     });
   } finally {
     rmSync(file, { force: true });
@@ -34,10 +47,17 @@ export async function runPackageScript(source: string, env: Record<string, strin
  * Runs a server example the way runPackageScript runs a script, on `env.PORT`: waits until it
  * answers, hands it to `use`, then ends it with SIGTERM as a process manager would.
  */
-export async function runPackageServer(source: string, env: Record<string, string | undefined>, use: (baseUrl: string) => Promise<void>): Promise<ScriptResult> {
+export async function runPackageServer(
+  source: string,
+  env: Record<string, string | undefined>,
+  use: (baseUrl: string) => Promise<void>,
+): Promise<ScriptResult> {
   const file = fileURLToPath(new URL(`.script-${randomBytes(6).toString('hex')}.mjs`, PACKAGE_ROOT));
   writeFileSync(file, source);
-  const child = spawn(process.execPath, [file], { env: { PATH: process.env.PATH, LOG_SPOOL_DIR: process.env.LOG_SPOOL_DIR, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [file], {
+    env: { PATH: process.env.PATH, LOG_SPOOL_DIR: process.env.LOG_SPOOL_DIR, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -46,7 +66,10 @@ export async function runPackageServer(source: string, env: Record<string, strin
   try {
     const baseUrl = `http://127.0.0.1:${env.PORT}`;
     for (const deadline = Date.now() + 20_000; ; ) {
-      const answered = await fetch(baseUrl).then(() => true, () => false);
+      const answered = await fetch(baseUrl).then(
+        () => true,
+        () => false,
+      );
       if (answered) break;
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the example did not start: ${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -63,7 +63,8 @@ export async function resolveServices(): Promise<ResolvedServices> {
 
   let databaseUrl = process.env.DATABASE_URL;
   if (databaseUrl) {
-    if (!(await postgresAnswers(databaseUrl))) throw new MissingServiceError(`PostgreSQL at DATABASE_URL does not answer: start it or fix DATABASE_URL.`);
+    if (!(await postgresAnswers(databaseUrl)))
+      throw new MissingServiceError(`PostgreSQL at DATABASE_URL does not answer: start it or fix DATABASE_URL.`);
   } else if (await postgresAnswers(LOCAL_DATABASE_URL)) {
     databaseUrl = LOCAL_DATABASE_URL;
   } else if (dockerAvailable()) {
@@ -79,7 +80,8 @@ export async function resolveServices(): Promise<ResolvedServices> {
 
   let redisUrl = process.env.REDIS_URL;
   if (redisUrl) {
-    if (!(await redisAnswers(redisUrl))) throw new MissingServiceError(`Redis at REDIS_URL does not answer: start it or fix REDIS_URL.`);
+    if (!(await redisAnswers(redisUrl)))
+      throw new MissingServiceError(`Redis at REDIS_URL does not answer: start it or fix REDIS_URL.`);
   } else if (await redisAnswers(LOCAL_REDIS_URL)) {
     redisUrl = LOCAL_REDIS_URL;
   } else if (dockerAvailable()) {

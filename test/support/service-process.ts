@@ -41,7 +41,13 @@ export interface ServiceResult {
  * `extraEnv`: more of the service's environment, e.g. MAX_LEN (the Redis stream's length);
  * `script`: another copy of logging-service.mjs, e.g. one in a build of an earlier commit.
  */
-export function startService(stores: ServiceStores, tenant: string, run: ServiceRun, extraEnv: NodeJS.ProcessEnv = {}, script = SERVICE) {
+export function startService(
+  stores: ServiceStores,
+  tenant: string,
+  run: ServiceRun,
+  extraEnv: NodeJS.ProcessEnv = {},
+  script = SERVICE,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'logging-service-'));
   const ledger = join(dir, 'ledger.ndjson');
   const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [script], {
@@ -54,7 +60,9 @@ export function startService(stores: ServiceStores, tenant: string, run: Service
       TENANT: tenant,
       LEDGER: ledger,
       MODE: run.mode,
-      ...(run.mode === 'steady' ? { RATE: String(run.rate), DURATION_MS: String(run.durationMs) } : { COUNT: String(run.count), END: run.end }),
+      ...(run.mode === 'steady'
+        ? { RATE: String(run.rate), DURATION_MS: String(run.durationMs) }
+        : { COUNT: String(run.count), END: run.end }),
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -65,7 +73,9 @@ export function startService(stores: ServiceStores, tenant: string, run: Service
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const started = new Promise<void>((resolve, reject) => {
     child.stdout.on('data', () => stdout.includes('ready\n') && resolve());
-    child.once('exit', () => (stdout.includes('ready\n') ? resolve() : reject(new Error(`service exited before logging: ${stderr}`))));
+    child.once('exit', () =>
+      stdout.includes('ready\n') ? resolve() : reject(new Error(`service exited before logging: ${stderr}`)),
+    );
   });
   started.catch(() => {}); // awaited only by callers that wait for it
 

@@ -16,7 +16,10 @@ export interface OpenExport {
  * until told: its socket takes what fits in its buffers, then the server has to wait.
  */
 export async function openExport(baseUrl: string, key: string, query = 'format=ndjson&from=30d'): Promise<OpenExport> {
-  const request = http.get(`${baseUrl}/api/platform/logs/export?${query}`, { agent: false, headers: { authorization: `Bearer ${key}` } });
+  const request = http.get(`${baseUrl}/api/platform/logs/export?${query}`, {
+    agent: false,
+    headers: { authorization: `Bearer ${key}` },
+  });
   const [response] = (await once(request, 'response')) as [http.IncomingMessage];
   let timer: NodeJS.Timeout | undefined;
   return {
@@ -48,13 +51,20 @@ export interface TimedAnswer {
 /** GET of a path under /api/platform/logs, with how long the whole answer took. */
 export async function timedGet(baseUrl: string, path: string, key?: string): Promise<TimedAnswer> {
   const started = performance.now();
-  const response = await fetch(`${baseUrl}/api/platform/logs${path}`, key ? { headers: { authorization: `Bearer ${key}` } } : {});
+  const response = await fetch(
+    `${baseUrl}/api/platform/logs${path}`,
+    key ? { headers: { authorization: `Bearer ${key}` } } : {},
+  );
   const body = await response.text();
   return { status: response.status, body, ms: performance.now() - started };
 }
 
 /** `count` requests started `intervalMs` apart, none waiting for the one before; their answers in order. */
-export async function spacedRequests(count: number, intervalMs: number, request: () => Promise<TimedAnswer>): Promise<TimedAnswer[]> {
+export async function spacedRequests(
+  count: number,
+  intervalMs: number,
+  request: () => Promise<TimedAnswer>,
+): Promise<TimedAnswer[]> {
   const answers: Promise<TimedAnswer>[] = [];
   for (let i = 0; i < count; i++) {
     if (i > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs));

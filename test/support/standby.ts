@@ -28,12 +28,30 @@ export function postgresBinaries(): string | undefined {
 export async function startStandbyPair(bin: string): Promise<StandbyPair> {
   const dir = mkdtempSync(join(tmpdir(), 'platform-logs-standby-'));
   const asRoot = process.getuid?.() === 0;
-  if (asRoot) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
+  if (asRoot)
+    chownSync(
+      dir,
+      Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
+      Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
+    );
   const run = (tool: string, args: string[]) =>
-    execFileSync(asRoot ? 'runuser' : join(bin, tool), asRoot ? ['-u', 'postgres', '--', join(bin, tool), ...args] : args, { stdio: 'ignore' });
+    execFileSync(
+      asRoot ? 'runuser' : join(bin, tool),
+      asRoot ? ['-u', 'postgres', '--', join(bin, tool), ...args] : args,
+      { stdio: 'ignore' },
+    );
   const [primaryPort, standbyPort] = [await freePort(), await freePort()];
   const start = (name: string, port: number) =>
-    run('pg_ctl', ['-D', join(dir, name), '-l', join(dir, `${name}.log`), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start']);
+    run('pg_ctl', [
+      '-D',
+      join(dir, name),
+      '-l',
+      join(dir, `${name}.log`),
+      '-w',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+      'start',
+    ]);
   const stopOne = (name: string) => {
     try {
       run('pg_ctl', ['-D', join(dir, name), '-m', 'immediate', 'stop']);
@@ -44,7 +62,19 @@ export async function startStandbyPair(bin: string): Promise<StandbyPair> {
   run('initdb', ['-D', join(dir, 'primary'), '-U', 'postgres', '--auth=trust']);
   appendFileSync(join(dir, 'primary', 'pg_hba.conf'), '\nhost replication all 127.0.0.1/32 trust\n');
   start('primary', primaryPort);
-  run('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'postgres', '-D', join(dir, 'standby'), '-R', '-X', 'stream']);
+  run('pg_basebackup', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(primaryPort),
+    '-U',
+    'postgres',
+    '-D',
+    join(dir, 'standby'),
+    '-R',
+    '-X',
+    'stream',
+  ]);
   start('standby', standbyPort);
   return {
     primaryUrl: `postgres://postgres@127.0.0.1:${primaryPort}/postgres`,

@@ -3,7 +3,9 @@ import { createClient } from 'redis';
 
 /** Ids of a tenant's entries in platform_logs, and in the Redis stream (repeats kept). */
 export async function storedIds(stores: { pool: pg.Pool; redisUrl: string; streamKey: string }, tenantId: string) {
-  const { rows } = await stores.pool.query<{ id: string }>('SELECT id FROM platform_logs WHERE tenant_id = $1', [tenantId]);
+  const { rows } = await stores.pool.query<{ id: string }>('SELECT id FROM platform_logs WHERE tenant_id = $1', [
+    tenantId,
+  ]);
   const redis = createClient({ url: stores.redisUrl });
   await redis.connect();
   try {

@@ -69,7 +69,8 @@ export function useTestStores(options: { migrate?: boolean } = {}): TestStores {
     const admin = new pg.Client({ connectionString: baseUrl });
     await admin.connect();
     // a level at a time: the schema's hundreds of partitions at once would fill PostgreSQL's shared lock table
-    for (const level of LOG_LEVELS) await admin.query(`DROP TABLE IF EXISTS ${stores.schema}.platform_logs_${level} CASCADE`);
+    for (const level of LOG_LEVELS)
+      await admin.query(`DROP TABLE IF EXISTS ${stores.schema}.platform_logs_${level} CASCADE`);
     await admin.query(`DROP SCHEMA IF EXISTS ${stores.schema} CASCADE`);
     await admin.end();
     const redis = createClient({ url: stores.redisUrl });

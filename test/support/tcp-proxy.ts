@@ -14,7 +14,10 @@ export class TcpProxy {
   dropReplies = false;
   port = 0;
 
-  constructor(private readonly targetPort: number, private readonly targetHost = '127.0.0.1') {
+  constructor(
+    private readonly targetPort: number,
+    private readonly targetHost = '127.0.0.1',
+  ) {
     this.server = net.createServer((client) => this.accept(client));
   }
 
@@ -65,7 +68,9 @@ export class TcpProxy {
       });
     }
     client.pipe(upstream);
-    const replies = new Transform({ transform: (chunk, _encoding, done) => done(null, this.dropReplies ? undefined : chunk) });
+    const replies = new Transform({
+      transform: (chunk, _encoding, done) => done(null, this.dropReplies ? undefined : chunk),
+    });
     upstream.pipe(replies).pipe(client);
   }
 }

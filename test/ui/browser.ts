@@ -7,7 +7,15 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { LogEntry } from '../../src/types.js';
 import type { TestStores } from '../support/stores.js';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const ARTIFACTS = new URL('../../test-artifacts/ui/', import.meta.url);
 
 export function launchBrowser(): Promise<Browser> {
@@ -47,7 +55,13 @@ const WRITER = new URL('./log-writer.ts', import.meta.url).pathname;
 /** Starts a separate service process that logs into the test's stores (see log-writer.ts). */
 export function startWriter(stores: TestStores, args: string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', WRITER, ...args], {
-    env: { ...process.env, DATABASE_URL: stores.databaseUrl, REDIS_URL: stores.redisUrl, STREAM_KEY: stores.streamKey, CHANNEL: stores.channel },
+    env: {
+      ...process.env,
+      DATABASE_URL: stores.databaseUrl,
+      REDIS_URL: stores.redisUrl,
+      STREAM_KEY: stores.streamKey,
+      CHANNEL: stores.channel,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

@@ -25,7 +25,11 @@ const TYPE_ERROR_STACK = [
   '    at renderOrders (/app/src/admin/orders/table.ts:20:9)',
 ].join('\n');
 
-function entry(minutesAgo: number, now: number, fields: Partial<LogEntry> & Pick<LogEntry, 'message' | 'service'>): LogEntry {
+function entry(
+  minutesAgo: number,
+  now: number,
+  fields: Partial<LogEntry> & Pick<LogEntry, 'message' | 'service'>,
+): LogEntry {
   const tenant = TENANTS[Math.round(minutesAgo * 7) % TENANTS.length];
   const at = now - Math.round(minutesAgo * 60_000);
   return {
@@ -65,12 +69,62 @@ export function realisticEntries(now = Date.now()): LogEntry[] {
   for (let i = 0; i < 120; i++) {
     const minutesAgo = 85 - i * 0.7;
     const kind = i % 6;
-    if (kind === 0) entries.push(entry(minutesAgo, now, { service: 'storefront', action: 'http.request', message: `GET /api/products?page=${i % 5} 200 in ${20 + (i % 37)}ms`, data: { status: 200, durationMs: 20 + (i % 37) } }));
-    else if (kind === 1) entries.push(entry(minutesAgo, now, { service: 'orchestrator', action: 'order.place', message: `Order ord_${(8000 + i).toString(16)} placed with 3 items`, data: { orderId: `ord_${(8000 + i).toString(16)}`, items: 3, totalCents: 4200 + i } }));
-    else if (kind === 2) entries.push(entry(minutesAgo, now, { service: 'creator-portal', level: 'debug', message: `Draft autosaved for product prd_${i}`, file: 'src/editor/autosave.ts', line: 61, function: 'autosave' }));
-    else if (kind === 3) entries.push(entry(minutesAgo, now, { service: 'mcp-server', message: `Tool call catalog.search answered in ${80 + i}ms`, data: { tool: 'catalog.search', results: i % 12 } }));
-    else if (kind === 4) entries.push(entry(minutesAgo, now, { service: 'inngest', message: `Function sync-inventory completed run ${i}`, tenantId: '_platform', tenantSlug: null, userId: null }));
-    else entries.push(entry(minutesAgo, now, { service: 'admin', level: 'warn', message: `Slow query on orders: ${900 + i * 11}ms`, data: { table: 'orders', durationMs: 900 + i * 11 } }));
+    if (kind === 0)
+      entries.push(
+        entry(minutesAgo, now, {
+          service: 'storefront',
+          action: 'http.request',
+          message: `GET /api/products?page=${i % 5} 200 in ${20 + (i % 37)}ms`,
+          data: { status: 200, durationMs: 20 + (i % 37) },
+        }),
+      );
+    else if (kind === 1)
+      entries.push(
+        entry(minutesAgo, now, {
+          service: 'orchestrator',
+          action: 'order.place',
+          message: `Order ord_${(8000 + i).toString(16)} placed with 3 items`,
+          data: { orderId: `ord_${(8000 + i).toString(16)}`, items: 3, totalCents: 4200 + i },
+        }),
+      );
+    else if (kind === 2)
+      entries.push(
+        entry(minutesAgo, now, {
+          service: 'creator-portal',
+          level: 'debug',
+          message: `Draft autosaved for product prd_${i}`,
+          file: 'src/editor/autosave.ts',
+          line: 61,
+          function: 'autosave',
+        }),
+      );
+    else if (kind === 3)
+      entries.push(
+        entry(minutesAgo, now, {
+          service: 'mcp-server',
+          message: `Tool call catalog.search answered in ${80 + i}ms`,
+          data: { tool: 'catalog.search', results: i % 12 },
+        }),
+      );
+    else if (kind === 4)
+      entries.push(
+        entry(minutesAgo, now, {
+          service: 'inngest',
+          message: `Function sync-inventory completed run ${i}`,
+          tenantId: '_platform',
+          tenantSlug: null,
+          userId: null,
+        }),
+      );
+    else
+      entries.push(
+        entry(minutesAgo, now, {
+          service: 'admin',
+          level: 'warn',
+          message: `Slow query on orders: ${900 + i * 11}ms`,
+          data: { table: 'orders', durationMs: 900 + i * 11 },
+        }),
+      );
   }
   for (let i = 0; i < PAYMENT_TIMEOUT.count; i++) {
     entries.push(
@@ -90,17 +144,67 @@ export function realisticEntries(now = Date.now()): LogEntry[] {
     );
   }
   for (let i = 0; i < 4; i++) {
-    entries.push(entry(50 - i * 11, now, { service: 'admin', level: 'error', message: "Cannot read properties of undefined (reading 'sku')", errorType: 'TypeError', errorStack: TYPE_ERROR_STACK }));
+    entries.push(
+      entry(50 - i * 11, now, {
+        service: 'admin',
+        level: 'error',
+        message: "Cannot read properties of undefined (reading 'sku')",
+        errorType: 'TypeError',
+        errorStack: TYPE_ERROR_STACK,
+      }),
+    );
   }
   // a short outage of the payment page: a burst of slow, failing requests
   for (let i = 0; i < 25; i++) {
-    entries.push(entry(21 - i * 0.07, now, { service: 'storefront', level: 'warn', action: 'http.request', message: `POST /api/checkout 503 in ${2900 + i * 13}ms`, data: { status: 503, durationMs: 2900 + i * 13 } }));
+    entries.push(
+      entry(21 - i * 0.07, now, {
+        service: 'storefront',
+        level: 'warn',
+        action: 'http.request',
+        message: `POST /api/checkout 503 in ${2900 + i * 13}ms`,
+        data: { status: 503, durationMs: 2900 + i * 13 },
+      }),
+    );
   }
-  entries.push(entry(33, now, { service: 'admin', message: `Search index ${RARE_WORD} finished for catalog in 14s`, tenantId: '_platform', tenantSlug: null }));
+  entries.push(
+    entry(33, now, {
+      service: 'admin',
+      message: `Search index ${RARE_WORD} finished for catalog in 14s`,
+      tenantId: '_platform',
+      tenantSlug: null,
+    }),
+  );
   const chain = { ...CHAIN, tenantId: 'acme-corp', tenantSlug: 'acme', userId: 'user-7', sessionId: 'sess_q81' };
-  entries.push(entry(5.2, now, { ...chain, service: 'storefront', action: 'checkout.start', spanId: 'span-1', message: 'Checkout started for cart crt_55', data: { cartId: 'crt_55', items: 2 } }));
-  entries.push(entry(5.1, now, { ...chain, service: 'orchestrator', action: 'order.place', spanId: 'span-2', message: 'Order ord_a1b2 placed with 2 items', data: { orderId: 'ord_a1b2' } }));
-  entries.push(entry(5.0, now, { ...chain, service: 'webhook-handler', action: 'webhook.deliver', spanId: 'span-3', message: 'Webhook order.created delivered to https://hooks.acme.example/orders in 212ms', data: { endpoint: 'https://hooks.acme.example/orders', status: 204 } }));
+  entries.push(
+    entry(5.2, now, {
+      ...chain,
+      service: 'storefront',
+      action: 'checkout.start',
+      spanId: 'span-1',
+      message: 'Checkout started for cart crt_55',
+      data: { cartId: 'crt_55', items: 2 },
+    }),
+  );
+  entries.push(
+    entry(5.1, now, {
+      ...chain,
+      service: 'orchestrator',
+      action: 'order.place',
+      spanId: 'span-2',
+      message: 'Order ord_a1b2 placed with 2 items',
+      data: { orderId: 'ord_a1b2' },
+    }),
+  );
+  entries.push(
+    entry(5.0, now, {
+      ...chain,
+      service: 'webhook-handler',
+      action: 'webhook.deliver',
+      spanId: 'span-3',
+      message: 'Webhook order.created delivered to https://hooks.acme.example/orders in 212ms',
+      data: { endpoint: 'https://hooks.acme.example/orders', status: 204 },
+    }),
+  );
   return entries.sort((a, b) => a.timestamp.localeCompare(b.timestamp));
 }
 

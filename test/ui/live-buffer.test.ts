@@ -4,7 +4,11 @@ import { LiveBuffer } from '../../ui/src/live/live-buffer.js';
 import { retryDelay } from '../../ui/src/live/retry-delay.js';
 import { liveEntry } from './dataset.js';
 
-const stored = (n: number): StoredLogEntry => ({ ...liveEntry(n, 'buffer'), errorSignature: null, messageTemplate: null });
+const stored = (n: number): StoredLogEntry => ({
+  ...liveEntry(n, 'buffer'),
+  errorSignature: null,
+  messageTemplate: null,
+});
 const ids = (buffer: LiveBuffer) => buffer.items.map((item) => (item.kind === 'entry' ? item.entry.data?.n : 'gap'));
 
 describe('the live buffer', () => {

@@ -54,7 +54,9 @@ describe('the live view', () => {
     await expect.poll(() => state(), { timeout: 10_000 }).toBe('Live');
     await expect.poll(() => lines().count(), { timeout: 10_000 }).toBeGreaterThan(3);
     const before = await ticks();
-    await expect.poll(async () => Math.max(...(await ticks())), { timeout: 5_000 }).toBeGreaterThan(Math.max(...before));
+    await expect
+      .poll(async () => Math.max(...(await ticks())), { timeout: 5_000 })
+      .toBeGreaterThan(Math.max(...before));
     expect(consecutive(await ticks())).toBe(true);
     await screenshot(page, 'live-view');
   });
@@ -77,7 +79,9 @@ describe('the live view', () => {
   });
 
   test('scrolling up stops following the tail until "Jump to latest"', async () => {
-    await expect.poll(() => page.getByTestId('line-count').textContent(), { timeout: 10_000 }).toMatch(/^[4-9]\d|\d{3,}/);
+    await expect
+      .poll(() => page.getByTestId('line-count').textContent(), { timeout: 10_000 })
+      .toMatch(/^[4-9]\d|\d{3,}/);
     const list = page.getByTestId('live-list');
     await list.hover();
     await page.mouse.wheel(0, -3_000);
@@ -111,7 +115,9 @@ describe('the live view', () => {
     await expect(summary.getAttribute('aria-expanded')).resolves.toBe('true');
     expect(JSON.parse((await line.locator('pre.data').textContent())!)).toEqual({ n });
     await line.getByTestId('open-details').click();
-    await expect(page.getByRole('dialog').locator('[data-field="message"] dd').textContent()).resolves.toContain(`tick ${n} `);
+    await expect(page.getByRole('dialog').locator('[data-field="message"] dd').textContent()).resolves.toContain(
+      `tick ${n} `,
+    );
     await page.keyboard.press('Escape');
     await page.getByTestId('pause').click();
   });
@@ -126,7 +132,9 @@ describe('the live view', () => {
     await page.waitForTimeout(1_000);
     server = await startUiServer(stores, KEYS, port);
     await expect.poll(() => state(), { timeout: 15_000 }).toBe('Live');
-    await expect.poll(async () => (await ticks()).at(-1)!, { timeout: 5_000 }).toBeGreaterThan(beforeRestart.at(-1)! + 10);
+    await expect
+      .poll(async () => (await ticks()).at(-1)!, { timeout: 5_000 })
+      .toBeGreaterThan(beforeRestart.at(-1)! + 10);
     const shown = await ticks();
     expect(shown).toContain(beforeRestart.at(-1)! + 1);
     expect(consecutive(shown)).toBe(true);

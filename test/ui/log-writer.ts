@@ -28,7 +28,12 @@ const stores: PlatformTransportOptions = {
 };
 
 async function tail(word: string): Promise<void> {
-  const logger = createLogger({ service: 'storefront', environment: 'test', transports: stores, config: { buffer: { flushIntervalMs } } });
+  const logger = createLogger({
+    service: 'storefront',
+    environment: 'test',
+    transports: stores,
+    config: { buffer: { flushIntervalMs } },
+  });
   let n = 0;
   const timer = setInterval(() => {
     const { level, message, data, ...context } = liveLine(n++, word);
@@ -42,7 +47,8 @@ async function tail(word: string): Promise<void> {
 async function seed(file: string): Promise<void> {
   const transport = pino.transport({ targets: platformTransportTargets(stores) });
   const logger = pino({ level: 'debug', base: null, timestamp: false, messageKey: 'message' }, transport);
-  for (const { level, message, ...fields } of JSON.parse(readFileSync(file, 'utf8')) as LogEntry[]) logger[level](fields, message);
+  for (const { level, message, ...fields } of JSON.parse(readFileSync(file, 'utf8')) as LogEntry[])
+    logger[level](fields, message);
   // the transport worker is unref'd: without this timer the process could exit before it closed
   const keepAlive = setInterval(() => {}, 1_000);
   const closed = once(transport, 'close');

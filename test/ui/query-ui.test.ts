@@ -21,7 +21,11 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  [server, browser] = await Promise.all([startUiServer(stores, KEYS), launchBrowser(), logFromAnotherProcess(stores, dataset)]).then(([s, b]) => [s, b] as const);
+  [server, browser] = await Promise.all([
+    startUiServer(stores, KEYS),
+    launchBrowser(),
+    logFromAnotherProcess(stores, dataset),
+  ]).then(([s, b]) => [s, b] as const);
   page = await newPage(browser);
   await signIn(page, server.baseUrl, PLATFORM_KEY, '/?view=query');
 });
@@ -32,13 +36,19 @@ afterAll(async () => {
 });
 
 const rows = (p: Page = page) => p.getByTestId('log-row');
-const column = (p: Page, cell: 'time' | 'service' | 'tenant' | 'message') => rows(p).locator(`td.${cell}`).allTextContents();
+const column = (p: Page, cell: 'time' | 'service' | 'tenant' | 'message') =>
+  rows(p).locator(`td.${cell}`).allTextContents();
 const levels = (p: Page = page) => rows(p).locator('.level').allTextContents();
 
 /** Opens the query view and waits for its first answer: rows with their count, no results, or an error. */
 async function showQuery(p: Page, query: string): Promise<void> {
   await p.goto(`${server.baseUrl}/?view=query&${query}`);
-  await p.getByTestId('result-count').or(p.getByTestId('no-results')).or(p.getByTestId('error-banner')).first().waitFor();
+  await p
+    .getByTestId('result-count')
+    .or(p.getByTestId('no-results'))
+    .or(p.getByTestId('error-banner'))
+    .first()
+    .waitFor();
 }
 
 describe('the query view', () => {
@@ -50,9 +60,13 @@ describe('the query view', () => {
     await expect(page.getByTestId('load-more').count()).resolves.toBe(0);
 
     const ids = await rows().evaluateAll((els) => els.map((el) => el.getAttribute('data-entry-id')));
-    const newestFirst = [...dataset].sort((a, b) => b.timestamp.localeCompare(a.timestamp) || b.id.localeCompare(a.id)).map((e) => e.id);
+    const newestFirst = [...dataset]
+      .sort((a, b) => b.timestamp.localeCompare(a.timestamp) || b.id.localeCompare(a.id))
+      .map((e) => e.id);
     expect(ids).toEqual(newestFirst);
-    await expect(page.getByTestId('histogram').locator('figcaption').textContent()).resolves.toContain(`${dataset.length} entries`);
+    await expect(page.getByTestId('histogram').locator('figcaption').textContent()).resolves.toContain(
+      `${dataset.length} entries`,
+    );
 
     await page.goto(`${server.baseUrl}/?view=query&from=1h`);
     await rows().first().waitFor();
@@ -74,9 +88,15 @@ describe('the query view', () => {
 
     await page.reload();
     await expect.poll(() => rows().count()).toBe(adminErrors.length);
-    await expect(page.getByTestId('filter-level').getByRole('checkbox', { name: 'error' }).isChecked()).resolves.toBe(true);
-    await expect(page.getByTestId('filter-service').getByRole('checkbox', { name: 'admin' }).isChecked()).resolves.toBe(true);
-    await expect(page.getByTestId('filter-level').getByRole('checkbox', { name: 'info' }).isChecked()).resolves.toBe(false);
+    await expect(page.getByTestId('filter-level').getByRole('checkbox', { name: 'error' }).isChecked()).resolves.toBe(
+      true,
+    );
+    await expect(page.getByTestId('filter-service').getByRole('checkbox', { name: 'admin' }).isChecked()).resolves.toBe(
+      true,
+    );
+    await expect(page.getByTestId('filter-level').getByRole('checkbox', { name: 'info' }).isChecked()).resolves.toBe(
+      false,
+    );
   });
 
   test('a full-text search finds the one message with a word, and a relative range narrows by time', async () => {
@@ -121,11 +141,16 @@ describe('the query view', () => {
     await screenshot(page, 'detail-modal');
     await modal.getByTestId('copy-json').click();
     await expect(modal.getByRole('status').textContent()).resolves.toBe('Copied');
-    expect(JSON.parse(await page.evaluate<string>('navigator.clipboard.readText()'))).toMatchObject({ ...failure, errorSignature: expect.any(String) });
+    expect(JSON.parse(await page.evaluate<string>('navigator.clipboard.readText()'))).toMatchObject({
+      ...failure,
+      errorSignature: expect.any(String),
+    });
 
     // focus stays in the dialog; Escape closes it
     for (let i = 0; i < 8; i++) await page.keyboard.press('Tab');
-    await expect(page.evaluate("document.querySelector('[role=dialog]').contains(document.activeElement)")).resolves.toBe(true);
+    await expect(
+      page.evaluate("document.querySelector('[role=dialog]').contains(document.activeElement)"),
+    ).resolves.toBe(true);
     await page.keyboard.press('Escape');
     await expect(page.getByRole('dialog').count()).resolves.toBe(0);
 
@@ -147,7 +172,9 @@ describe('the query view', () => {
     await page.keyboard.press('k');
     await page.keyboard.press('ArrowDown');
     const warnings = dataset.filter((e) => e.level === 'warn').reverse();
-    await expect.poll(() => page.locator('[data-testid="log-row"][aria-selected="true"]').getAttribute('data-entry-id')).toBe(warnings[2].id);
+    await expect
+      .poll(() => page.locator('[data-testid="log-row"][aria-selected="true"]').getAttribute('data-entry-id'))
+      .toBe(warnings[2].id);
     await page.keyboard.press('Enter');
     await expect(page.getByRole('dialog').locator('[data-field="id"] dd').textContent()).resolves.toBe(warnings[2].id);
     await page.keyboard.press('Escape');
@@ -158,26 +185,29 @@ describe('loading', () => {
   test.each([
     ['query', /\/api\/platform\/logs\?/, 'result-count'],
     ['errors', /\/api\/platform\/logs\/aggregates\?/, 'error-groups'],
-  ])('the %s view says it is loading until its first page comes, never "0" or "no results"', async (view, api, loaded) => {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await page.route(api, async (route) => {
-      await held;
-      await route.continue();
-    });
-    try {
-      await page.goto(`${server.baseUrl}/?view=${view}&from=24h`);
-      await page.getByTestId('loading').waitFor();
-      await expect(page.getByTestId(loaded).count()).resolves.toBe(0);
-      await expect(page.getByTestId('no-results').count()).resolves.toBe(0);
-      await expect(page.getByText(/^0 (shown|groups)$/).count()).resolves.toBe(0);
-    } finally {
-      release();
-      await page.unrouteAll({ behavior: 'wait' });
-    }
-    await page.getByTestId(loaded).waitFor();
-    await expect(page.getByTestId('loading').count()).resolves.toBe(0);
-  });
+  ])(
+    'the %s view says it is loading until its first page comes, never "0" or "no results"',
+    async (view, api, loaded) => {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await page.route(api, async (route) => {
+        await held;
+        await route.continue();
+      });
+      try {
+        await page.goto(`${server.baseUrl}/?view=${view}&from=24h`);
+        await page.getByTestId('loading').waitFor();
+        await expect(page.getByTestId(loaded).count()).resolves.toBe(0);
+        await expect(page.getByTestId('no-results').count()).resolves.toBe(0);
+        await expect(page.getByText(/^0 (shown|groups)$/).count()).resolves.toBe(0);
+      } finally {
+        release();
+        await page.unrouteAll({ behavior: 'wait' });
+      }
+      await page.getByTestId(loaded).waitFor();
+      await expect(page.getByTestId('loading').count()).resolves.toBe(0);
+    },
+  );
 });
 
 describe('the errors view', () => {
@@ -192,7 +222,8 @@ describe('the errors view', () => {
     await expect.poll(() => rows().count()).toBe(PAYMENT_TIMEOUT.count);
     expect(new URL(page.url()).searchParams.get('view')).toBe('query');
     expect(new URL(page.url()).searchParams.get('errorSignature')).toBeTruthy();
-    for (const message of await column(page, 'message')) expect(message).toMatch(/^Payment provider timeout after 3000ms for order ord_/);
+    for (const message of await column(page, 'message'))
+      expect(message).toMatch(/^Payment provider timeout after 3000ms for order ord_/);
   });
 });
 

@@ -5,11 +5,16 @@ import { forgetKey, SessionContext, storedKey, storeKey, type Session } from './
 import { SignIn } from './auth/SignIn.js';
 import { Workspace } from './shell/Workspace.js';
 
-type AuthState = { status: 'checking' } | { status: 'signed-out'; notice: string | null } | { status: 'signed-in'; key: string; principal: Principal };
+type AuthState =
+  | { status: 'checking' }
+  | { status: 'signed-out'; notice: string | null }
+  | { status: 'signed-in'; key: string; principal: Principal };
 
 /** Signs in with an API key kept for this tab only, then shows the workspace. */
 export function App() {
-  const [auth, setAuth] = useState<AuthState>(() => (storedKey() ? { status: 'checking' } : { status: 'signed-out', notice: null }));
+  const [auth, setAuth] = useState<AuthState>(() =>
+    storedKey() ? { status: 'checking' } : { status: 'signed-out', notice: null },
+  );
 
   const signOut = useCallback((notice: string | null = null) => {
     forgetKey();
@@ -21,13 +26,18 @@ export function App() {
     if (auth.status !== 'checking' || !key) return;
     whoami(key)
       .then((principal) => setAuth({ status: 'signed-in', key, principal }))
-      .catch((error: ApiError) => signOut(error.status === 401 ? 'Your key is no longer valid: sign in again.' : error.message));
+      .catch((error: ApiError) =>
+        signOut(error.status === 401 ? 'Your key is no longer valid: sign in again.' : error.message),
+      );
   }, [auth.status, signOut]);
 
   const session = useMemo<Session | null>(
     () =>
       auth.status === 'signed-in'
-        ? { principal: auth.principal, api: createApiClient(auth.key, () => signOut('Your key is no longer valid: sign in again.')) }
+        ? {
+            principal: auth.principal,
+            api: createApiClient(auth.key, () => signOut('Your key is no longer valid: sign in again.')),
+          }
         : null,
     [auth, signOut],
   );

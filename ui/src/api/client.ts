@@ -28,7 +28,8 @@ async function errorFrom(response: Response): Promise<ApiError> {
   } catch {
     // a non-JSON error page (a proxy, for example): the status says enough
   }
-  let message = typeof body.error === 'string' ? body.error : `The server answered ${response.status} ${response.statusText}`;
+  let message =
+    typeof body.error === 'string' ? body.error : `The server answered ${response.status} ${response.statusText}`;
   if (response.status === 429) {
     const retryAfter = response.headers.get('Retry-After');
     message = `Too many requests${retryAfter ? `: try again in ${retryAfter} s` : ''}`;
@@ -38,7 +39,13 @@ async function errorFrom(response: Response): Promise<ApiError> {
 
 /** A client that sends `key` as a Bearer token and reports a rejected key once. */
 export function createApiClient(key: string, onUnauthorized: () => void): ApiClient {
-  async function request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, params?: URLSearchParams, signal?: AbortSignal, body?: unknown): Promise<T> {
+  async function request<T>(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    path: string,
+    params?: URLSearchParams,
+    signal?: AbortSignal,
+    body?: unknown,
+  ): Promise<T> {
     const query = params && params.size > 0 ? `?${params}` : '';
     const headers: Record<string, string> = { Authorization: `Bearer ${key}`, Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';

@@ -9,4 +9,3 @@ export type {
   Principal,
   StreamMessage,
 } from '../../../src/api-types.js';
-

@@ -22,7 +22,11 @@ export function useApiResource<T>(path: string, params: URLSearchParams): Resour
       .then((data) => setResource({ data, error: null, loading: false }))
       .catch((error: unknown) => {
         if (isAbort(error)) return;
-        setResource({ data: null, error: error instanceof ApiError ? error : new ApiError(0, (error as Error).message), loading: false });
+        setResource({
+          data: null,
+          error: error instanceof ApiError ? error : new ApiError(0, (error as Error).message),
+          loading: false,
+        });
       });
     return () => controller.abort();
   }, [api, path, query]);

@@ -22,7 +22,11 @@ function asApiError(error: unknown): ApiError {
  * Keyset pages of `path?params`: the first page whenever the parameters change, then
  * "load more" follows `nextCursor`. `pick` takes the items out of a page.
  */
-export function usePagedResource<P extends Page, T>(path: string, params: URLSearchParams, pick: (page: P) => T[]): PagedResource<T> {
+export function usePagedResource<P extends Page, T>(
+  path: string,
+  params: URLSearchParams,
+  pick: (page: P) => T[],
+): PagedResource<T> {
   const { api } = useSession();
   const [items, setItems] = useState<T[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);

@@ -26,7 +26,8 @@ function FieldValue({ field, entry }: { field: keyof StoredLogEntry; entry: Stor
   const value = entry[field];
   if (value === null || value === undefined) return <span className="null">—</span>;
   if (field === 'level') return <LevelBadge level={String(value)} />;
-  if (field === 'timestamp') return <time dateTime={String(value)}>{`${formatDateTime(String(value))} (${String(value)})`}</time>;
+  if (field === 'timestamp')
+    return <time dateTime={String(value)}>{`${formatDateTime(String(value))} (${String(value)})`}</time>;
   return <code>{String(value)}</code>;
 }
 
@@ -47,7 +48,14 @@ export function LogDetailModal({ entry, onClose, onShowRelated }: Props) {
 
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div className="modal" role="dialog" aria-modal="true" aria-labelledby="detail-title" ref={dialog} data-testid="detail-modal">
+      <div
+        className="modal"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="detail-title"
+        ref={dialog}
+        data-testid="detail-modal"
+      >
         <header>
           <h2 id="detail-title">
             <LevelBadge level={entry.level} /> {entry.message}
@@ -62,12 +70,22 @@ export function LogDetailModal({ entry, onClose, onShowRelated }: Props) {
           </button>
           {copied && <span role="status">{copied}</span>}
           {entry.requestId && (
-            <button type="button" className="link" onClick={() => onShowRelated('requestId', entry)} data-testid="same-request">
+            <button
+              type="button"
+              className="link"
+              onClick={() => onShowRelated('requestId', entry)}
+              data-testid="same-request"
+            >
               Entries of this request
             </button>
           )}
           {entry.traceId && (
-            <button type="button" className="link" onClick={() => onShowRelated('traceId', entry)} data-testid="same-trace">
+            <button
+              type="button"
+              className="link"
+              onClick={() => onShowRelated('traceId', entry)}
+              data-testid="same-trace"
+            >
               Entries of this trace
             </button>
           )}

@@ -23,7 +23,13 @@ const pickGroups = (page: ErrorGroupPage) => page.groups;
 export function ErrorAggregatesView({ params, onOpenGroup, onFilterError }: Props) {
   const [sort, setSort] = useState<Sort>('count');
   const groupParams = useMemo(() => new URLSearchParams([...params, ['sort', sort]]), [params, sort]);
-  const { items: groups, error, loading, hasMore, loadMore } = usePagedResource<ErrorGroupPage, ErrorGroup>('/aggregates', groupParams, pickGroups);
+  const {
+    items: groups,
+    error,
+    loading,
+    hasMore,
+    loadMore,
+  } = usePagedResource<ErrorGroupPage, ErrorGroup>('/aggregates', groupParams, pickGroups);
 
   const filterError = error?.parameter && FILTER_PARAMETERS.includes(error.parameter) ? error : null;
   useEffect(() => onFilterError(filterError), [filterError, onFilterError]);
@@ -45,7 +51,13 @@ export function ErrorAggregatesView({ params, onOpenGroup, onFilterError }: Prop
         {!(loading && groups.length === 0) && <span className="count">{groups.length.toLocaleString()} groups</span>}
       </div>
       <ErrorBanner message={error ? (filterError ? `Check the filters: ${error.message}` : error.message) : null} />
-      {!error && groups.length === 0 && (loading ? <LoadingNotice what="error groups" /> : <p className="empty">No errors or warnings match the filters in this time range.</p>)}
+      {!error &&
+        groups.length === 0 &&
+        (loading ? (
+          <LoadingNotice what="error groups" />
+        ) : (
+          <p className="empty">No errors or warnings match the filters in this time range.</p>
+        ))}
       {groups.length > 0 && (
         <div className="table-scroller">
           <table className="groups" data-testid="error-groups">
@@ -76,7 +88,8 @@ export function ErrorAggregatesView({ params, onOpenGroup, onFilterError }: Prop
                     <Sparkline points={group.trend} label={`Trend of ${group.template}`} />
                   </td>
                   <td className="template">
-                    <LevelBadge level={group.level} /> {group.errorType && <span className="error-type">{group.errorType}</span>}
+                    <LevelBadge level={group.level} />{' '}
+                    {group.errorType && <span className="error-type">{group.errorType}</span>}
                     {group.errorCode && <span className="error-code">{group.errorCode}</span>}
                     <div className="message">{group.template}</div>
                   </td>

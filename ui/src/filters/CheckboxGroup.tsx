@@ -12,12 +12,28 @@ interface Props<T extends string> {
 }
 
 /** A multi-select as a row of toggle chips; nothing selected means "all". */
-export function CheckboxGroup<T extends string>({ id, legend, options, selected, onChange, error, optionClass }: Props<T>) {
+export function CheckboxGroup<T extends string>({
+  id,
+  legend,
+  options,
+  selected,
+  onChange,
+  error,
+  optionClass,
+}: Props<T>) {
   function toggle(option: T) {
-    onChange(selected.includes(option) ? selected.filter((s) => s !== option) : options.filter((o) => o === option || selected.includes(o)));
+    onChange(
+      selected.includes(option)
+        ? selected.filter((s) => s !== option)
+        : options.filter((o) => o === option || selected.includes(o)),
+    );
   }
   return (
-    <fieldset className="filter chips" aria-describedby={error ? `${id}-error` : undefined} data-testid={`filter-${id}`}>
+    <fieldset
+      className="filter chips"
+      aria-describedby={error ? `${id}-error` : undefined}
+      data-testid={`filter-${id}`}
+    >
       <legend>{legend}</legend>
       <div className="chip-row">
         {options.map((option) => (

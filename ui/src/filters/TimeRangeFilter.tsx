@@ -43,7 +43,12 @@ export function TimeRangeFilter({ from, to, onChange, fromError, toError }: Prop
   return (
     <div className="filter time-range">
       <label htmlFor="range">Time range</label>
-      <select id="range" value={relative ? from : CUSTOM} onChange={(e) => choose(e.target.value)} data-testid="filter-range">
+      <select
+        id="range"
+        value={relative ? from : CUSTOM}
+        onChange={(e) => choose(e.target.value)}
+        data-testid="filter-range"
+      >
         {RELATIVE_RANGES.map((range) => (
           <option key={range} value={range}>
             {RANGE_LABELS[range]}

@@ -21,7 +21,14 @@ export function LogLine({ entry, expanded, onToggle, onOpenDetails }: Props) {
   }
   return (
     <div className={`log-line level-row-${entry.level}`} data-testid="log-line" data-entry-id={entry.id}>
-      <div className="log-line-summary" role="button" tabIndex={0} aria-expanded={expanded} onClick={onToggle} onKeyDown={onKeyDown}>
+      <div
+        className="log-line-summary"
+        role="button"
+        tabIndex={0}
+        aria-expanded={expanded}
+        onClick={onToggle}
+        onKeyDown={onKeyDown}
+      >
         <time dateTime={entry.timestamp} title={entry.timestamp}>
           {formatTime(entry.timestamp)}
         </time>

@@ -16,13 +16,19 @@ interface Props {
   onOpenDetails: (entry: StoredLogEntry) => void;
 }
 
-const STATE_LABELS = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', paused: 'Paused' } as const;
+const STATE_LABELS = {
+  connecting: 'Connecting…',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+  paused: 'Paused',
+} as const;
 
 function GapLine({ item }: { item: Extract<LiveItem, { kind: 'gap' }> }) {
   const what = item.missed ? `${item.missed} entries` : 'Entries';
   return (
     <div className="gap-line" role="note" data-testid="gap-line">
-      <time dateTime={item.at}>{formatTime(item.at)}</time> {what} missed here ({item.reason}): they cannot be replayed. Use the Query view for this period.
+      <time dateTime={item.at}>{formatTime(item.at)}</time> {what} missed here ({item.reason}): they cannot be replayed.
+      Use the Query view for this period.
     </div>
   );
 }
@@ -101,11 +107,22 @@ export function LogStream({ filters, onOpenDetails }: Props) {
           {virtualizer.getVirtualItems().map((row) => {
             const item = items[row.index];
             return (
-              <div key={row.key} data-index={row.index} ref={virtualizer.measureElement} className="virtual-row" style={{ transform: `translateY(${row.start}px)` }}>
+              <div
+                key={row.key}
+                data-index={row.index}
+                ref={virtualizer.measureElement}
+                className="virtual-row"
+                style={{ transform: `translateY(${row.start}px)` }}
+              >
                 {item.kind === 'gap' ? (
                   <GapLine item={item} />
                 ) : (
-                  <LogLine entry={item.entry} expanded={expanded.has(item.key)} onToggle={() => toggle(item.key)} onOpenDetails={() => onOpenDetails(item.entry)} />
+                  <LogLine
+                    entry={item.entry}
+                    expanded={expanded.has(item.key)}
+                    onToggle={() => toggle(item.key)}
+                    onOpenDetails={() => onOpenDetails(item.entry)}
+                  />
                 )}
               </div>
             );
@@ -113,7 +130,12 @@ export function LogStream({ filters, onOpenDetails }: Props) {
         </div>
       </div>
       {!following && (
-        <button type="button" className="jump-latest primary" onClick={() => setFollowing(true)} data-testid="jump-latest">
+        <button
+          type="button"
+          className="jump-latest primary"
+          onClick={() => setFollowing(true)}
+          data-testid="jump-latest"
+        >
           Jump to latest ↓
         </button>
       )}

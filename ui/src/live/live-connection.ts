@@ -71,7 +71,11 @@ export class LiveConnection {
     this.socket = socket;
     socket.onopen = () => {
       this.expectWordFrom(socket);
-      const subscribe = { type: 'subscribe', filters: this.options.filters, ...(this.lastStreamId ? { resumeFrom: this.lastStreamId } : {}) };
+      const subscribe = {
+        type: 'subscribe',
+        filters: this.options.filters,
+        ...(this.lastStreamId ? { resumeFrom: this.lastStreamId } : {}),
+      };
       socket.send(JSON.stringify(subscribe));
     };
     socket.onmessage = (event) => {

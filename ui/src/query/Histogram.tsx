@@ -30,9 +30,21 @@ export function Histogram({ data }: { data: HistogramData }) {
             </span>
           ))}
         </span>
-        <span className="max">max {max.toLocaleString()} per {bucketSeconds >= 3600 ? `${bucketSeconds / 3600} h` : bucketSeconds >= 60 ? `${bucketSeconds / 60} min` : `${bucketSeconds} s`}</span>
+        <span className="max">
+          max {max.toLocaleString()} per{' '}
+          {bucketSeconds >= 3600
+            ? `${bucketSeconds / 3600} h`
+            : bucketSeconds >= 60
+              ? `${bucketSeconds / 60} min`
+              : `${bucketSeconds} s`}
+        </span>
       </figcaption>
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} preserveAspectRatio="none" role="img" aria-label={`Entries over time: ${total} in ${buckets.length} buckets`}>
+      <svg
+        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+        preserveAspectRatio="none"
+        role="img"
+        aria-label={`Entries over time: ${total} in ${buckets.length} buckets`}
+      >
         {buckets.map((bucket, i) => {
           let y = HEIGHT;
           return (
@@ -45,7 +57,16 @@ export function Histogram({ data }: { data: HistogramData }) {
                 const height = ((bucket.counts[level] ?? 0) / max) * HEIGHT;
                 if (height === 0) return null;
                 y -= height;
-                return <rect key={level} x={i * barWidth + barWidth * 0.1} y={y} width={barWidth * 0.8} height={height} className={`bar level-${level}`} />;
+                return (
+                  <rect
+                    key={level}
+                    x={i * barWidth + barWidth * 0.1}
+                    y={y}
+                    width={barWidth * 0.8}
+                    height={height}
+                    className={`bar level-${level}`}
+                  />
+                );
               })}
             </g>
           );

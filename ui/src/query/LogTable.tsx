@@ -36,7 +36,12 @@ export function LogTable({ entries, loading, hasMore, onLoadMore, onOpen }: Prop
   }
 
   if (entries.length === 0 && loading) return <LoadingNotice what="entries" />;
-  if (entries.length === 0) return <p className="empty" data-testid="no-results">No entries match the filters in this time range.</p>;
+  if (entries.length === 0)
+    return (
+      <p className="empty" data-testid="no-results">
+        No entries match the filters in this time range.
+      </p>
+    );
 
   return (
     <div className="table-wrap">

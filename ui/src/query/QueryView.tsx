@@ -35,7 +35,15 @@ export function QueryView({ params, onOpenDetails, onFilterError }: Props) {
       <ErrorBanner message={error && !filterError ? error.message : null} />
       {filterError && <ErrorBanner message={`Check the filters: ${filterError.message}`} />}
       {histogram.data && <Histogram data={histogram.data} />}
-      {!error && <LogTable entries={results.items} loading={results.loading} hasMore={results.hasMore} onLoadMore={results.loadMore} onOpen={onOpenDetails} />}
+      {!error && (
+        <LogTable
+          entries={results.items}
+          loading={results.loading}
+          hasMore={results.hasMore}
+          onLoadMore={results.loadMore}
+          onOpen={onOpenDetails}
+        />
+      )}
     </section>
   );
 }

@@ -60,7 +60,12 @@ export function Workspace({ onSignOut }: { onSignOut: () => void }) {
           <span className="scope" data-testid="scope">
             {principal.scope === 'tenant' ? `Tenant ${principal.tenantId}` : 'All tenants'}
           </span>
-          <button type="button" onClick={toggle} aria-label={`Switch to the ${theme === 'dark' ? 'light' : 'dark'} theme`} data-testid="theme-toggle">
+          <button
+            type="button"
+            onClick={toggle}
+            aria-label={`Switch to the ${theme === 'dark' ? 'light' : 'dark'} theme`}
+            data-testid="theme-toggle"
+          >
             {theme === 'dark' ? '☀ Light' : '☾ Dark'}
           </button>
           <button type="button" onClick={onSignOut} data-testid="sign-out">
@@ -68,11 +73,21 @@ export function Workspace({ onSignOut }: { onSignOut: () => void }) {
           </button>
         </div>
       </header>
-      {view !== 'alerts' && <LogFilters filters={filters} onChange={setFilters} principal={principal} error={filterError} live={view === 'live'} />}
+      {view !== 'alerts' && (
+        <LogFilters
+          filters={filters}
+          onChange={setFilters}
+          principal={principal}
+          error={filterError}
+          live={view === 'live'}
+        />
+      )}
       <main id="view-panel" role="tabpanel" aria-labelledby={`tab-${view}`} className="view">
         {view === 'live' && <LogStream filters={liveFilters} onOpenDetails={setDetail} />}
         {view === 'query' && <QueryView params={params} onOpenDetails={setDetail} onFilterError={setFilterError} />}
-        {view === 'errors' && <ErrorAggregatesView params={params} onOpenGroup={openGroup} onFilterError={setFilterError} />}
+        {view === 'errors' && (
+          <ErrorAggregatesView params={params} onOpenGroup={openGroup} onFilterError={setFilterError} />
+        )}
         {view === 'alerts' && <AlertsView />}
       </main>
       {detail && <LogDetailModal entry={detail} onClose={closeDetail} onShowRelated={showRelated} />}
