@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/factory.js';
 import { uuidv7 } from '../src/id.js';
 import { LOG_ENTRY_FIELDS, LOG_LEVELS, PLATFORM_TENANT_ID } from '../src/types.js';
-import { captureLogger, lineHere, storedEntry } from './support/log-lines.js';
+import { captureLogger, nextLine, storedEntry } from './support/log-lines.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISO_MS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -265,17 +265,17 @@ describe('errors', () => {
 
 describe('caller location', () => {
   function logFromNamedFunction(log: ReturnType<typeof captureLogger>['logger']): number {
-    const line = lineHere();
+    const line = nextLine();
     log.info('from a function');
     return line;
   }
 
   it("points at the calling code's file, line and function, not at the logger", () => {
     const { logger, entries } = captureLogger();
-    const topLine = lineHere();
+    const topLine = nextLine();
     logger.info('top');
     const functionLine = logFromNamedFunction(logger);
-    const childLine = lineHere();
+    const childLine = nextLine();
     logger.child({ userId: 'u' }).error('child', new Error('x'));
     const [top, inFunction, child] = entries();
     expect(top).toMatchObject({ file: join('test', 'logger.test.ts'), line: topLine });
@@ -292,9 +292,9 @@ describe('caller location', () => {
       const { logger, entries } = captureLogger(options);
       logger.debug('d');
       logger.info('i');
-      const warnLine = lineHere();
+      const warnLine = nextLine();
       logger.warn('w');
-      const errorLine = lineHere();
+      const errorLine = nextLine();
       logger.error('e', new Error('x'));
       const [debug, info, warn, error] = entries();
       for (const entry of [debug, info]) expect(entry).toMatchObject({ file: null, line: null, function: null });

@@ -32,8 +32,8 @@ export function captureLogger(options: Partial<CreateLoggerOptions> = {}) {
   return { logger, lines, wire, entries, last };
 }
 
-/** The line of the caller's own source, as the test runner maps it. */
-export function lineHere(): number {
+/** The line after the call: where the test makes the log call it checks. */
+export function nextLine(): number {
   const frame = new Error().stack!.split('\n')[2];
-  return Number(/:(\d+):\d+\)?$/.exec(frame)![1]);
+  return Number(/:(\d+):\d+\)?$/.exec(frame)![1]) + 1;
 }
