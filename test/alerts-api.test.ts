@@ -52,6 +52,7 @@ describe('POST /alerts', () => {
       snoozedUntil: null,
       state: 'ok',
       evaluatedThrough: null,
+      evaluationError: null,
       delivery: null,
     });
     expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
