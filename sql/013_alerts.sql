@@ -28,6 +28,9 @@ CREATE TABLE platform_log_alert_rules (
   last_value         integer,
   -- the end of the last evaluation window: the next run evaluates the windows after it
   evaluated_through  timestamptz,
+  -- why the last evaluation failed (a query the query language no longer takes), until one succeeds
+  evaluation_error   text,
+  evaluation_error_at timestamptz,
   -- the last delivery attempt of any notification of this rule
   delivery_status    text        CHECK (delivery_status IN ('ok', 'retrying', 'failed')),
   delivery_error     text,

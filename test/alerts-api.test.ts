@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SIGNATURE_HEADER, verifySignature } from '../server/alerts/webhook.js';
 import { MAX_SEARCH_LENGTH } from '../server/http/params.js';
@@ -52,6 +53,7 @@ describe('POST /alerts', () => {
       snoozedUntil: null,
       state: 'ok',
       evaluatedThrough: null,
+      evaluationError: null,
       delivery: null,
     });
     expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -388,5 +390,53 @@ describe('openapi.json', () => {
     ).toEqual(['/alerts', '/alerts/preview', '/alerts/{id}', '/alerts/{id}/history', '/alerts/{id}/test'].sort());
     expect(Object.keys(body.paths['/alerts/{id}']).sort()).toEqual(['delete', 'get', 'patch']);
     expect(body.components.schemas.AlertRule.properties.webhook.properties).not.toHaveProperty('url');
+  });
+});
+
+describe('whatever a client sends', () => {
+  test('is answered below 500: rules made of arbitrary values', { timeout: 120_000 }, async () => {
+    const value = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.string(), { maxLength: 3 }),
+      fc.object({ maxDepth: 1 }),
+    );
+    const body = fc.record(
+      {
+        name: fc.oneof(fc.string(), value),
+        kind: fc.oneof(fc.constantFrom('count', 'new_group', 'regression'), value),
+        query: fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), value),
+        filters: fc.oneof(fc.record({ level: value, service: value, tenantId: value }, { requiredKeys: [] }), value),
+        windowSeconds: fc.oneof(fc.integer({ min: -10, max: 100_000 }), value),
+        condition: fc.oneof(fc.constantFrom('above', 'below'), value),
+        threshold: fc.oneof(fc.integer({ min: -10, max: 2_000_000_000 }), value),
+        quietSeconds: value,
+        snoozedUntil: fc.oneof(
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          value,
+        ),
+        webhook: fc.oneof(
+          fc.record({ url: fc.oneof(fc.webUrl(), value), format: value, secret: value }, { requiredKeys: [] }),
+          value,
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(body, fc.constantFrom(PLATFORM_KEY, TENANT_A_KEY), async (sent, key) => {
+        const made = await call('POST', '', key, sent, strictApp);
+        expect(made.status).toBeLessThan(500);
+        if (made.status === 201) {
+          const patched = await call('PATCH', `/${made.body.id}`, key, sent, strictApp);
+          expect(patched.status).toBeLessThan(500);
+          await call('DELETE', `/${made.body.id}`, key, undefined, strictApp);
+        }
+        expect((await call('POST', '/preview', key, sent, strictApp)).status).toBeLessThan(500);
+      }),
+      { numRuns: 150, seed: 20_240_501 },
+    );
   });
 });

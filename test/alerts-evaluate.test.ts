@@ -429,6 +429,29 @@ describe('runs', () => {
   });
 });
 
+describe('a rule that cannot be evaluated', () => {
+  test('says why on the rule, keeps the others going, and recovers once changed', async () => {
+    const broken = await makeRule({ name: 'broken' });
+    const fine = await makeRule({ name: 'fine' });
+    // as if the query language had changed since the rule was made
+    await stores.pool.query(`UPDATE platform_log_alert_rules SET filters = '{"level": ["fatal"]}' WHERE id = $1`, [
+      broken.id,
+    ]);
+    const report = await runAt(1 * MINUTE);
+    expect(report).toMatchObject({ rules: 2, failed: 1, windows: 1 });
+    expect((await rule(broken.id)).evaluationError).toEqual({
+      error: expect.stringMatching(/^filters\.level: unknown level "fatal"/),
+      at: at(MINUTE).toISOString(),
+    });
+    expect((await rule(fine.id)).evaluationError).toBeNull();
+    expect(
+      (await callAlerts(app, 'PATCH', `/${broken.id}`, PLATFORM_KEY, { filters: { level: ['error'] } })).status,
+    ).toBe(200);
+    expect(await runAt(2 * MINUTE)).toMatchObject({ failed: 0 });
+    expect((await rule(broken.id)).evaluationError).toBeNull();
+  });
+});
+
 describe('history', () => {
   test('is kept 90 days, and so are the groups an error-group rule knows', async () => {
     const made = await makeRule();

@@ -55,6 +55,8 @@ export interface AlertRule {
   lastValue: number | null;
   /** The end of the last window evaluated; null before the first evaluation. */
   evaluatedThrough: string | null;
+  /** Why the last evaluation failed (its query or filters are refused), until one succeeds. */
+  evaluationError: { error: string; at: string } | null;
   /** The last delivery attempt: null before any. */
   delivery: { status: DeliveryStatus; error: string | null; at: string; consecutiveFailures: number } | null;
   createdAt: string;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { HttpError } from '../http/errors.js';
 import { withJobLock } from '../retention/run-lock.js';
 import { whereClause } from '../store/filters.js';
 import type { AlertCondition, AlertEventKind, AlertFilters, AlertState } from './api-types.js';
@@ -210,7 +211,8 @@ export async function recordEvaluation(
   try {
     await client.query('BEGIN');
     const { rows } = await client.query<Pick<RuleRow, 'muted' | 'snoozed_until'>>(
-      `UPDATE platform_log_alert_rules SET state = $2, state_since = coalesce($3, state_since), last_value = $4, evaluated_through = $5
+      `UPDATE platform_log_alert_rules SET state = $2, state_since = coalesce($3, state_since), last_value = $4, evaluated_through = $5,
+         evaluation_error = NULL, evaluation_error_at = NULL
        WHERE id = $1 AND evaluated_through IS NOT DISTINCT FROM $6
        RETURNING muted, snoozed_until`,
       [rule.id, update.state, update.stateSince, update.lastValue, update.evaluatedThrough, rule.evaluated_through],
@@ -270,7 +272,7 @@ export class QuietUpdates {
     for (let start = 0; start < this.rows.length; start += 1_000) {
       const batch = this.rows.slice(start, start + 1_000);
       await pool.query(
-        `UPDATE platform_log_alert_rules r SET evaluated_through = u.through, last_value = u.last_value
+        `UPDATE platform_log_alert_rules r SET evaluated_through = u.through, last_value = u.last_value, evaluation_error = NULL, evaluation_error_at = NULL
          FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::timestamptz[]) AS u(id, old, last_value, through)
          WHERE r.id = u.id AND r.evaluated_through IS NOT DISTINCT FROM u.old`,
         [
@@ -403,6 +405,17 @@ export async function runAlerts(options: AlertRunOptions): Promise<AlertRunRepor
         } catch (error) {
           report.failed += 1;
           options.logger?.error('alert rule evaluation failed', error, { alert: { ruleId: rule.id } });
+          // shown on the rule: a query refused names its field; anything else is in the logs
+          const shown =
+            error instanceof HttpError
+              ? `${error.parameter ? `${error.parameter}: ` : ''}${error.message}`
+              : 'the evaluation failed; it is tried again at every run';
+          await options.pool
+            .query(
+              'UPDATE platform_log_alert_rules SET evaluation_error = $2, evaluation_error_at = $3 WHERE id = $1',
+              [rule.id, shown, now],
+            )
+            .catch(() => {});
         }
       }
     };

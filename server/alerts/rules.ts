@@ -68,7 +68,12 @@ const wholeNumber = (min: number, max: number) =>
     .max(max, `must be from ${min} to ${max}`);
 
 const fields = {
-  name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  name: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(200, 'must be at most 200 characters')
+    .refine((name) => !name.includes('\u0000'), 'must not contain NUL characters'),
   kind: z.enum(ALERT_KINDS),
   query: z.string().max(MAX_QUERY_STRING_BYTES, 'is too long'),
   filters: filtersSchema,

@@ -37,6 +37,8 @@ export interface RuleRow {
   state_since: Date;
   last_value: number | null;
   evaluated_through: Date | null;
+  evaluation_error: string | null;
+  evaluation_error_at: Date | null;
   delivery_status: DeliveryStatus | null;
   delivery_error: string | null;
   delivery_at: Date | null;
@@ -100,6 +102,10 @@ export function ruleToApi(row: RuleRow): AlertRule {
     stateSince: row.state_since.toISOString(),
     lastValue: row.last_value,
     evaluatedThrough: row.evaluated_through?.toISOString() ?? null,
+    evaluationError:
+      row.evaluation_error === null || row.evaluation_error_at === null
+        ? null
+        : { error: row.evaluation_error, at: row.evaluation_error_at.toISOString() },
     delivery:
       row.delivery_status === null || row.delivery_at === null
         ? null

@@ -69,6 +69,11 @@ export function AlertRuleTable({
                   {STATE_LABELS[rule.state]}
                 </span>
                 <div className="hint">since {formatDateTime(rule.stateSince)}</div>
+                {rule.evaluationError && (
+                  <div className="error-text" data-testid="evaluation-error">
+                    cannot evaluate: {rule.evaluationError.error}
+                  </div>
+                )}
               </td>
               <td>
                 <div className="alert-name">{rule.name}</div>
