@@ -6,6 +6,7 @@ const UNIT = [
   'test/logger-context.test.ts',
   'test/logger-safe-data.test.ts',
   'test/normalize-entry.test.ts',
+  'test/query-language.test.ts',
   'test/settings.test.ts',
   'test/stream-filter.test.ts',
   'test/transport-batcher-writes.test.ts',
