@@ -61,6 +61,8 @@ export function startWriter(stores: TestStores, args: string[]): ChildProcess {
       REDIS_URL: stores.redisUrl,
       STREAM_KEY: stores.streamKey,
       CHANNEL: stores.channel,
+      // a seed must be stored whole before the test looks: no exit deadline that would spool the rest on a busy machine
+      LOG_EXIT_TIMEOUT_MS: '120000',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
