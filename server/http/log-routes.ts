@@ -1,5 +1,5 @@
 import type { HttpBindings } from '@hono/node-server';
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type pg from 'pg';
 import type { Principal } from '../../src/api-types.js';
 import type { LogLevel } from '../../src/types.js';
@@ -204,6 +204,18 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
       for (const slot of slots) if (slot.ok) slot.release();
     }
   }
+  /** A query's answer: `read` under the budgets, on the replica or the primary, with its statistics and which database answered. */
+  async function measuredRead<T extends object>(
+    c: Context<AuthEnv>,
+    scope: LogFilters,
+    read: (pool: pg.Pool) => Promise<T>,
+    head: Record<string, unknown> = {},
+  ): Promise<Response> {
+    const { value, store } = await budgeted(c.get('principal'), scope, () =>
+      reads.run('query', (from) => measured(from, scope, () => read(from))),
+    );
+    return c.json({ ...head, ...value.result, stats: value.stats }, 200, { [SERVED_BY]: store });
+  }
   const now = options.now ?? (() => new Date());
   const app = new Hono<AuthEnv>();
   const perMinute = options.rateLimitPerMinute;
@@ -246,10 +258,7 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const cursor = params.one('cursor');
     const after = cursor === undefined ? undefined : readCursor(cursor);
     if (!filters) return c.json({ entries: [], nextCursor: null, stats: NO_STATS });
-    const { value, store } = await budgeted(c.get('principal'), filters, () =>
-      reads.run('query', (from) => measured(from, filters, () => queryLogs(from, filters, { limit, after }))),
-    );
-    return c.json({ ...value.result, stats: value.stats }, 200, { [SERVED_BY]: store });
+    return measuredRead(c, filters, (from) => queryLogs(from, filters, { limit, after }));
   });
 
   app.get('/facets', queryParams([...FILTER_PARAMETERS, 'field', 'limit']), async (c) => {
@@ -259,10 +268,7 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const limit = parseIntParam(params, 'limit', 1, 100, 10);
     const name = fieldName(field);
     if (!filters) return c.json({ field: name, values: [], missing: 0, stats: NO_STATS });
-    const { value, store } = await budgeted(c.get('principal'), filters, () =>
-      reads.run('query', (from) => measured(from, filters, () => getFacet(from, filters, field, limit))),
-    );
-    return c.json({ field: name, ...value.result, stats: value.stats }, 200, { [SERVED_BY]: store });
+    return measuredRead(c, filters, (from) => getFacet(from, filters, field, limit), { field: name });
   });
 
   app.get('/fields', queryParams([...FILTER_PARAMETERS, 'sample']), async (c) => {
@@ -270,10 +276,7 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const filters = confineToPrincipal(c.get('principal'), parseFilters(params, now()));
     const sample = parseIntParam(params, 'sample', 1, 100_000, 10_000);
     if (!filters) return c.json({ fields: [], sampled: 0, complete: true, stats: NO_STATS });
-    const { value, store } = await budgeted(c.get('principal'), filters, () =>
-      reads.run('query', (from) => measured(from, filters, () => getDataFields(from, filters, sample))),
-    );
-    return c.json({ ...value.result, stats: value.stats }, 200, { [SERVED_BY]: store });
+    return measuredRead(c, filters, (from) => getDataFields(from, filters, sample));
   });
 
   app.get('/histogram', queryParams([...FILTER_PARAMETERS, 'buckets']), async (c) => {
@@ -285,10 +288,7 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     const range = { from: parsed.from!, to: params.one('to') === undefined ? at : parsed.to! };
     if (!filters) return c.json({ ...emptyHistogram(range.from, range.to, buckets), stats: NO_STATS });
     const scope = { ...filters, ...range };
-    const { value, store } = await budgeted(c.get('principal'), scope, () =>
-      reads.run('query', (from) => measured(from, scope, () => getHistogram(from, scope, buckets))),
-    );
-    return c.json({ ...value.result, stats: value.stats }, 200, { [SERVED_BY]: store });
+    return measuredRead(c, scope, (from) => getHistogram(from, scope, buckets));
   });
 
   app.get('/aggregates', queryParams([...FILTER_PARAMETERS, 'sort', 'limit', 'cursor', 'buckets']), async (c) => {
@@ -301,12 +301,10 @@ export function createLogRoutes(options: LogRoutesOptions): Hono<AuthEnv> {
     if (!filters) return c.json({ groups: [], nextCursor: null, stats: NO_STATS });
     try {
       const scope = { ...filters, levels: filters.levels?.length ? filters.levels : (['warn', 'error'] as LogLevel[]) };
-      const { value, store } = await budgeted(c.get('principal'), filters, () =>
-        reads.run('query', (from) =>
-          measured(from, scope, () => getErrorAggregates(from, { ...filters, sort, limit, cursor, buckets })),
-        ),
+      // awaited here, so that a bad cursor is the 400 below
+      return await measuredRead(c, scope, (from) =>
+        getErrorAggregates(from, { ...filters, sort, limit, cursor, buckets }),
       );
-      return c.json({ ...value.result, stats: value.stats }, 200, { [SERVED_BY]: store });
     } catch (error) {
       if (error instanceof InvalidCursorError) throw badParameter('cursor', error.message);
       throw error;
