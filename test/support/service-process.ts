@@ -15,6 +15,16 @@ export interface ServiceStores {
   channel: string;
 }
 
+/** The variables a service process of the tests (logging-service.mjs, test/ui/log-writer.ts) logs into these stores with. */
+export function storesEnv(stores: ServiceStores): NodeJS.ProcessEnv {
+  return {
+    DATABASE_URL: stores.databaseUrl,
+    REDIS_URL: stores.redisUrl,
+    STREAM_KEY: stores.streamKey,
+    CHANNEL: stores.channel,
+  };
+}
+
 export type ServiceRun =
   | { mode: 'steady'; rate: number; durationMs: number }
   | { mode: 'burst'; count: number; end: 'exit' | 'sigterm' | 'throw' };
@@ -53,10 +63,7 @@ export function startService(
   const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [script], {
     env: {
       ...process.env,
-      DATABASE_URL: stores.databaseUrl,
-      REDIS_URL: stores.redisUrl,
-      STREAM_KEY: stores.streamKey,
-      CHANNEL: stores.channel,
+      ...storesEnv(stores),
       TENANT: tenant,
       LEDGER: ledger,
       MODE: run.mode,

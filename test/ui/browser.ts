@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { LogEntry } from '../../src/types.js';
+import { storesEnv } from '../support/service-process.js';
 import type { TestStores } from '../support/stores.js';
 
 const CHROMIUM_ARGS = [
@@ -57,10 +58,7 @@ export function startWriter(stores: TestStores, args: string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', WRITER, ...args], {
     env: {
       ...process.env,
-      DATABASE_URL: stores.databaseUrl,
-      REDIS_URL: stores.redisUrl,
-      STREAM_KEY: stores.streamKey,
-      CHANNEL: stores.channel,
+      ...storesEnv(stores),
       // a seed must be stored whole before the test looks: no exit deadline that would spool the rest on a busy machine
       LOG_EXIT_TIMEOUT_MS: '120000',
     },
