@@ -92,7 +92,7 @@ export interface Auth {
   redeemTicket(ticket: string | null | undefined): Promise<Credential | null>;
   /** Hono middleware: sets `principal` and `keyId` when the request holds a valid key; never refuses. */
   identify: MiddlewareHandler<AuthEnv>;
-  /** Hono middleware: 401 unless `identify` (or this) found a valid key. */
+  /** Hono middleware, after `identify`: 401 unless it found a valid key. */
   requireKey: MiddlewareHandler<AuthEnv>;
 }
 
@@ -161,11 +161,7 @@ export function createAuth(keys: ApiKey[], options: AuthOptions = {}): Auth {
     },
     identify,
     requireKey: async (c, next) => {
-      if (c.get('keyId') === undefined) {
-        const credential = resolveKey(c.req.header('authorization'));
-        if (!credential) return unauthorized(c);
-        setCredential(c, credential);
-      }
+      if (c.get('keyId') === undefined) return unauthorized(c);
       await next();
     },
   };
